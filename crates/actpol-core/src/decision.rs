@@ -1,0 +1,649 @@
+//! The decision contract (PRODUCT.md "Decision") and how rule outcomes
+//! combine into one decision (C6): the strictest level wins, constraints
+//! merge to the tightest, budgets are checked and consumed, raises (C7) lift
+//! the level, and the declared default applies when no rule matched.
+//!
+//! Both the VM and the reference evaluator feed [`Combiner`]; what differs
+//! between them is only how they find out which rules matched.
+
+use indexmap::IndexMap;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::envelope::BoundEnvelope;
+use crate::ids::{ApproverId, BudgetId, NameId, RaiseId, RuleId};
+use crate::schema::{OutcomeSpec, PolicyMeta, Schema};
+use crate::state::StateView;
+use crate::value::{decimal_to_json, Value};
+
+/// The four decisions, ordered from the most permissive to the strictest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Allow,
+    Constrain,
+    Escalate,
+    Deny,
+}
+
+impl Level {
+    pub const ALL: [Level; 4] = [Level::Allow, Level::Constrain, Level::Escalate, Level::Deny];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Allow => "allow",
+            Level::Constrain => "constrain",
+            Level::Escalate => "escalate",
+            Level::Deny => "deny",
+        }
+    }
+
+    /// Whether the action may go ahead (and budgets are consumed).
+    pub fn proceeds(self) -> bool {
+        self <= Level::Constrain
+    }
+}
+
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The decision JSON. Field names are part of the contract.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    pub decision: Level,
+    pub reasons: Vec<String>,
+    pub rules: Vec<String>,
+    pub constraints: Vec<ConstraintOut>,
+    pub escalation: Option<Escalation>,
+    pub budgets: Vec<BudgetUse>,
+    pub policy: PolicyRef,
+    pub errors: Vec<ErrorOut>,
+    /// Present when an explanation was asked for (C11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ConstraintOut {
+    Param {
+        param: String,
+        op: String,
+        value: serde_json::Value,
+    },
+    Require {
+        require: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Escalation {
+    pub approver: String,
+    /// The exception packet (C8).
+    pub packet: serde_json::Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BudgetUse {
+    pub name: String,
+    pub key: String,
+    pub limit: serde_json::Value,
+    /// Consumed in the window after this decision.
+    pub consumed: serde_json::Value,
+    pub remaining: serde_json::Value,
+    /// What this decision consumes (zero unless it proceeds).
+    pub delta: serde_json::Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PolicyRef {
+    pub name: String,
+    pub hash: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorOut {
+    /// A stable code such as `actpol::envelope::unknown_attribute`.
+    pub code: String,
+    pub message: String,
+    /// The JSON path of the offending envelope field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The rule whose evaluation failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ConstraintOp {
+    Le,
+    Lt,
+    Ge,
+    Gt,
+    In,
+}
+
+impl ConstraintOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConstraintOp::Le => "<=",
+            ConstraintOp::Lt => "<",
+            ConstraintOp::Ge => ">=",
+            ConstraintOp::Gt => ">",
+            ConstraintOp::In => "in",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Requirement {
+    DryRun,
+    Rollback,
+}
+
+impl Requirement {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Requirement::DryRun => "dry_run",
+            Requirement::Rollback => "rollback",
+        }
+    }
+}
+
+/// A limit a constrain rule puts on one parameter, evaluated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamLimit {
+    pub param: NameId,
+    pub op: ConstraintOp,
+    pub value: Value,
+}
+
+/// A matched rule's outcome, with its expressions evaluated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hit {
+    pub rule: RuleId,
+    pub level: Level,
+    pub approver: Option<ApproverId>,
+    pub reason: Option<String>,
+    pub limits: Vec<ParamLimit>,
+    pub requires: Vec<Requirement>,
+    pub consumes: Vec<(BudgetId, Value)>,
+}
+
+/// An error met while evaluating, reported in the decision.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvalError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl EvalError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        EvalError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// What settling asks back of the evaluator that found the hits.
+pub trait Probe {
+    /// Whether raise `raise`'s condition holds for this envelope.
+    fn raise_holds(&mut self, raise: RaiseId) -> Result<bool, EvalError>;
+
+    /// The policy's named risks that apply to this action, evaluated, for an
+    /// exception packet. A risk that fails to evaluate is left out.
+    fn risk_factors(&mut self) -> Vec<(String, serde_json::Value)>;
+}
+
+/// Why the decision is what it is: one entry per rule, budget, conflict or
+/// raise that asked for a level.
+#[derive(Clone, Debug)]
+struct Cause {
+    level: Level,
+    rule: Option<String>,
+    reason: Option<String>,
+    approver: Option<ApproverId>,
+}
+
+/// Everything about the policy that settling a decision reads.
+#[derive(Clone, Copy, Debug)]
+pub struct Settle<'a> {
+    pub schema: &'a Schema,
+    pub meta: &'a PolicyMeta,
+    pub hash: &'a str,
+}
+
+/// Collects rule outcomes and errors, then settles them into a [`Decision`].
+#[derive(Debug, Default)]
+pub struct Combiner {
+    hits: Vec<Hit>,
+    failures: Vec<(Option<RuleId>, EvalError)>,
+}
+
+/// Per (budget, key): the prior consumption and this decision's delta.
+struct BudgetLine {
+    budget: BudgetId,
+    key: String,
+    prior: Decimal,
+    delta: Decimal,
+}
+
+impl Combiner {
+    pub fn new() -> Self {
+        Combiner::default()
+    }
+
+    pub fn hit(&mut self, hit: Hit) {
+        self.hits.push(hit);
+    }
+
+    /// A rule (or `None`: the decision as a whole) failed to evaluate: the
+    /// policy's `on_error` outcome joins the decision. Never `allow`.
+    pub fn fail(&mut self, rule: Option<RuleId>, error: EvalError) {
+        self.failures.push((rule, error));
+    }
+
+    pub fn matched_rules(&self) -> impl Iterator<Item = RuleId> + '_ {
+        self.hits.iter().map(|h| h.rule)
+    }
+
+    /// Settles the decision. A raise's condition is asked of `probe` only
+    /// when one of its arms could change the level.
+    pub fn settle(
+        mut self,
+        ctx: Settle<'_>,
+        env: &BoundEnvelope,
+        state: &dyn StateView,
+        probe: &mut dyn Probe,
+    ) -> Decision {
+        let Settle { schema, meta, .. } = ctx;
+        self.hits.sort_by_key(|h| h.rule);
+        let mut causes: Vec<Cause> = Vec::new();
+        let mut errors: Vec<ErrorOut> = Vec::new();
+        let rule_name = |id: RuleId| meta.rules.get(id.index()).map_or("?", |r| r.name.as_str());
+
+        for hit in &self.hits {
+            causes.push(Cause {
+                level: hit.level,
+                rule: Some(rule_name(hit.rule).to_string()),
+                reason: hit.reason.clone(),
+                approver: hit.approver,
+            });
+        }
+        self.failures.sort_by_key(|(rule, _)| *rule);
+        for (rule, err) in &self.failures {
+            causes.push(on_error_cause(meta, rule.map(|r| rule_name(r).to_string()), err));
+            errors.push(ErrorOut {
+                code: err.code.to_string(),
+                message: err.message.clone(),
+                path: None,
+                rule: rule.map(|r| rule_name(r).to_string()),
+            });
+        }
+        if causes.is_empty() {
+            causes.push(spec_cause(&meta.default, None));
+        }
+
+        let limits = merge_limits(&self.hits);
+        if let Some(conflict) = limits.conflict(schema) {
+            causes.push(Cause {
+                level: Level::Deny,
+                rule: None,
+                reason: Some(conflict),
+                approver: None,
+            });
+        }
+
+        let lines = match budget_lines(ctx, &self.hits, env, state) {
+            Ok(lines) => lines,
+            Err(err) => {
+                causes.push(on_error_cause(meta, None, &err));
+                errors.push(ErrorOut {
+                    code: err.code.to_string(),
+                    message: err.message,
+                    path: None,
+                    rule: None,
+                });
+                Vec::new()
+            }
+        };
+        for line in &lines {
+            let def = &meta.budgets[line.budget.index()];
+            let limit = def.limit.as_amount().unwrap_or_default();
+            if line.prior + line.delta > limit {
+                let name = meta.budget_name(line.budget);
+                let spec = &def.on_exhausted;
+                let reason = spec.reason.clone().unwrap_or_else(|| {
+                    format!(
+                        "budget `{name}` is exhausted for {}: limit {}, consumed {}, asked {}",
+                        line.key,
+                        limit.normalize(),
+                        line.prior.normalize(),
+                        line.delta.normalize()
+                    )
+                });
+                causes.push(Cause {
+                    level: spec.level,
+                    rule: None,
+                    reason: Some(reason),
+                    approver: spec.approver,
+                });
+            }
+        }
+
+        let mut level = top_level(&causes);
+        let before_raise = level;
+        for (index, raise) in meta.raises.iter().enumerate() {
+            if !raise.applies_to(env.action) {
+                continue;
+            }
+            let Some((_, spec)) = raise.arms.iter().find(|(from, _)| *from == level) else {
+                continue;
+            };
+            match probe.raise_holds(RaiseId::from_index(index)) {
+                Ok(false) => {}
+                Ok(true) => {
+                    causes.push(spec_cause(spec, Some(raise.name.clone())));
+                    level = top_level(&causes);
+                }
+                Err(err) => {
+                    causes.push(on_error_cause(meta, Some(raise.name.clone()), &err));
+                    errors.push(ErrorOut {
+                        code: err.code.to_string(),
+                        message: err.message,
+                        path: None,
+                        rule: Some(raise.name.clone()),
+                    });
+                    level = top_level(&causes);
+                }
+            }
+        }
+
+        let decisive: Vec<&Cause> = causes.iter().filter(|c| c.level == level).collect();
+        let mut rules: Vec<String> = Vec::new();
+        let mut reasons: Vec<String> = Vec::new();
+        for cause in &decisive {
+            if let Some(rule) = &cause.rule {
+                if !rules.contains(rule) {
+                    rules.push(rule.clone());
+                }
+            }
+            if let Some(reason) = &cause.reason {
+                if !reasons.contains(reason) {
+                    reasons.push(reason.clone());
+                }
+            }
+        }
+        let constraints = if level == Level::Constrain {
+            limits.render(schema, env)
+        } else {
+            Vec::new()
+        };
+        let budgets = render_budgets(ctx, &lines, level.proceeds());
+        let escalation = (level == Level::Escalate).then(|| {
+            let approver = decisive
+                .iter()
+                .find_map(|c| c.approver)
+                .map(|a| meta.approver_name(a).to_string())
+                .unwrap_or_default();
+            let raised_from: Vec<String> = if before_raise != level {
+                causes
+                    .iter()
+                    .filter(|c| c.level == before_raise)
+                    .filter_map(|c| c.rule.clone())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Escalation {
+                packet: crate::packet::build(
+                    ctx,
+                    env,
+                    &approver,
+                    &rules,
+                    &reasons,
+                    &budgets,
+                    &raised_from,
+                    probe.risk_factors(),
+                ),
+                approver,
+            }
+        });
+        Decision {
+            decision: level,
+            reasons,
+            rules,
+            constraints,
+            escalation,
+            budgets,
+            policy: PolicyRef {
+                name: meta.name.clone(),
+                hash: ctx.hash.to_string(),
+            },
+            errors,
+            explanation: None,
+        }
+    }
+}
+
+fn top_level(causes: &[Cause]) -> Level {
+    causes.iter().map(|c| c.level).max().unwrap_or(Level::Deny)
+}
+
+fn spec_cause(spec: &OutcomeSpec, rule: Option<String>) -> Cause {
+    Cause {
+        level: spec.level,
+        rule,
+        reason: spec.reason.clone(),
+        approver: spec.approver,
+    }
+}
+
+fn on_error_cause(meta: &PolicyMeta, rule: Option<String>, err: &EvalError) -> Cause {
+    // INVARIANT: the checker admits only `deny` or `escalate` for `on_error`;
+    // an artifact saying otherwise is still held to at least `escalate`.
+    let level = meta.on_error.level.max(Level::Escalate);
+    let reason = meta
+        .on_error
+        .reason
+        .clone()
+        .unwrap_or_else(|| format!("evaluation failed: {}", err.message));
+    Cause {
+        level,
+        rule,
+        reason: Some(reason),
+        approver: meta.on_error.approver,
+    }
+}
+
+/// The tightest bounds on each parameter, in order of first mention.
+#[derive(Debug, Default)]
+struct MergedLimits {
+    params: IndexMap<NameId, Bounds>,
+    requires: Vec<Requirement>,
+}
+
+#[derive(Debug, Default)]
+struct Bounds {
+    /// The upper bound and whether it is strict (`<`).
+    upper: Option<(Value, bool)>,
+    lower: Option<(Value, bool)>,
+    members: Option<Vec<Value>>,
+}
+
+fn merge_limits(hits: &[Hit]) -> MergedLimits {
+    let mut merged = MergedLimits::default();
+    for hit in hits.iter().filter(|h| h.level == Level::Constrain) {
+        for req in &hit.requires {
+            if !merged.requires.contains(req) {
+                merged.requires.push(*req);
+            }
+        }
+        for limit in &hit.limits {
+            let bounds = merged.params.entry(limit.param).or_default();
+            match limit.op {
+                ConstraintOp::Le | ConstraintOp::Lt => {
+                    let strict = limit.op == ConstraintOp::Lt;
+                    tighten(&mut bounds.upper, &limit.value, strict, std::cmp::Ordering::Less);
+                }
+                ConstraintOp::Ge | ConstraintOp::Gt => {
+                    let strict = limit.op == ConstraintOp::Gt;
+                    tighten(&mut bounds.lower, &limit.value, strict, std::cmp::Ordering::Greater);
+                }
+                ConstraintOp::In => {
+                    let items: Vec<Value> = match &limit.value {
+                        Value::Set(items) => items.to_vec(),
+                        other => vec![other.clone()],
+                    };
+                    bounds.members = Some(match bounds.members.take() {
+                        None => items,
+                        Some(prev) => prev.into_iter().filter(|v| items.contains(v)).collect(),
+                    });
+                }
+            }
+        }
+    }
+    merged
+}
+
+/// Keeps the tighter of two bounds: `better` is the direction of tighter.
+fn tighten(slot: &mut Option<(Value, bool)>, value: &Value, strict: bool, better: std::cmp::Ordering) {
+    let replace = match slot {
+        None => true,
+        Some((current, current_strict)) => match value.compare(current) {
+            Some(ord) if ord == better => true,
+            Some(std::cmp::Ordering::Equal) => strict && !*current_strict,
+            _ => false,
+        },
+    };
+    if replace {
+        *slot = Some((value.clone(), strict));
+    }
+}
+
+impl MergedLimits {
+    /// A reason when the merged limits admit no value.
+    fn conflict(&self, schema: &Schema) -> Option<String> {
+        for (param, b) in &self.params {
+            let name = schema.field_name(*param);
+            if let (Some((hi, hi_strict)), Some((lo, lo_strict))) = (&b.upper, &b.lower) {
+                let empty = match lo.compare(hi) {
+                    Some(std::cmp::Ordering::Greater) => true,
+                    Some(std::cmp::Ordering::Equal) => *hi_strict || *lo_strict,
+                    _ => false,
+                };
+                if empty {
+                    return Some(format!("constraints on `{name}` cannot all hold"));
+                }
+            }
+            if b.members.as_ref().is_some_and(Vec::is_empty) {
+                return Some(format!("constraints on `{name}` leave no allowed value"));
+            }
+        }
+        None
+    }
+
+    fn render(&self, schema: &Schema, env: &BoundEnvelope) -> Vec<ConstraintOut> {
+        let action = schema.action(env.action);
+        let mut out = Vec::new();
+        for (param, b) in &self.params {
+            let name = schema.field_name(*param).to_string();
+            let ty = action
+                .param_slot(*param)
+                .map(|slot| action.params[slot].ty.clone())
+                .unwrap_or(crate::types::Type::Int);
+            let mut push = |op: &str, value: serde_json::Value| {
+                out.push(ConstraintOut::Param {
+                    param: name.clone(),
+                    op: op.to_string(),
+                    value,
+                })
+            };
+            if let Some((v, strict)) = &b.lower {
+                push(if *strict { ">" } else { ">=" }, v.to_json(&ty, schema));
+            }
+            if let Some((v, strict)) = &b.upper {
+                push(if *strict { "<" } else { "<=" }, v.to_json(&ty, schema));
+            }
+            if let Some(members) = &b.members {
+                let items = members.iter().map(|v| v.to_json(&ty, schema)).collect();
+                push("in", serde_json::Value::Array(items));
+            }
+        }
+        for req in &self.requires {
+            out.push(ConstraintOut::Require {
+                require: req.as_str().to_string(),
+            });
+        }
+        out
+    }
+}
+
+fn budget_lines(
+    ctx: Settle<'_>,
+    hits: &[Hit],
+    env: &BoundEnvelope,
+    state: &dyn StateView,
+) -> Result<Vec<BudgetLine>, EvalError> {
+    let mut lines: Vec<BudgetLine> = Vec::new();
+    for (budget, amount) in hits.iter().flat_map(|h| h.consumes.iter()) {
+        let def = ctx
+            .meta
+            .budgets
+            .get_index(budget.index())
+            .map(|(_, d)| d)
+            .ok_or_else(|| EvalError::new("actpol::eval::bad_budget", "budget index out of range"))?;
+        let key = env.key(def.key, ctx.schema)?;
+        let delta = amount.as_amount().ok_or_else(|| {
+            EvalError::new("actpol::eval::type", "budget amount is not a number")
+        })?;
+        if delta.is_sign_negative() {
+            return Err(EvalError::new(
+                "actpol::eval::negative_consume",
+                format!(
+                    "rule would consume {} from budget `{}`: amounts must not be negative",
+                    delta.normalize(),
+                    ctx.meta.budget_name(*budget)
+                ),
+            ));
+        }
+        if let Some(line) = lines.iter_mut().find(|l| l.budget == *budget && l.key == key) {
+            line.delta += delta;
+            continue;
+        }
+        let prior = state
+            .consumed(ctx.meta.budget_name(*budget), &key, def.window, env.time)
+            .map_err(|e| EvalError::new("actpol::state::unavailable", e.to_string()))?;
+        lines.push(BudgetLine {
+            budget: *budget,
+            key,
+            prior,
+            delta,
+        });
+    }
+    Ok(lines)
+}
+
+fn render_budgets(ctx: Settle<'_>, lines: &[BudgetLine], applied: bool) -> Vec<BudgetUse> {
+    lines
+        .iter()
+        .map(|line| {
+            let def = &ctx.meta.budgets[line.budget.index()];
+            let limit = def.limit.as_amount().unwrap_or_default();
+            let delta = if applied { line.delta } else { Decimal::ZERO };
+            let consumed = line.prior + delta;
+            BudgetUse {
+                name: ctx.meta.budget_name(line.budget).to_string(),
+                key: line.key.clone(),
+                limit: decimal_to_json(limit),
+                consumed: decimal_to_json(consumed),
+                remaining: decimal_to_json(limit - consumed),
+                delta: decimal_to_json(delta),
+            }
+        })
+        .collect()
+}

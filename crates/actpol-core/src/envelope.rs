@@ -1,0 +1,542 @@
+//! The action envelope (PRODUCT.md "Envelope"): its JSON form, and its
+//! binding against a schema into typed slots the evaluators read.
+//!
+//! Binding is where untrusted input meets the schema: every field that does
+//! not fit is an [`EnvelopeError`] naming its JSON path.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+
+use crate::decision::EvalError;
+use crate::ids::ActionId;
+use crate::schema::{FieldDef, KeyKind, Schema};
+use crate::suggest::did_you_mean;
+use crate::types::Type;
+use crate::value::{parse_duration, parse_timestamp, Value};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub agent: AgentInfo,
+    pub action: ActionInfo,
+    pub object: ObjectInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<IntentInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<RollbackInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanInfo>,
+    /// RFC 3339.
+    pub time: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<Map<String, Json>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentInfo {
+    pub id: String,
+    pub owner: String,
+    pub workflow: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionInfo {
+    pub name: String,
+    #[serde(default)]
+    pub params: Map<String, Json>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectInfo {
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub id: String,
+    #[serde(default)]
+    pub attrs: Map<String, Json>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntentInfo {
+    pub goal: String,
+    /// From 0 to 1.
+    pub confidence: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackInfo {
+    /// `revert`, `compensate`, `snapshot`…: free text the policy may test.
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// A duration such as `15m`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanInfo {
+    pub id: String,
+    pub step: i64,
+}
+
+/// An envelope that does not fit the contract or the schema.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvelopeError {
+    /// A stable code: `actpol::envelope::<kind>`.
+    pub code: &'static str,
+    /// JSON path of the offending field, such as `$.action.params.recipients`.
+    pub path: String,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl fmt::Display for EnvelopeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at `{}`", self.message, self.path)
+    }
+}
+
+impl std::error::Error for EnvelopeError {}
+
+impl miette::Diagnostic for EnvelopeError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+}
+
+impl EnvelopeError {
+    fn new(code: &'static str, path: impl Into<String>, message: impl Into<String>) -> Self {
+        EnvelopeError {
+            code,
+            path: path.into(),
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+impl Envelope {
+    /// Reads an envelope from JSON bytes; errors name the JSON path.
+    pub fn from_json(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let env: Envelope = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+            let path = json_path(&err.path().to_string());
+            json_error(path, err.into_inner())
+        })?;
+        de.end().map_err(|e| json_error("$".to_string(), e))?;
+        Ok(env)
+    }
+}
+
+fn json_path(serde_path: &str) -> String {
+    if serde_path == "." || serde_path.is_empty() {
+        "$".to_string()
+    } else {
+        format!("$.{serde_path}")
+    }
+}
+
+fn json_error(path: String, err: serde_json::Error) -> EnvelopeError {
+    use serde_json::error::Category;
+    let text = err.to_string();
+    let message = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(m, _)| m)
+        .to_string();
+    match err.classify() {
+        Category::Syntax | Category::Eof | Category::Io => EnvelopeError::new(
+            "actpol::envelope::malformed_json",
+            path,
+            format!("malformed JSON: {text}"),
+        )
+        .help("send one JSON object per envelope"),
+        Category::Data => {
+            if let Some(field) = backticked(&message, "missing field ") {
+                EnvelopeError::new(
+                    "actpol::envelope::missing_field",
+                    format!("{path}.{field}"),
+                    format!("missing field `{field}`"),
+                )
+                .help("see the envelope contract in PRODUCT.md")
+            } else if let Some(field) = backticked(&message, "unknown field ") {
+                EnvelopeError::new(
+                    "actpol::envelope::unknown_field",
+                    format!("{path}.{field}"),
+                    format!("unknown field `{field}`"),
+                )
+                .help("envelope field names are fixed; put extra data under `context`")
+            } else {
+                EnvelopeError::new("actpol::envelope::wrong_type", path, message)
+            }
+        }
+    }
+}
+
+fn backticked<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = message.strip_prefix(prefix)?.strip_prefix('`')?;
+    rest.split('`').next()
+}
+
+/// An envelope checked against the schema, its values in typed slots.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BoundEnvelope {
+    pub agent_id: Arc<str>,
+    pub owner: Arc<str>,
+    pub workflow: Arc<str>,
+    pub action: ActionId,
+    /// One slot per parameter the action declares, in declaration order.
+    pub params: Vec<Option<Value>>,
+    pub object_id: Arc<str>,
+    /// One slot per attribute the object's entity declares.
+    pub attrs: Vec<Option<Value>>,
+    pub intent: Option<(Arc<str>, Decimal)>,
+    pub rollback: Option<BoundRollback>,
+    pub plan: Option<(Arc<str>, i64)>,
+    /// Milliseconds since the epoch.
+    pub time: i64,
+    /// One slot per field of the schema's `context`.
+    pub context: Vec<Option<Value>>,
+    /// The envelope as received, for exception packets.
+    pub raw: Envelope,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BoundRollback {
+    pub kind: Arc<str>,
+    pub action: Option<Arc<str>>,
+    pub within: Option<i64>,
+}
+
+impl BoundEnvelope {
+    /// Binds `env` against `schema`.
+    pub fn bind(env: Envelope, schema: &Schema) -> Result<BoundEnvelope, EnvelopeError> {
+        let action = schema.action_id(&env.action.name).ok_or_else(|| {
+            let names = schema.actions.keys().map(String::as_str);
+            let mut err = EnvelopeError::new(
+                "actpol::envelope::unknown_action",
+                "$.action.name",
+                format!("unknown action `{}`", env.action.name),
+            );
+            err.help = Some(match did_you_mean(&env.action.name, names) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => "the action must be declared in the policy's schema".to_string(),
+            });
+            err
+        })?;
+        let def = schema.action(action);
+        let entity_name = schema.entity_name(def.object);
+        if env.object.ty != entity_name {
+            return Err(EnvelopeError::new(
+                "actpol::envelope::object_type",
+                "$.object.type",
+                format!(
+                    "action `{}` acts on `{entity_name}`, not `{}`",
+                    env.action.name, env.object.ty
+                ),
+            )
+            .help(format!("set `object.type` to `{entity_name}`")));
+        }
+        let params = bind_fields(&env.action.params, &def.params, schema, "$.action.params", "parameter")?;
+        let attrs = bind_fields(
+            &env.object.attrs,
+            &schema.entity(def.object).attrs,
+            schema,
+            "$.object.attrs",
+            "attribute",
+        )?;
+        let empty = Map::new();
+        let context = bind_fields(
+            env.context.as_ref().unwrap_or(&empty),
+            &schema.context,
+            schema,
+            "$.context",
+            "context field",
+        )?;
+        let time = parse_timestamp(&env.time).ok_or_else(|| {
+            EnvelopeError::new(
+                "actpol::envelope::bad_value",
+                "$.time",
+                format!("`{}` is not an RFC 3339 timestamp", env.time),
+            )
+            .help("write the time as `2026-11-25T14:00:00Z`")
+        })?;
+        let intent = match &env.intent {
+            None => None,
+            Some(i) => {
+                if !(0.0..=1.0).contains(&i.confidence) {
+                    return Err(EnvelopeError::new(
+                        "actpol::envelope::bad_value",
+                        "$.intent.confidence",
+                        format!("confidence {} is outside 0..1", i.confidence),
+                    ));
+                }
+                let confidence = Decimal::from_str(&i.confidence.to_string())
+                    .or_else(|_| Decimal::from_scientific(&i.confidence.to_string()))
+                    .map_err(|_| {
+                        EnvelopeError::new(
+                            "actpol::envelope::bad_value",
+                            "$.intent.confidence",
+                            "confidence is not a decimal number",
+                        )
+                    })?;
+                Some((Arc::from(i.goal.as_str()), confidence))
+            }
+        };
+        let rollback = match &env.rollback {
+            None => None,
+            Some(r) => Some(BoundRollback {
+                kind: Arc::from(r.kind.as_str()),
+                action: r.action.as_deref().map(Arc::from),
+                within: match &r.within {
+                    None => None,
+                    Some(text) => Some(parse_duration(text).ok_or_else(|| {
+                        EnvelopeError::new(
+                            "actpol::envelope::bad_value",
+                            "$.rollback.within",
+                            format!("`{text}` is not a duration"),
+                        )
+                        .help("write a duration such as `15m` or `1h30m`")
+                    })?),
+                },
+            }),
+        };
+        Ok(BoundEnvelope {
+            agent_id: Arc::from(env.agent.id.as_str()),
+            owner: Arc::from(env.agent.owner.as_str()),
+            workflow: Arc::from(env.agent.workflow.as_str()),
+            action,
+            params,
+            object_id: Arc::from(env.object.id.as_str()),
+            attrs,
+            intent,
+            rollback,
+            plan: env.plan.as_ref().map(|p| (Arc::from(p.id.as_str()), p.step)),
+            time,
+            context,
+            raw: env,
+        })
+    }
+
+    /// Reads and binds JSON bytes.
+    pub fn from_json(bytes: &[u8], schema: &Schema) -> Result<BoundEnvelope, EnvelopeError> {
+        BoundEnvelope::bind(Envelope::from_json(bytes)?, schema)
+    }
+
+    /// The key a budget or window of this kind counts under:
+    /// `agent:growth-bot`, `object:Sequence/seq-42`…
+    pub fn key(&self, kind: KeyKind, schema: &Schema) -> Result<String, EvalError> {
+        Ok(match kind {
+            KeyKind::Agent => format!("agent:{}", self.agent_id),
+            KeyKind::Workflow => format!("workflow:{}", self.workflow),
+            KeyKind::Owner => format!("owner:{}", self.owner),
+            KeyKind::Object => format!(
+                "object:{}/{}",
+                schema.entity_name(schema.action(self.action).object),
+                self.object_id
+            ),
+            KeyKind::Plan => match &self.plan {
+                Some((id, _)) => format!("plan:{id}"),
+                None => {
+                    return Err(EvalError::new(
+                        "actpol::eval::no_plan",
+                        "a budget or window is kept per plan, and the envelope has no `plan`",
+                    ))
+                }
+            },
+        })
+    }
+}
+
+fn bind_fields(
+    given: &Map<String, Json>,
+    defs: &[FieldDef],
+    schema: &Schema,
+    path: &str,
+    what: &str,
+) -> Result<Vec<Option<Value>>, EnvelopeError> {
+    for name in given.keys() {
+        if !defs.iter().any(|d| schema.field_name(d.name) == name) {
+            let names = defs.iter().map(|d| schema.field_name(d.name));
+            let err = EnvelopeError::new(
+                unknown_code(what),
+                format!("{path}.{name}"),
+                format!("unknown {what} `{name}`"),
+            );
+            return Err(match did_you_mean(name, names) {
+                Some(best) => err.help(format!("did you mean `{best}`?")),
+                None => err.help(format!("the schema declares no {what} of that name")),
+            });
+        }
+    }
+    defs.iter()
+        .map(|def| {
+            let name = schema.field_name(def.name);
+            let field_path = format!("{path}.{name}");
+            match given.get(name) {
+                None | Some(Json::Null) if def.optional => Ok(None),
+                None | Some(Json::Null) => Err(EnvelopeError::new(
+                    "actpol::envelope::missing_field",
+                    field_path,
+                    format!("missing {what} `{name}`"),
+                )
+                .help(format!(
+                    "`{name}` is required: a `{}`",
+                    schema.type_name(&def.ty)
+                ))),
+                Some(json) => value_from_json(json, &def.ty, schema, &field_path).map(Some),
+            }
+        })
+        .collect()
+}
+
+fn unknown_code(what: &str) -> &'static str {
+    match what {
+        "parameter" => "actpol::envelope::unknown_param",
+        "attribute" => "actpol::envelope::unknown_attribute",
+        _ => "actpol::envelope::unknown_context",
+    }
+}
+
+/// Converts JSON to a value of type `ty`; errors name `path`.
+pub fn value_from_json(json: &Json, ty: &Type, schema: &Schema, path: &str) -> Result<Value, EnvelopeError> {
+    let wrong = || {
+        EnvelopeError::new(
+            "actpol::envelope::wrong_type",
+            path,
+            format!("expected {}, found {}", describe(ty, schema), json_kind(json)),
+        )
+    };
+    Ok(match ty {
+        Type::Bool => Value::Bool(json.as_bool().ok_or_else(wrong)?),
+        Type::Int => Value::Int(json.as_i64().ok_or_else(wrong)?),
+        Type::Decimal => Value::Decimal(json_decimal(json).ok_or_else(wrong)?),
+        Type::Money(currency) => {
+            let amount = match json {
+                Json::String(s) => {
+                    let (num, cur) = s.split_once(' ').unwrap_or((s.as_str(), currency.as_str()));
+                    if cur != currency.as_str() {
+                        return Err(EnvelopeError::new(
+                            "actpol::envelope::currency",
+                            path,
+                            format!("expected an amount in {currency}, found {cur}"),
+                        ));
+                    }
+                    Decimal::from_str(num).ok()
+                }
+                other => json_decimal(other),
+            };
+            Value::Money(amount.ok_or_else(wrong)?)
+        }
+        Type::Duration => {
+            let text = json.as_str().ok_or_else(wrong)?;
+            Value::Duration(parse_duration(text).ok_or_else(|| {
+                EnvelopeError::new(
+                    "actpol::envelope::bad_value",
+                    path,
+                    format!("`{text}` is not a duration"),
+                )
+                .help("write a duration such as `15m` or `1h30m`")
+            })?)
+        }
+        Type::Timestamp => {
+            let text = json.as_str().ok_or_else(wrong)?;
+            Value::Timestamp(parse_timestamp(text).ok_or_else(|| {
+                EnvelopeError::new(
+                    "actpol::envelope::bad_value",
+                    path,
+                    format!("`{text}` is not an RFC 3339 timestamp"),
+                )
+            })?)
+        }
+        Type::String => Value::String(Arc::from(json.as_str().ok_or_else(wrong)?)),
+        Type::Entity(_) => Value::Ref(Arc::from(json.as_str().ok_or_else(wrong)?)),
+        Type::Enum(id) => {
+            let text = json.as_str().ok_or_else(wrong)?;
+            let def = schema.enum_def(*id);
+            match def.variant(text) {
+                Some(v) => Value::Enum(v),
+                None => {
+                    let err = EnvelopeError::new(
+                        "actpol::envelope::unknown_variant",
+                        path,
+                        format!("`{text}` is not a variant of `{}`", schema.enum_name(*id)),
+                    );
+                    return Err(match did_you_mean(text, def.variants.iter().map(String::as_str)) {
+                        Some(best) => err.help(format!("did you mean `{best}`?")),
+                        None => err.help(format!("one of: {}", def.variants.join(", "))),
+                    });
+                }
+            }
+        }
+        Type::Set(elem) => {
+            let items = json.as_array().ok_or_else(wrong)?;
+            let values = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| value_from_json(item, elem, schema, &format!("{path}[{i}]")))
+                .collect::<Result<Vec<_>, _>>()?;
+            Value::set(values)
+        }
+    })
+}
+
+fn json_decimal(json: &Json) -> Option<Decimal> {
+    match json {
+        Json::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                return Some(Decimal::from(i));
+            }
+            let text = n.to_string();
+            Decimal::from_str(&text)
+                .ok()
+                .or_else(|| Decimal::from_scientific(&text).ok())
+        }
+        Json::String(s) => Decimal::from_str(s).ok(),
+        _ => None,
+    }
+}
+
+fn describe(ty: &Type, schema: &Schema) -> String {
+    match ty {
+        Type::Duration => "a duration such as \"15m\"".into(),
+        Type::Timestamp => "an RFC 3339 timestamp".into(),
+        Type::Enum(id) => format!("a `{}` variant (a string)", schema.enum_name(*id)),
+        Type::Entity(id) => format!("the id of a `{}` (a string)", schema.entity_name(*id)),
+        Type::Set(elem) => format!("an array of {}", describe(elem, schema)),
+        other => format!("a `{}`", schema.type_name(other)),
+    }
+}
+
+fn json_kind(json: &Json) -> &'static str {
+    match json {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(n) if n.is_i64() || n.is_u64() => "an integer",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}

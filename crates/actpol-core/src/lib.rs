@@ -1,0 +1,28 @@
+//! What compiler and runtime share: the schema of business objects and the
+//! policy's declarations ([`schema`]), values ([`value`]), the envelope and
+//! decision contracts ([`envelope`], [`decision`]), how rule outcomes combine
+//! into a decision, exception packets, and the state view budgets and
+//! windows are read from ([`state`]).
+//!
+//! This crate knows nothing of policy text, expressions or bytecode: it must
+//! stay small enough for the runtime to link without the compiler.
+
+pub mod decision;
+pub mod envelope;
+pub mod ids;
+mod packet;
+pub mod ops;
+pub mod schema;
+pub mod state;
+pub mod suggest;
+pub mod types;
+pub mod value;
+
+pub use decision::{Combiner, Decision, EvalError, Hit, Level, Probe, Settle};
+pub use envelope::{BoundEnvelope, Envelope, EnvelopeError};
+pub use ids::*;
+pub use rust_decimal::Decimal;
+pub use schema::{PolicyMeta, Schema};
+pub use state::{MemoryState, StateView};
+pub use types::{Currency, Type};
+pub use value::Value;

@@ -1,0 +1,366 @@
+//! The schema of business objects (C1): enums, data classes, systems,
+//! entities, actions and the envelope's context, with the identities
+//! (agents, approvers) and budgets a policy declares.
+//!
+//! Tables are [`IndexMap`]s keyed by name: an id is the entry's index, so
+//! declaration order is observable and stable.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use crate::decision::Level;
+use crate::ids::*;
+use crate::types::Type;
+use crate::value::Value;
+
+/// The enum every schema starts with: `now.weekday` has this type.
+pub const WEEKDAY: EnumId = EnumId(0);
+/// The enum of `action.reversibility`.
+pub const REVERSIBILITY: EnumId = EnumId(1);
+
+const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const REVERSIBILITY_CLASSES: [&str; 3] = ["reversible", "compensable", "irreversible"];
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Schema {
+    pub enums: IndexMap<String, EnumDef>,
+    pub data_classes: IndexMap<String, Described>,
+    pub systems: IndexMap<String, Described>,
+    pub entities: IndexMap<String, EntityDef>,
+    pub actions: IndexMap<String, ActionDef>,
+    /// Fields of the envelope's `context` object.
+    pub context: Vec<FieldDef>,
+    /// Every field name used by a parameter, attribute or context field.
+    pub field_names: indexmap::IndexSet<String>,
+}
+
+impl Default for Schema {
+    fn default() -> Self {
+        Schema::new()
+    }
+}
+
+impl Schema {
+    /// An empty schema holding the built-in enums `Weekday` and
+    /// `Reversibility`.
+    pub fn new() -> Schema {
+        let mut enums = IndexMap::new();
+        let builtin = |variants: &[&str]| EnumDef {
+            variants: variants.iter().map(|v| v.to_string()).collect(),
+            builtin: true,
+        };
+        enums.insert("Weekday".to_string(), builtin(&WEEKDAYS));
+        enums.insert("Reversibility".to_string(), builtin(&REVERSIBILITY_CLASSES));
+        Schema {
+            enums,
+            data_classes: IndexMap::new(),
+            systems: IndexMap::new(),
+            entities: IndexMap::new(),
+            actions: IndexMap::new(),
+            context: Vec::new(),
+            field_names: indexmap::IndexSet::new(),
+        }
+    }
+
+    pub fn intern_field(&mut self, name: &str) -> NameId {
+        NameId::from_index(self.field_names.insert_full(name.to_string()).0)
+    }
+
+    pub fn field_name(&self, id: NameId) -> &str {
+        self.field_names
+            .get_index(id.index())
+            .map_or("?", String::as_str)
+    }
+
+    pub fn action_id(&self, name: &str) -> Option<ActionId> {
+        self.actions.get_index_of(name).map(ActionId::from_index)
+    }
+
+    pub fn action(&self, id: ActionId) -> &ActionDef {
+        &self.actions[id.index()]
+    }
+
+    pub fn action_name(&self, id: ActionId) -> &str {
+        self.actions
+            .get_index(id.index())
+            .map_or("?", |(n, _)| n.as_str())
+    }
+
+    pub fn entity(&self, id: EntityId) -> &EntityDef {
+        &self.entities[id.index()]
+    }
+
+    pub fn entity_name(&self, id: EntityId) -> &str {
+        self.entities
+            .get_index(id.index())
+            .map_or("?", |(n, _)| n.as_str())
+    }
+
+    pub fn enum_def(&self, id: EnumId) -> &EnumDef {
+        &self.enums[id.index()]
+    }
+
+    pub fn enum_name(&self, id: EnumId) -> &str {
+        self.enums
+            .get_index(id.index())
+            .map_or("?", |(n, _)| n.as_str())
+    }
+
+    pub fn system_name(&self, id: SystemId) -> &str {
+        self.systems
+            .get_index(id.index())
+            .map_or("?", |(n, _)| n.as_str())
+    }
+
+    pub fn data_class_name(&self, id: DataClassId) -> &str {
+        self.data_classes
+            .get_index(id.index())
+            .map_or("?", |(n, _)| n.as_str())
+    }
+
+    /// How a type is written in policy source.
+    pub fn type_name(&self, ty: &Type) -> String {
+        match ty {
+            Type::Bool => "Bool".into(),
+            Type::Int => "Int".into(),
+            Type::Decimal => "Decimal".into(),
+            Type::String => "String".into(),
+            Type::Money(c) => format!("Money<{c}>"),
+            Type::Duration => "Duration".into(),
+            Type::Timestamp => "Timestamp".into(),
+            Type::Set(elem) => format!("Set<{}>", self.type_name(elem)),
+            Type::Enum(id) => self.enum_name(*id).to_string(),
+            Type::Entity(id) => self.entity_name(*id).to_string(),
+        }
+    }
+
+    /// The data classes an action touches: its own and its object's.
+    pub fn touches(&self, action: ActionId, class: DataClassId) -> bool {
+        let def = self.action(action);
+        def.data_classes.contains(&class) || self.entity(def.object).data_classes.contains(&class)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnumDef {
+    pub variants: Vec<String>,
+    /// `Weekday` and `Reversibility` come with every schema.
+    pub builtin: bool,
+}
+
+impl EnumDef {
+    pub fn variant(&self, name: &str) -> Option<u32> {
+        self.variants
+            .iter()
+            .position(|v| v == name)
+            .map(|i| i as u32)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Described {
+    pub description: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FieldDef {
+    pub name: NameId,
+    pub ty: Type,
+    pub optional: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EntityDef {
+    pub attrs: Vec<FieldDef>,
+    pub data_classes: Vec<DataClassId>,
+    pub system: Option<SystemId>,
+}
+
+impl EntityDef {
+    pub fn attr_slot(&self, name: NameId) -> Option<usize> {
+        self.attrs.iter().position(|a| a.name == name)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActionDef {
+    pub system: SystemId,
+    pub object: EntityId,
+    pub params: Vec<FieldDef>,
+    pub reversibility: ReversibilityClass,
+    pub data_classes: Vec<DataClassId>,
+    pub triggers: Vec<TriggerDef>,
+}
+
+impl ActionDef {
+    pub fn param_slot(&self, name: NameId) -> Option<usize> {
+        self.params.iter().position(|p| p.name == name)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReversibilityClass {
+    Reversible,
+    Compensable {
+        by: ActionId,
+        /// Milliseconds within which compensation works, if bounded.
+        within: Option<i64>,
+    },
+    Irreversible,
+}
+
+impl ReversibilityClass {
+    /// The variant of the built-in `Reversibility` enum.
+    pub fn variant(self) -> u32 {
+        match self {
+            ReversibilityClass::Reversible => 0,
+            ReversibilityClass::Compensable { .. } => 1,
+            ReversibilityClass::Irreversible => 2,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TriggerDef {
+    Action(ActionId),
+    System(SystemId),
+}
+
+/// How budget consumption and window sums are keyed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum KeyKind {
+    Agent,
+    Workflow,
+    Owner,
+    Object,
+    Plan,
+}
+
+impl KeyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::Agent => "agent",
+            KeyKind::Workflow => "workflow",
+            KeyKind::Owner => "owner",
+            KeyKind::Object => "object",
+            KeyKind::Plan => "plan",
+        }
+    }
+}
+
+/// A window back from the envelope's time, or the envelope's whole plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Window {
+    /// Milliseconds.
+    Span(i64),
+    Plan,
+}
+
+/// An outcome that needs no expression: defaults, `on_error`, exhaustion.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutcomeSpec {
+    pub level: Level,
+    pub approver: Option<ApproverId>,
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AgentDef {
+    pub owner: String,
+    pub workflow: String,
+    pub scope: Option<ScopeDef>,
+}
+
+/// The static part of an agent's scope (C3). Record predicates are code and
+/// live with the compiled program.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScopeDef {
+    /// `None`: any system.
+    pub systems: Option<Vec<SystemId>>,
+    /// `None`: any object type.
+    pub objects: Option<Vec<EntityId>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ApproverDef {
+    pub title: Option<String>,
+    pub contact: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BudgetDef {
+    pub ty: Type,
+    pub limit: Value,
+    pub window: Window,
+    pub key: KeyKind,
+    pub on_exhausted: OutcomeSpec,
+}
+
+/// What a policy declares besides rules: its name, identities, budgets,
+/// and the outcomes used when no rule decides or evaluation fails.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PolicyMeta {
+    pub name: String,
+    pub agents: IndexMap<String, AgentDef>,
+    pub approvers: IndexMap<String, ApproverDef>,
+    pub budgets: IndexMap<String, BudgetDef>,
+    pub default: OutcomeSpec,
+    pub on_error: OutcomeSpec,
+    /// Rules in declaration order (a [`RuleId`] indexes this).
+    pub rules: Vec<RuleMeta>,
+    /// Raises in declaration order (a [`RaiseId`] indexes this).
+    pub raises: Vec<RaiseDef>,
+    /// Named risks in declaration order (a [`RiskId`] indexes this).
+    pub risks: Vec<RiskMeta>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RuleMeta {
+    pub name: String,
+    pub doc: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RiskMeta {
+    pub name: String,
+    pub ty: Type,
+    /// `None`: every action.
+    pub actions: Option<Vec<ActionId>>,
+}
+
+/// C7: when its condition holds, a raise lifts a decision level to a
+/// stricter outcome (`allow -> escalate to …`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RaiseDef {
+    pub name: String,
+    /// Sorted. `None`: every action.
+    pub actions: Option<Vec<ActionId>>,
+    /// From-level and the stricter outcome it becomes.
+    pub arms: Vec<(Level, OutcomeSpec)>,
+}
+
+impl RaiseDef {
+    pub fn applies_to(&self, action: ActionId) -> bool {
+        self.actions
+            .as_ref()
+            .is_none_or(|list| list.binary_search(&action).is_ok())
+    }
+}
+
+impl PolicyMeta {
+    pub fn agent_id(&self, name: &str) -> Option<AgentId> {
+        self.agents.get_index_of(name).map(AgentId::from_index)
+    }
+
+    pub fn approver_name(&self, id: ApproverId) -> &str {
+        self.approvers
+            .get_index(id.index())
+            .map_or("?", |(n, _)| n.as_str())
+    }
+
+    pub fn budget_name(&self, id: BudgetId) -> &str {
+        self.budgets
+            .get_index(id.index())
+            .map_or("?", |(n, _)| n.as_str())
+    }
+}

@@ -1,0 +1,284 @@
+//! What a decision reads from the world besides the envelope: how much of a
+//! budget is spent, and what happened in a time window (C4, C5).
+//!
+//! The host supplies a [`StateView`]. Reads happen during evaluation;
+//! consumption is reported in the decision as deltas, which a store applies
+//! with an atomic reserve / commit / release (see [`BudgetLedger`]).
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+
+use crate::schema::{KeyKind, Window};
+use crate::value::parse_timestamp;
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct StateError(pub String);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum WindowKind {
+    /// How many matching actions.
+    Count,
+    /// The total of one parameter over matching actions.
+    Sum,
+    /// How many matching actions a window of this length usually holds.
+    Baseline,
+}
+
+impl WindowKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WindowKind::Count => "count",
+            WindowKind::Sum => "sum",
+            WindowKind::Baseline => "baseline",
+        }
+    }
+}
+
+/// One window read: `count(crm.* over 1h by agent)` and the like.
+#[derive(Clone, Copy, Debug)]
+pub struct WindowQuery<'a> {
+    pub kind: WindowKind,
+    /// An action pattern: `crm.update_owner`, `crm.*` or `*`.
+    pub pattern: &'a str,
+    /// The parameter summed, for [`WindowKind::Sum`].
+    pub param: Option<&'a str>,
+    pub window: Window,
+    pub key: KeyKind,
+    /// The key's value for this envelope: `agent:growth-bot`…
+    pub key_value: &'a str,
+    /// The envelope's time, in milliseconds since the epoch.
+    pub now: i64,
+}
+
+pub trait StateView {
+    /// How much of budget `budget` is consumed under `key` in the window
+    /// that contains `now`.
+    fn consumed(&self, budget: &str, key: &str, window: Window, now: i64) -> Result<Decimal, StateError>;
+
+    /// The count, sum or baseline a window query asks for.
+    fn window(&self, query: &WindowQuery<'_>) -> Result<Decimal, StateError>;
+}
+
+/// How a store applies a decision's budget deltas. A reservation holds the
+/// amounts until the action is done (commit) or abandoned (release); two
+/// concurrent reservations never overspend a limit.
+pub trait BudgetLedger {
+    type Reservation;
+
+    fn reserve(&self, deltas: &[crate::decision::BudgetUse]) -> Result<Self::Reservation, StateError>;
+    fn commit(&self, reservation: Self::Reservation) -> Result<(), StateError>;
+    fn release(&self, reservation: Self::Reservation) -> Result<(), StateError>;
+}
+
+/// Whether `action` is one the pattern names.
+pub fn pattern_matches(pattern: &str, action: &str) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    match pattern.strip_suffix(".*") {
+        Some(ns) => action
+            .strip_prefix(ns)
+            .is_some_and(|rest| rest.starts_with('.')),
+        None => pattern == action,
+    }
+}
+
+/// How far back a baseline looks.
+pub const BASELINE_SPAN_MS: i64 = 7 * 86_400_000;
+
+/// A state held in memory, read from JSON: budget consumption as numbers,
+/// and past actions as events from which windows are counted.
+///
+/// ```json
+/// {"budgets": [{"name": "sends", "key": "agent:growth-bot", "consumed": 120}],
+///  "events": [{"action": "crm.update_owner", "agent": "growth-bot",
+///              "time": "2026-11-25T13:30:00Z", "params": {}}]}
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemoryState {
+    #[serde(default)]
+    pub budgets: Vec<BudgetEntry>,
+    #[serde(default)]
+    pub events: Vec<Event>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetEntry {
+    pub name: String,
+    pub key: String,
+    pub consumed: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    pub action: String,
+    pub agent: String,
+    #[serde(default)]
+    pub workflow: Option<String>,
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// `Type/id`.
+    #[serde(default)]
+    pub object: Option<String>,
+    #[serde(default)]
+    pub plan: Option<String>,
+    pub time: String,
+    #[serde(default)]
+    pub params: Map<String, Json>,
+}
+
+impl Event {
+    fn key(&self, kind: KeyKind) -> Option<String> {
+        Some(match kind {
+            KeyKind::Agent => format!("agent:{}", self.agent),
+            KeyKind::Workflow => format!("workflow:{}", self.workflow.as_ref()?),
+            KeyKind::Owner => format!("owner:{}", self.owner.as_ref()?),
+            KeyKind::Object => format!("object:{}", self.object.as_ref()?),
+            KeyKind::Plan => format!("plan:{}", self.plan.as_ref()?),
+        })
+    }
+}
+
+impl MemoryState {
+    pub fn from_json(bytes: &[u8]) -> Result<MemoryState, StateError> {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let state: MemoryState = serde_path_to_error::deserialize(&mut de)
+            .map_err(|e| StateError(format!("state file at `{}`: {}", e.path(), e.inner())))?;
+        for (i, event) in state.events.iter().enumerate() {
+            if parse_timestamp(&event.time).is_none() {
+                return Err(StateError(format!(
+                    "state file at `events[{i}].time`: `{}` is not an RFC 3339 timestamp",
+                    event.time
+                )));
+            }
+        }
+        Ok(state)
+    }
+
+    /// Records consumption, as a store would after a decision proceeds.
+    pub fn add_consumed(&mut self, name: &str, key: &str, amount: Decimal) {
+        match self.budgets.iter_mut().find(|b| b.name == name && b.key == key) {
+            Some(entry) => entry.consumed += amount,
+            None => self.budgets.push(BudgetEntry {
+                name: name.to_string(),
+                key: key.to_string(),
+                consumed: amount,
+            }),
+        }
+    }
+
+    fn matching<'a>(&'a self, q: &'a WindowQuery<'_>, from: i64, to: i64) -> impl Iterator<Item = &'a Event> + 'a {
+        self.events.iter().filter(move |e| {
+            pattern_matches(q.pattern, &e.action)
+                && e.key(q.key).as_deref() == Some(q.key_value)
+                && parse_timestamp(&e.time).is_some_and(|t| t > from && t <= to)
+        })
+    }
+}
+
+impl StateView for MemoryState {
+    fn consumed(&self, budget: &str, key: &str, _window: Window, _now: i64) -> Result<Decimal, StateError> {
+        Ok(self
+            .budgets
+            .iter()
+            .filter(|b| b.name == budget && b.key == key)
+            .map(|b| b.consumed)
+            .sum())
+    }
+
+    fn window(&self, q: &WindowQuery<'_>) -> Result<Decimal, StateError> {
+        let (from, to) = match q.window {
+            Window::Span(span) => (q.now.saturating_sub(span), q.now),
+            // Key `plan` already narrows to this plan's events.
+            Window::Plan => (i64::MIN, q.now),
+        };
+        match q.kind {
+            WindowKind::Count => Ok(Decimal::from(self.matching(q, from, to).count() as u64)),
+            WindowKind::Sum => {
+                let param = q.param.unwrap_or_default();
+                let mut total = Decimal::ZERO;
+                for e in self.matching(q, from, to) {
+                    if let Some(v) = e.params.get(param) {
+                        total += json_amount(v).ok_or_else(|| {
+                            StateError(format!("event param `{param}` is not a number: {v}"))
+                        })?;
+                    }
+                }
+                Ok(total)
+            }
+            WindowKind::Baseline => {
+                let Window::Span(span) = q.window else {
+                    return Ok(Decimal::ZERO);
+                };
+                if span <= 0 {
+                    return Ok(Decimal::ZERO);
+                }
+                let end = q.now.saturating_sub(span);
+                let seen = self.matching(q, end.saturating_sub(BASELINE_SPAN_MS), end).count();
+                Ok(Decimal::from(seen as u64) * Decimal::from(span) / Decimal::from(BASELINE_SPAN_MS))
+            }
+        }
+    }
+}
+
+fn json_amount(v: &Json) -> Option<Decimal> {
+    match v {
+        Json::Number(n) => n
+            .as_i64()
+            .map(Decimal::from)
+            .or_else(|| Decimal::from_str(&n.to_string()).ok()),
+        Json::String(s) => Decimal::from_str(s.split(' ').next().unwrap_or("")).ok(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_name_actions() {
+        assert!(pattern_matches("*", "crm.update_owner"));
+        assert!(pattern_matches("crm.*", "crm.update_owner"));
+        assert!(!pattern_matches("crm.*", "crmx.update_owner"));
+        assert!(pattern_matches("crm.update_owner", "crm.update_owner"));
+        assert!(!pattern_matches("crm.update", "crm.update_owner"));
+    }
+
+    #[test]
+    fn windows_count_and_sum_recent_events() {
+        let state = MemoryState::from_json(
+            br#"{"events": [
+                {"action": "crm.update_owner", "agent": "a", "time": "2026-11-25T13:30:00Z", "params": {"n": 2}},
+                {"action": "crm.update_owner", "agent": "a", "time": "2026-11-25T12:30:00Z", "params": {"n": 5}},
+                {"action": "crm.update_owner", "agent": "b", "time": "2026-11-25T13:45:00Z", "params": {"n": 7}}
+            ]}"#,
+        )
+        .unwrap();
+        let now = parse_timestamp("2026-11-25T14:00:00Z").unwrap();
+        let q = WindowQuery {
+            kind: WindowKind::Count,
+            pattern: "crm.*",
+            param: None,
+            window: Window::Span(3_600_000),
+            key: KeyKind::Agent,
+            key_value: "agent:a",
+            now,
+        };
+        assert_eq!(state.window(&q).unwrap(), Decimal::from(1));
+        let sum = WindowQuery {
+            kind: WindowKind::Sum,
+            param: Some("n"),
+            window: Window::Span(2 * 3_600_000),
+            ..q
+        };
+        assert_eq!(state.window(&sum).unwrap(), Decimal::from(7));
+    }
+}

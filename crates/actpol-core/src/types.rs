@@ -1,0 +1,83 @@
+//! The types of the language.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{EntityId, EnumId};
+
+/// A three-letter currency code (`USD`). Money of different currencies never
+/// mixes: the checker rejects it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Currency(pub [u8; 3]);
+
+impl Currency {
+    /// Accepts exactly three ASCII capital letters.
+    pub fn parse(code: &str) -> Option<Currency> {
+        let bytes = code.as_bytes();
+        (bytes.len() == 3 && bytes.iter().all(u8::is_ascii_uppercase))
+            .then(|| Currency([bytes[0], bytes[1], bytes[2]]))
+    }
+
+    pub fn as_str(&self) -> &str {
+        // INVARIANT: built only from ASCII capitals by `parse`, or by
+        // deserializing what `parse` built; `verify` on artifacts checks it.
+        std::str::from_utf8(&self.0).unwrap_or("???")
+    }
+
+    pub fn is_valid(&self) -> bool {
+        self.0.iter().all(u8::is_ascii_uppercase)
+    }
+}
+
+impl fmt::Debug for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Type {
+    Bool,
+    Int,
+    Decimal,
+    String,
+    Money(Currency),
+    /// Milliseconds.
+    Duration,
+    /// Milliseconds since the Unix epoch, UTC.
+    Timestamp,
+    /// Elements are `String`, `Int`, an enum or an entity reference.
+    Set(Box<Type>),
+    Enum(EnumId),
+    /// A reference to an entity: its id.
+    Entity(EntityId),
+}
+
+impl Type {
+    pub fn is_numeric(&self) -> bool {
+        matches!(self, Type::Int | Type::Decimal)
+    }
+
+    /// Types with an order: `<`, `<=`, `min`, `max` and constraint bounds apply.
+    pub fn is_ordered(&self) -> bool {
+        matches!(
+            self,
+            Type::Int | Type::Decimal | Type::Money(_) | Type::Duration | Type::Timestamp
+        )
+    }
+
+    /// Whether a set may hold values of this type.
+    pub fn is_set_element(&self) -> bool {
+        matches!(
+            self,
+            Type::String | Type::Int | Type::Enum(_) | Type::Entity(_)
+        )
+    }
+}

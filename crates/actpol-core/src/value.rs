@@ -1,0 +1,324 @@
+//! Runtime values, and their text and JSON forms.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::schema::Schema;
+use crate::types::Type;
+
+/// A value of some [`Type`]. The type is known statically wherever a value
+/// is used, so money carries no currency and enums are variant indices.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Value {
+    Bool(bool),
+    Int(i64),
+    Decimal(Decimal),
+    Money(Decimal),
+    /// Milliseconds.
+    Duration(i64),
+    /// Milliseconds since the Unix epoch, UTC.
+    Timestamp(i64),
+    String(Arc<str>),
+    /// A variant index of the value's enum.
+    Enum(u32),
+    /// An entity id.
+    Ref(Arc<str>),
+    /// Sorted, without duplicates (see [`Value::set`]).
+    Set(Arc<[Value]>),
+}
+
+impl Value {
+    /// A set from any elements: sorts and removes duplicates.
+    pub fn set(mut elems: Vec<Value>) -> Value {
+        elems.sort_by(Value::total_cmp);
+        elems.dedup();
+        Value::Set(elems.into())
+    }
+
+    pub fn str(s: &str) -> Value {
+        Value::String(Arc::from(s))
+    }
+
+    /// The order of ordered types of the same kind; `None` across kinds.
+    pub fn compare(&self, other: &Value) -> Option<Ordering> {
+        use Value::*;
+        match (self, other) {
+            (Int(a), Int(b)) | (Duration(a), Duration(b)) | (Timestamp(a), Timestamp(b)) => {
+                Some(a.cmp(b))
+            }
+            (Decimal(a), Decimal(b)) | (Money(a), Money(b)) => Some(a.cmp(b)),
+            _ => None,
+        }
+    }
+
+    /// A total order over all values, used to keep sets canonical.
+    pub fn total_cmp(&self, other: &Value) -> Ordering {
+        use Value::*;
+        match (self, other) {
+            (Bool(a), Bool(b)) => a.cmp(b),
+            (Int(a), Int(b)) | (Duration(a), Duration(b)) | (Timestamp(a), Timestamp(b)) => {
+                a.cmp(b)
+            }
+            (Decimal(a), Decimal(b)) | (Money(a), Money(b)) => a.cmp(b),
+            (String(a), String(b)) | (Ref(a), Ref(b)) => a.cmp(b),
+            (Enum(a), Enum(b)) => a.cmp(b),
+            (Set(a), Set(b)) => {
+                for (x, y) in a.iter().zip(b.iter()) {
+                    match x.total_cmp(y) {
+                        Ordering::Equal => continue,
+                        other => return other,
+                    }
+                }
+                a.len().cmp(&b.len())
+            }
+            _ => self.rank().cmp(&other.rank()),
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            Value::Bool(_) => 0,
+            Value::Int(_) => 1,
+            Value::Decimal(_) => 2,
+            Value::Money(_) => 3,
+            Value::Duration(_) => 4,
+            Value::Timestamp(_) => 5,
+            Value::String(_) => 6,
+            Value::Enum(_) => 7,
+            Value::Ref(_) => 8,
+            Value::Set(_) => 9,
+        }
+    }
+
+    /// Whether `elem` is in this set (false when this is not a set).
+    pub fn set_contains(&self, elem: &Value) -> bool {
+        match self {
+            Value::Set(items) => items
+                .binary_search_by(|probe| probe.total_cmp(elem))
+                .is_ok(),
+            _ => false,
+        }
+    }
+
+    /// The amount a budget counts: every budget type is a number of units.
+    pub fn as_amount(&self) -> Option<Decimal> {
+        match self {
+            Value::Int(i) | Value::Duration(i) => Some(Decimal::from(*i)),
+            Value::Decimal(d) | Value::Money(d) => Some(*d),
+            _ => None,
+        }
+    }
+
+    /// The value of type `ty` holding `amount` units (the inverse of
+    /// [`Value::as_amount`]); `None` if it does not fit.
+    pub fn from_amount(ty: &Type, amount: Decimal) -> Option<Value> {
+        match ty {
+            Type::Int => amount.trunc().to_i64().map(Value::Int),
+            Type::Duration => amount.trunc().to_i64().map(Value::Duration),
+            Type::Decimal => Some(Value::Decimal(amount)),
+            Type::Money(_) => Some(Value::Money(amount)),
+            _ => None,
+        }
+    }
+
+    /// The JSON form used in decisions and packets.
+    pub fn to_json(&self, ty: &Type, schema: &Schema) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Decimal(d) | Value::Money(d) => decimal_to_json(*d),
+            Value::Duration(ms) => J::String(format_duration(*ms)),
+            Value::Timestamp(ms) => J::String(format_timestamp(*ms)),
+            Value::String(s) | Value::Ref(s) => J::String(s.to_string()),
+            Value::Enum(v) => match ty {
+                Type::Enum(id) => schema
+                    .enums
+                    .get_index(id.index())
+                    .and_then(|(_, e)| e.variants.get(*v as usize))
+                    .map_or(J::from(*v), |name| J::String(name.clone())),
+                _ => J::from(*v),
+            },
+            Value::Set(items) => {
+                let elem_ty = match ty {
+                    Type::Set(elem) => elem.as_ref(),
+                    other => other,
+                };
+                J::Array(items.iter().map(|v| v.to_json(elem_ty, schema)).collect())
+            }
+        }
+    }
+
+    /// How the value reads in explanations: `120`, `"q4"`, `15m`, `500 USD`.
+    pub fn display(&self, ty: &Type, schema: &Schema) -> String {
+        match (self, ty) {
+            (Value::Money(d), Type::Money(c)) => format!("{} {c}", d.normalize()),
+            (Value::String(s), _) | (Value::Ref(s), _) => format!("{s:?}"),
+            (Value::Set(items), _) => {
+                let elem_ty = match ty {
+                    Type::Set(elem) => elem.as_ref(),
+                    other => other,
+                };
+                let parts: Vec<String> = items.iter().map(|v| v.display(elem_ty, schema)).collect();
+                format!("[{}]", parts.join(", "))
+            }
+            (Value::Enum(_), Type::Enum(id)) => {
+                let json = self.to_json(ty, schema);
+                format!("{}.{}", schema.enum_name(*id), json.as_str().unwrap_or("?"))
+            }
+            (Value::Decimal(d), _) => d.normalize().to_string(),
+            _ => match self.to_json(ty, schema) {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            },
+        }
+    }
+}
+
+/// A decimal as a JSON number: integral values print without a fraction.
+pub fn decimal_to_json(d: Decimal) -> serde_json::Value {
+    let d = d.normalize();
+    if d.scale() == 0 {
+        if let Some(i) = d.to_i64() {
+            return serde_json::Value::from(i);
+        }
+    }
+    d.to_f64()
+        .and_then(serde_json::Number::from_f64)
+        .map_or_else(|| serde_json::Value::String(d.to_string()), serde_json::Value::Number)
+}
+
+const UNITS: [(&str, i64); 6] = [
+    ("w", 7 * 86_400_000),
+    ("d", 86_400_000),
+    ("h", 3_600_000),
+    ("m", 60_000),
+    ("s", 1_000),
+    ("ms", 1),
+];
+
+/// Parses `15m`, `1h30m`, `250ms`, `7d`, `2w` into milliseconds.
+pub fn parse_duration(text: &str) -> Option<i64> {
+    let bytes = text.as_bytes();
+    if bytes.is_empty() {
+        return None;
+    }
+    let mut total: i64 = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        let n: i64 = text[start..i].parse().ok()?;
+        let unit_start = i;
+        while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        let unit = &text[unit_start..i];
+        let (_, scale) = UNITS.iter().find(|(u, _)| *u == unit)?;
+        total = total.checked_add(n.checked_mul(*scale)?)?;
+    }
+    Some(total)
+}
+
+/// Milliseconds as the shortest duration text: `1h30m`, `250ms`, `0s`.
+pub fn format_duration(ms: i64) -> String {
+    if ms == 0 {
+        return "0s".to_string();
+    }
+    let mut out = String::new();
+    if ms < 0 {
+        out.push('-');
+    }
+    let mut rest = ms.unsigned_abs();
+    for (unit, scale) in UNITS {
+        let scale = scale as u64;
+        if rest >= scale {
+            out.push_str(&format!("{}{unit}", rest / scale));
+            rest %= scale;
+        }
+    }
+    out
+}
+
+/// Parses an RFC 3339 timestamp into milliseconds since the epoch.
+pub fn parse_timestamp(text: &str) -> Option<i64> {
+    let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .ok()?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
+/// Milliseconds since the epoch as RFC 3339, UTC.
+pub fn format_timestamp(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| format!("@{ms}ms"))
+}
+
+pub const DAY_MS: i64 = 86_400_000;
+
+/// Milliseconds since midnight UTC.
+pub fn time_of_day(ms: i64) -> i64 {
+    ms.rem_euclid(DAY_MS)
+}
+
+/// Monday = 0 … Sunday = 6 (the variants of `Weekday`).
+pub fn weekday(ms: i64) -> u32 {
+    // 1970-01-01 was a Thursday.
+    ((ms.div_euclid(DAY_MS) + 3).rem_euclid(7)) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_and_print() {
+        for (text, ms) in [
+            ("15m", 900_000),
+            ("1h30m", 5_400_000),
+            ("250ms", 250),
+            ("7d", 604_800_000),
+            ("2w", 1_209_600_000),
+            ("0s", 0),
+        ] {
+            assert_eq!(parse_duration(text), Some(ms), "{text}");
+            assert_eq!(parse_duration(&format_duration(ms)), Some(ms));
+        }
+        assert_eq!(format_duration(5_400_000), "1h30m");
+        assert_eq!(parse_duration("15"), None);
+        assert_eq!(parse_duration("m"), None);
+        assert_eq!(parse_duration("15x"), None);
+        assert_eq!(parse_duration("99999999999999999999w"), None);
+    }
+
+    #[test]
+    fn timestamps_read_and_print() {
+        let ms = parse_timestamp("2026-11-25T14:00:00Z").unwrap();
+        assert_eq!(format_timestamp(ms), "2026-11-25T14:00:00Z");
+        assert_eq!(weekday(ms), 2, "2026-11-25 is a Wednesday");
+        assert_eq!(time_of_day(ms), 14 * 3_600_000);
+        assert_eq!(parse_timestamp("yesterday"), None);
+    }
+
+    #[test]
+    fn sets_are_canonical() {
+        let a = Value::set(vec![Value::str("b"), Value::str("a"), Value::str("b")]);
+        let b = Value::set(vec![Value::str("a"), Value::str("b")]);
+        assert_eq!(a, b);
+        assert!(a.set_contains(&Value::str("a")));
+        assert!(!a.set_contains(&Value::str("c")));
+    }
+}

@@ -1,0 +1,257 @@
+//! The typed IR: a checked policy, every name resolved to an id, every
+//! expression typed. The checker produces it; the compiler lowers it to
+//! bytecode; the reference evaluator walks it.
+//!
+//! The IR knows the schema and values (from `actpol-core`) but nothing of
+//! source text, syntax or bytecode. An [`Expr`] keeps its source location
+//! ([`SrcSpan`]) only so explanations can quote the policy.
+
+use std::sync::Arc;
+
+use actpol_core::decision::{ConstraintOp, Level, Requirement};
+use actpol_core::ids::*;
+use actpol_core::ops::{ArithOp, Builtin, CmpOp};
+use actpol_core::schema::{KeyKind, PolicyMeta, Schema, Window};
+use actpol_core::state::WindowKind;
+use actpol_core::types::Type;
+use actpol_core::value::Value;
+
+pub mod fold;
+pub mod visit;
+
+/// A checked policy.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub schema: Schema,
+    /// Name, identities, budgets, default and `on_error`, and the names of
+    /// rules, raises and risks in declaration order.
+    pub meta: PolicyMeta,
+    /// Record predicates of each agent's scope, indexed by [`AgentId`]:
+    /// for an object of that entity, the predicate must hold.
+    pub scopes: Vec<Vec<(EntityId, Expr)>>,
+    /// Indexed by [`RuleId`].
+    pub rules: Vec<Rule>,
+    /// Raise conditions, indexed by [`RaiseId`].
+    pub raises: Vec<Expr>,
+    /// Named risk expressions, indexed by [`RiskId`].
+    pub risks: Vec<Expr>,
+    /// Source files, for quoting conditions in explanations.
+    pub files: Vec<SourceFile>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    pub path: String,
+    pub text: Arc<str>,
+}
+
+impl Policy {
+    /// The source text of `span`, if the file is known.
+    pub fn text(&self, span: SrcSpan) -> Option<&str> {
+        self.files
+            .get(span.file as usize)?
+            .text
+            .get(span.start as usize..span.end as usize)
+    }
+}
+
+/// A location in one of [`Policy::files`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct SrcSpan {
+    pub file: u32,
+    pub start: u32,
+    pub end: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub id: RuleId,
+    /// The actions the rule's patterns name, sorted.
+    pub actions: Vec<ActionId>,
+    /// `for agent …`: only these agents. `None`: any agent.
+    pub agents: Option<Vec<AgentId>>,
+    /// `for workflow …`: only these workflows. `None`: any workflow.
+    pub workflows: Option<Vec<String>>,
+    /// `None`: the rule always fires for its actions.
+    pub when: Option<Expr>,
+    pub outcome: Outcome,
+    pub consumes: Vec<Consume>,
+    pub span: SrcSpan,
+}
+
+impl Rule {
+    /// Whether the rule is a candidate for this action, agent and workflow
+    /// (before its condition is read).
+    pub fn applies(&self, action: ActionId, agent: Option<AgentId>, workflow: &str) -> bool {
+        self.actions.binary_search(&action).is_ok()
+            && self
+                .agents
+                .as_ref()
+                .is_none_or(|list| agent.is_some_and(|a| list.contains(&a)))
+            && self
+                .workflows
+                .as_ref()
+                .is_none_or(|list| list.iter().any(|w| w == workflow))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub level: Level,
+    /// For `escalate`.
+    pub approver: Option<ApproverId>,
+    pub reason: Option<String>,
+    /// For `constrain`: limits on parameters.
+    pub limits: Vec<Limit>,
+    /// For `constrain`: `require dry_run`, `require rollback`.
+    pub requires: Vec<Requirement>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Limit {
+    pub param: NameId,
+    pub op: ConstraintOp,
+    /// Of the parameter's type (a set of it for `in`).
+    pub value: Expr,
+}
+
+#[derive(Clone, Debug)]
+pub struct Consume {
+    pub budget: BudgetId,
+    /// Of the budget's type.
+    pub amount: Expr,
+}
+
+#[derive(Clone, Debug)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub ty: Type,
+    pub span: SrcSpan,
+}
+
+/// Simple reads of the envelope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EnvField {
+    /// `agent.id`: String
+    AgentId,
+    /// `agent.owner`: String
+    AgentOwner,
+    /// `agent.workflow`: String
+    AgentWorkflow,
+    /// `action.name`: String
+    ActionName,
+    /// `action.system`: String
+    ActionSystem,
+    /// `action.reversibility`: the built-in enum `Reversibility`
+    ActionReversibility,
+    /// `object.id`: String
+    ObjectId,
+    /// `intent.goal`: String (needs `has intent`)
+    IntentGoal,
+    /// `intent.confidence`: Decimal (needs `has intent`)
+    IntentConfidence,
+    /// `rollback.kind`: String (needs `has rollback`)
+    RollbackKind,
+    /// `rollback.action`: String (needs `has rollback.action`)
+    RollbackAction,
+    /// `rollback.within`: Duration (needs `has rollback.within`)
+    RollbackWithin,
+    /// `plan.id`: String (needs `has plan`)
+    PlanId,
+    /// `plan.step`: Int (needs `has plan`)
+    PlanStep,
+    /// `now`: Timestamp (the envelope's `time`)
+    Now,
+    /// `now.hour`: Int, 0–23 UTC
+    NowHour,
+    /// `now.weekday`: the built-in enum `Weekday`
+    NowWeekday,
+    /// `now.time_of_day`: Duration since midnight UTC
+    NowTimeOfDay,
+    /// `reversible`: Bool. The action's class is `reversible`, or it is
+    /// `compensable` and the envelope carries a rollback plan.
+    Reversible,
+}
+
+/// What `has …` asks about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Presence {
+    Param(NameId),
+    Attr(NameId),
+    Context(NameId),
+    Intent,
+    Rollback,
+    RollbackAction,
+    RollbackWithin,
+    Plan,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BudgetField {
+    Limit,
+    Consumed,
+    Remaining,
+}
+
+/// A read of the state view over a window.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct WindowRead {
+    pub kind: WindowKind,
+    /// The action pattern as written: `crm.*`.
+    pub pattern: String,
+    /// For `sum`: the parameter summed.
+    pub param: Option<NameId>,
+    pub window: Window,
+    pub key: KeyKind,
+}
+
+#[derive(Clone, Debug)]
+pub enum ExprKind {
+    Const(Value),
+    Env(EnvField),
+    /// `params.x`: the parameter of this name on whichever action runs.
+    Param(NameId),
+    /// `object.x`
+    Attr(NameId),
+    /// `context.x`
+    Context(NameId),
+    /// `action.touches(pii)`: the action or its object's entity holds it.
+    Touches(DataClassId),
+    Has(Presence),
+    Budget(BudgetId, BudgetField),
+    Window(WindowRead),
+    Risk(RiskId),
+    Not(Box<Expr>),
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    /// Operands of the same type (`Int` operands mixed with `Decimal` are
+    /// wrapped in [`ExprKind::ToDecimal`] by the checker).
+    Cmp(CmpOp, Box<Expr>, Box<Expr>),
+    Arith(ArithOp, Box<Expr>, Box<Expr>),
+    Neg(Box<Expr>),
+    /// `elem in set`
+    In(Box<Expr>, Box<Expr>),
+    Call(Builtin, Vec<Expr>),
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// A set built from values known only at run time.
+    SetLit(Vec<Expr>),
+    /// An `Int` promoted to `Decimal`.
+    ToDecimal(Box<Expr>),
+}
+
+impl Expr {
+    pub fn constant(value: Value, ty: Type, span: SrcSpan) -> Expr {
+        Expr {
+            kind: ExprKind::Const(value),
+            ty,
+            span,
+        }
+    }
+
+    pub fn as_const(&self) -> Option<&Value> {
+        match &self.kind {
+            ExprKind::Const(v) => Some(v),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! The `.actpol` language as text: the pest grammar (`grammar/actpol.pest`),
+//! the syntax tree with byte spans ([`ast`]), the parser with readable
+//! "expected …" errors, and the canonical formatter.
+//!
+//! This crate knows nothing of types, the schema or the runtime: a literal is
+//! text here, a name is a string. It does no IO.
+
+pub mod ast;
+mod error;
+mod expected;
+mod parser;
+
+pub use error::SyntaxError;
+pub use parser::{parse_expr, parse_file, MAX_NESTING};
