@@ -207,6 +207,8 @@ struct Cause {
     rule: Option<String>,
     reason: Option<String>,
     approver: Option<ApproverId>,
+    /// Requirements a raise to `constrain` adds.
+    requires: Vec<Requirement>,
 }
 
 /// Everything about the policy that settling a decision reads.
@@ -272,6 +274,7 @@ impl Combiner {
                 rule: Some(rule_name(hit.rule).to_string()),
                 reason: hit.reason.clone(),
                 approver: hit.approver,
+                requires: Vec::new(),
             });
         }
         self.failures.sort_by_key(|(rule, _)| *rule);
@@ -288,13 +291,14 @@ impl Combiner {
             causes.push(spec_cause(&meta.default, None));
         }
 
-        let limits = merge_limits(&self.hits);
+        let mut limits = merge_limits(&self.hits);
         if let Some(conflict) = limits.conflict(schema) {
             causes.push(Cause {
                 level: Level::Deny,
                 rule: None,
                 reason: Some(conflict),
                 approver: None,
+                requires: Vec::new(),
             });
         }
 
@@ -331,6 +335,7 @@ impl Combiner {
                     rule: None,
                     reason: Some(reason),
                     approver: spec.approver,
+                    requires: Vec::new(),
                 });
             }
         }
@@ -379,6 +384,11 @@ impl Combiner {
             }
         }
         let constraints = if level == Level::Constrain {
+            for req in decisive.iter().flat_map(|c| c.requires.iter()) {
+                if !limits.requires.contains(req) {
+                    limits.requires.push(*req);
+                }
+            }
             limits.render(schema, env)
         } else {
             Vec::new()
@@ -440,6 +450,7 @@ fn spec_cause(spec: &OutcomeSpec, rule: Option<String>) -> Cause {
         rule,
         reason: spec.reason.clone(),
         approver: spec.approver,
+        requires: spec.requires.clone(),
     }
 }
 
@@ -457,6 +468,7 @@ fn on_error_cause(meta: &PolicyMeta, rule: Option<String>, err: &EvalError) -> C
         rule,
         reason: Some(reason),
         approver: meta.on_error.approver,
+        requires: Vec::new(),
     }
 }
 
@@ -646,4 +658,75 @@ fn render_budgets(ctx: Settle<'_>, lines: &[BudgetLine], applied: bool) -> Vec<B
             }
         })
         .collect()
+}
+
+/// A decision made before any rule runs: the envelope's agent is not who
+/// it claims (C2), or reaches outside its scope (C3). Always `deny`.
+pub fn refused(ctx: Settle<'_>, reason: String) -> Decision {
+    Decision {
+        decision: Level::Deny,
+        reasons: vec![reason],
+        rules: Vec::new(),
+        constraints: Vec::new(),
+        escalation: None,
+        budgets: Vec::new(),
+        policy: PolicyRef {
+            name: ctx.meta.name.clone(),
+            hash: ctx.hash.to_string(),
+        },
+        errors: Vec::new(),
+        explanation: None,
+    }
+}
+
+/// A decision when evaluation could not start: the envelope did not fit.
+/// The policy's `on_error` outcome, never `allow`.
+pub fn failed(ctx: Settle<'_>, errors: Vec<ErrorOut>) -> Decision {
+    let meta = ctx.meta;
+    let level = meta.on_error.level.max(Level::Escalate);
+    let reason = meta.on_error.reason.clone().unwrap_or_else(|| {
+        errors
+            .first()
+            .map_or_else(|| "evaluation failed".to_string(), |e| e.message.clone())
+    });
+    let escalation = (level == Level::Escalate).then(|| {
+        let approver = meta
+            .on_error
+            .approver
+            .map(|a| meta.approver_name(a).to_string())
+            .unwrap_or_default();
+        Escalation {
+            packet: serde_json::json!({
+                "summary": "the envelope could not be evaluated",
+                "reasons": [reason.clone()],
+                "errors": errors.clone(),
+            }),
+            approver,
+        }
+    });
+    Decision {
+        decision: level,
+        reasons: vec![reason],
+        rules: Vec::new(),
+        constraints: Vec::new(),
+        escalation,
+        budgets: Vec::new(),
+        policy: PolicyRef {
+            name: meta.name.clone(),
+            hash: ctx.hash.to_string(),
+        },
+        errors,
+        explanation: None,
+    }
+}
+
+impl From<&crate::envelope::EnvelopeError> for ErrorOut {
+    fn from(err: &crate::envelope::EnvelopeError) -> Self {
+        ErrorOut {
+            code: err.code.to_string(),
+            message: err.message.clone(),
+            path: Some(err.path.clone()),
+            rule: None,
+        }
+    }
 }

@@ -262,6 +262,9 @@ pub struct OutcomeSpec {
     pub level: Level,
     pub approver: Option<ApproverId>,
     pub reason: Option<String>,
+    /// For `constrain` (raise arms only): `require dry_run`, `require rollback`.
+    #[serde(default)]
+    pub requires: Vec<crate::decision::Requirement>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

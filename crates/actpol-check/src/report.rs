@@ -1,0 +1,167 @@
+//! Diagnostics of a check, and their two renderings: text for people (miette,
+//! no colour, fixed width when asked) and JSON for tools (PRODUCT.md "CLI").
+
+use miette::{GraphicalReportHandler, GraphicalTheme, NamedSource, Severity};
+use serde_json::json;
+
+use crate::db::{FileId, SourceDb};
+
+/// One diagnostic in one file.
+#[derive(Debug)]
+pub struct Diagnostic {
+    pub file: FileId,
+    pub inner: Box<dyn miette::Diagnostic + Send + Sync + 'static>,
+}
+
+impl Diagnostic {
+    pub fn new(file: FileId, inner: impl miette::Diagnostic + Send + Sync + 'static) -> Self {
+        Diagnostic {
+            file,
+            inner: Box::new(inner),
+        }
+    }
+
+    pub fn severity(&self) -> Severity {
+        self.inner.severity().unwrap_or(Severity::Error)
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity() == Severity::Error
+    }
+
+    pub fn code(&self) -> String {
+        self.inner
+            .code()
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "actpol::unknown".to_string())
+    }
+
+    /// The first label's byte range, if the diagnostic points anywhere.
+    pub fn span(&self) -> Option<(usize, usize)> {
+        let label = self.inner.labels()?.next()?;
+        Some((label.offset(), label.offset() + label.len()))
+    }
+
+    /// Orders diagnostics by file, then position, then code.
+    pub fn sort_key(&self) -> (FileId, usize, String) {
+        (self.file, self.span().map_or(0, |s| s.0), self.code())
+    }
+}
+
+/// Renders a diagnostic as miette text without colour. `width` fixes the
+/// line width (snapshots use a fixed one).
+pub fn render_text(db: &SourceDb, diag: &Diagnostic, width: usize) -> String {
+    let entry = db.file(diag.file);
+    let shown = Shown {
+        inner: &*diag.inner,
+        source: NamedSource::new(entry.path.clone(), entry.text.to_string()),
+    };
+    let mut out = String::new();
+    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+        .with_width(width)
+        .with_links(false);
+    if handler.render_report(&mut out, &shown).is_err() {
+        out = format!("{}: {}", diag.code(), diag.inner);
+    }
+    out
+}
+
+/// One diagnostic as the JSON object of PRODUCT.md "CLI": `code`,
+/// `severity`, `message`, `file`, `span`, `line`, `column`, `help`.
+pub fn render_json(db: &SourceDb, diag: &Diagnostic) -> serde_json::Value {
+    let entry = db.file(diag.file);
+    let (start, end) = diag.span().unwrap_or((0, 0));
+    let (line, column) = line_column(&entry.text, start);
+    json!({
+        "code": diag.code(),
+        "severity": match diag.severity() {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Advice => "advice",
+        },
+        "message": diag.inner.to_string(),
+        "file": entry.path,
+        "span": {"start": start, "end": end},
+        "line": line,
+        "column": column,
+        "help": diag.inner.help().map(|h| h.to_string()),
+    })
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+/// A borrowed diagnostic with its source attached, for miette's renderer.
+struct Shown<'a> {
+    inner: &'a (dyn miette::Diagnostic + Send + Sync),
+    source: NamedSource<String>,
+}
+
+impl std::fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.inner, f)
+    }
+}
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.inner, f)
+    }
+}
+
+impl std::error::Error for Shown<'_> {}
+
+impl miette::Diagnostic for Shown<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.inner.code()
+    }
+    fn severity(&self) -> Option<Severity> {
+        self.inner.severity()
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.inner.help()
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.inner.labels()
+    }
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn miette::Diagnostic> + 'b>> {
+        self.inner.related()
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_and_columns_are_one_based() {
+        assert_eq!(line_column("ab\ncd", 0), (1, 1));
+        assert_eq!(line_column("ab\ncd", 4), (2, 2));
+        assert_eq!(line_column("é\nx", 3), (2, 1));
+    }
+
+    #[test]
+    fn syntax_errors_render_as_text_and_json() {
+        let db = SourceDb::from_sources([("bad.actpol", "rule x on a.b { when 1 > }")]);
+        let err = db.file(FileId(0)).parsed.clone().unwrap_err();
+        let diag = Diagnostic::new(FileId(0), err);
+        let text = render_text(&db, &diag, 80);
+        assert!(text.contains("actpol::syntax::unexpected"), "{text}");
+        assert!(text.contains("bad.actpol:1:"), "{text}");
+        let json = render_json(&db, &diag);
+        assert_eq!(json["code"], "actpol::syntax::unexpected");
+        assert_eq!(json["line"], 1);
+        assert_eq!(json["file"], "bad.actpol");
+        assert!(json["help"].is_string());
+    }
+}
