@@ -279,7 +279,11 @@ impl Combiner {
         }
         self.failures.sort_by_key(|(rule, _)| *rule);
         for (rule, err) in &self.failures {
-            causes.push(on_error_cause(meta, rule.map(|r| rule_name(r).to_string()), err));
+            causes.push(on_error_cause(
+                meta,
+                rule.map(|r| rule_name(r).to_string()),
+                err,
+            ));
             errors.push(ErrorOut {
                 code: err.code.to_string(),
                 message: err.message.clone(),
@@ -413,12 +417,14 @@ impl Combiner {
                 packet: crate::packet::build(
                     ctx,
                     env,
-                    &approver,
-                    &rules,
-                    &reasons,
-                    &budgets,
-                    &raised_from,
-                    probe.risk_factors(),
+                    crate::packet::Settled {
+                        approver: &approver,
+                        rules: &rules,
+                        reasons: &reasons,
+                        budgets: &budgets,
+                        raised_from: &raised_from,
+                        risks: probe.risk_factors(),
+                    },
                 ),
                 approver,
             }
@@ -500,11 +506,21 @@ fn merge_limits(hits: &[Hit]) -> MergedLimits {
             match limit.op {
                 ConstraintOp::Le | ConstraintOp::Lt => {
                     let strict = limit.op == ConstraintOp::Lt;
-                    tighten(&mut bounds.upper, &limit.value, strict, std::cmp::Ordering::Less);
+                    tighten(
+                        &mut bounds.upper,
+                        &limit.value,
+                        strict,
+                        std::cmp::Ordering::Less,
+                    );
                 }
                 ConstraintOp::Ge | ConstraintOp::Gt => {
                     let strict = limit.op == ConstraintOp::Gt;
-                    tighten(&mut bounds.lower, &limit.value, strict, std::cmp::Ordering::Greater);
+                    tighten(
+                        &mut bounds.lower,
+                        &limit.value,
+                        strict,
+                        std::cmp::Ordering::Greater,
+                    );
                 }
                 ConstraintOp::In => {
                     let items: Vec<Value> = match &limit.value {
@@ -523,7 +539,12 @@ fn merge_limits(hits: &[Hit]) -> MergedLimits {
 }
 
 /// Keeps the tighter of two bounds: `better` is the direction of tighter.
-fn tighten(slot: &mut Option<(Value, bool)>, value: &Value, strict: bool, better: std::cmp::Ordering) {
+fn tighten(
+    slot: &mut Option<(Value, bool)>,
+    value: &Value,
+    strict: bool,
+    better: std::cmp::Ordering,
+) {
     let replace = match slot {
         None => true,
         Some((current, current_strict)) => match value.compare(current) {
@@ -608,11 +629,13 @@ fn budget_lines(
             .budgets
             .get_index(budget.index())
             .map(|(_, d)| d)
-            .ok_or_else(|| EvalError::new("actpol::eval::bad_budget", "budget index out of range"))?;
+            .ok_or_else(|| {
+                EvalError::new("actpol::eval::bad_budget", "budget index out of range")
+            })?;
         let key = env.key(def.key, ctx.schema)?;
-        let delta = amount.as_amount().ok_or_else(|| {
-            EvalError::new("actpol::eval::type", "budget amount is not a number")
-        })?;
+        let delta = amount
+            .as_amount()
+            .ok_or_else(|| EvalError::new("actpol::eval::type", "budget amount is not a number"))?;
         if delta.is_sign_negative() {
             return Err(EvalError::new(
                 "actpol::eval::negative_consume",
@@ -623,7 +646,10 @@ fn budget_lines(
                 ),
             ));
         }
-        if let Some(line) = lines.iter_mut().find(|l| l.budget == *budget && l.key == key) {
+        if let Some(line) = lines
+            .iter_mut()
+            .find(|l| l.budget == *budget && l.key == key)
+        {
             line.delta += delta;
             continue;
         }
@@ -729,4 +755,72 @@ impl From<&crate::envelope::EnvelopeError> for ErrorOut {
             rule: None,
         }
     }
+}
+
+/// C2: the envelope's agent must be declared, with the declared owner and
+/// workflow. The reason for refusing otherwise.
+pub fn identify(meta: &PolicyMeta, env: &BoundEnvelope) -> Result<crate::ids::AgentId, String> {
+    let Some(id) = meta.agent_id(&env.agent_id) else {
+        return Err(format!("agent `{}` is not declared", env.agent_id));
+    };
+    let def = &meta.agents[id.index()];
+    if def.owner != *env.owner {
+        return Err(format!(
+            "agent `{}` belongs to `{}`, not `{}`",
+            env.agent_id, def.owner, env.owner
+        ));
+    }
+    if def.workflow != *env.workflow {
+        return Err(format!(
+            "agent `{}` runs workflow `{}`, not `{}`",
+            env.agent_id, def.workflow, env.workflow
+        ));
+    }
+    Ok(id)
+}
+
+/// C3, the part known without evaluating: the scope's systems and object
+/// types. The reason for refusing, if the envelope reaches outside them.
+pub fn scope_admits(
+    meta: &PolicyMeta,
+    schema: &Schema,
+    agent: crate::ids::AgentId,
+    env: &BoundEnvelope,
+) -> Result<(), String> {
+    let Some(scope) = meta
+        .agents
+        .get_index(agent.index())
+        .and_then(|(_, a)| a.scope.as_ref())
+    else {
+        return Ok(());
+    };
+    let action = schema.action(env.action);
+    if let Some(systems) = &scope.systems {
+        if !systems.contains(&action.system) {
+            return Err(format!(
+                "agent `{}` may not touch system `{}`",
+                env.agent_id,
+                schema.system_name(action.system)
+            ));
+        }
+    }
+    if let Some(objects) = &scope.objects {
+        if !objects.contains(&action.object) {
+            return Err(format!(
+                "agent `{}` may not touch `{}` objects",
+                env.agent_id,
+                schema.entity_name(action.object)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// C3, the record predicate's verdict, worded.
+pub fn out_of_scope_record(schema: &Schema, env: &BoundEnvelope) -> String {
+    format!(
+        "agent `{}` may not touch this `{}` record",
+        env.agent_id,
+        schema.entity_name(schema.action(env.action).object)
+    )
 }

@@ -117,7 +117,9 @@ impl miette::Diagnostic for EnvelopeError {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 }
 
@@ -258,7 +260,13 @@ impl BoundEnvelope {
             )
             .help(format!("set `object.type` to `{entity_name}`")));
         }
-        let params = bind_fields(&env.action.params, &def.params, schema, "$.action.params", "parameter")?;
+        let params = bind_fields(
+            &env.action.params,
+            &def.params,
+            schema,
+            "$.action.params",
+            "parameter",
+        )?;
         let attrs = bind_fields(
             &env.object.attrs,
             &schema.entity(def.object).attrs,
@@ -332,7 +340,10 @@ impl BoundEnvelope {
             attrs,
             intent,
             rollback,
-            plan: env.plan.as_ref().map(|p| (Arc::from(p.id.as_str()), p.step)),
+            plan: env
+                .plan
+                .as_ref()
+                .map(|p| (Arc::from(p.id.as_str()), p.step)),
             time,
             context,
             raw: env,
@@ -420,12 +431,21 @@ fn unknown_code(what: &str) -> &'static str {
 }
 
 /// Converts JSON to a value of type `ty`; errors name `path`.
-pub fn value_from_json(json: &Json, ty: &Type, schema: &Schema, path: &str) -> Result<Value, EnvelopeError> {
+pub fn value_from_json(
+    json: &Json,
+    ty: &Type,
+    schema: &Schema,
+    path: &str,
+) -> Result<Value, EnvelopeError> {
     let wrong = || {
         EnvelopeError::new(
             "actpol::envelope::wrong_type",
             path,
-            format!("expected {}, found {}", describe(ty, schema), json_kind(json)),
+            format!(
+                "expected {}, found {}",
+                describe(ty, schema),
+                json_kind(json)
+            ),
         )
     };
     Ok(match ty {
@@ -483,10 +503,12 @@ pub fn value_from_json(json: &Json, ty: &Type, schema: &Schema, path: &str) -> R
                         path,
                         format!("`{text}` is not a variant of `{}`", schema.enum_name(*id)),
                     );
-                    return Err(match did_you_mean(text, def.variants.iter().map(String::as_str)) {
-                        Some(best) => err.help(format!("did you mean `{best}`?")),
-                        None => err.help(format!("one of: {}", def.variants.join(", "))),
-                    });
+                    return Err(
+                        match did_you_mean(text, def.variants.iter().map(String::as_str)) {
+                            Some(best) => err.help(format!("did you mean `{best}`?")),
+                            None => err.help(format!("one of: {}", def.variants.join(", "))),
+                        },
+                    );
                 }
             }
         }

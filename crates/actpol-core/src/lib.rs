@@ -10,8 +10,10 @@
 pub mod decision;
 pub mod envelope;
 pub mod ids;
-mod packet;
+pub mod nesting;
 pub mod ops;
+mod packet;
+pub mod reads;
 pub mod schema;
 pub mod state;
 pub mod suggest;

@@ -105,11 +105,17 @@ impl Builtin {
 }
 
 fn overflow(op: &str) -> EvalError {
-    EvalError::new("actpol::eval::overflow", format!("arithmetic overflow in `{op}`"))
+    EvalError::new(
+        "actpol::eval::overflow",
+        format!("arithmetic overflow in `{op}`"),
+    )
 }
 
 fn type_error(what: &str) -> EvalError {
-    EvalError::new("actpol::eval::type", format!("operands of `{what}` have the wrong types"))
+    EvalError::new(
+        "actpol::eval::type",
+        format!("operands of `{what}` have the wrong types"),
+    )
 }
 
 fn div_zero() -> EvalError {
@@ -297,15 +303,24 @@ mod tests {
     #[test]
     fn arithmetic_is_checked() {
         assert_eq!(
-            arith(ArithOp::Add, &Value::Int(i64::MAX), &Value::Int(1)).unwrap_err().code,
+            arith(ArithOp::Add, &Value::Int(i64::MAX), &Value::Int(1))
+                .unwrap_err()
+                .code,
             "actpol::eval::overflow"
         );
         assert_eq!(
-            arith(ArithOp::Div, &Value::Int(1), &Value::Int(0)).unwrap_err().code,
+            arith(ArithOp::Div, &Value::Int(1), &Value::Int(0))
+                .unwrap_err()
+                .code,
             "actpol::eval::division_by_zero"
         );
         assert_eq!(
-            arith(ArithOp::Sub, &Value::Timestamp(5000), &Value::Timestamp(2000)).unwrap(),
+            arith(
+                ArithOp::Sub,
+                &Value::Timestamp(5000),
+                &Value::Timestamp(2000)
+            )
+            .unwrap(),
             Value::Duration(3000)
         );
         assert!(arith(ArithOp::Add, &Value::Int(1), &Value::str("x")).is_err());
@@ -313,8 +328,17 @@ mod tests {
 
     #[test]
     fn min_max_abs() {
-        assert_eq!(call(Builtin::Min, &[Value::Int(3), Value::Int(2)]).unwrap(), Value::Int(2));
-        assert_eq!(call(Builtin::Max, &[Value::Int(3), Value::Int(2)]).unwrap(), Value::Int(3));
-        assert_eq!(call(Builtin::Abs, &[Value::Int(-3)]).unwrap(), Value::Int(3));
+        assert_eq!(
+            call(Builtin::Min, &[Value::Int(3), Value::Int(2)]).unwrap(),
+            Value::Int(2)
+        );
+        assert_eq!(
+            call(Builtin::Max, &[Value::Int(3), Value::Int(2)]).unwrap(),
+            Value::Int(3)
+        );
+        assert_eq!(
+            call(Builtin::Abs, &[Value::Int(-3)]).unwrap(),
+            Value::Int(3)
+        );
     }
 }

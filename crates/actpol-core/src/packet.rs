@@ -7,17 +7,27 @@ use crate::envelope::BoundEnvelope;
 use crate::schema::{ReversibilityClass, TriggerDef};
 use crate::value::format_duration;
 
+/// What the decision settled, for the packet.
+pub(crate) struct Settled<'a> {
+    pub approver: &'a str,
+    pub rules: &'a [String],
+    pub reasons: &'a [String],
+    pub budgets: &'a [BudgetUse],
+    /// The rules whose decision a raise lifted.
+    pub raised_from: &'a [String],
+    pub risks: Vec<(String, Json)>,
+}
+
 /// Builds the packet of an escalated decision.
-pub(crate) fn build(
-    ctx: Settle<'_>,
-    env: &BoundEnvelope,
-    approver: &str,
-    rules: &[String],
-    reasons: &[String],
-    budgets: &[BudgetUse],
-    raised_from: &[String],
-    risks: Vec<(String, Json)>,
-) -> Json {
+pub(crate) fn build(ctx: Settle<'_>, env: &BoundEnvelope, settled: Settled<'_>) -> Json {
+    let Settled {
+        approver,
+        rules,
+        reasons,
+        budgets,
+        raised_from,
+        risks,
+    } = settled;
     let schema = ctx.schema;
     let action = schema.action(env.action);
     let raw = &env.raw;

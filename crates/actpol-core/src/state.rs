@@ -57,7 +57,13 @@ pub struct WindowQuery<'a> {
 pub trait StateView {
     /// How much of budget `budget` is consumed under `key` in the window
     /// that contains `now`.
-    fn consumed(&self, budget: &str, key: &str, window: Window, now: i64) -> Result<Decimal, StateError>;
+    fn consumed(
+        &self,
+        budget: &str,
+        key: &str,
+        window: Window,
+        now: i64,
+    ) -> Result<Decimal, StateError>;
 
     /// The count, sum or baseline a window query asks for.
     fn window(&self, query: &WindowQuery<'_>) -> Result<Decimal, StateError>;
@@ -69,7 +75,10 @@ pub trait StateView {
 pub trait BudgetLedger {
     type Reservation;
 
-    fn reserve(&self, deltas: &[crate::decision::BudgetUse]) -> Result<Self::Reservation, StateError>;
+    fn reserve(
+        &self,
+        deltas: &[crate::decision::BudgetUse],
+    ) -> Result<Self::Reservation, StateError>;
     fn commit(&self, reservation: Self::Reservation) -> Result<(), StateError>;
     fn release(&self, reservation: Self::Reservation) -> Result<(), StateError>;
 }
@@ -164,7 +173,11 @@ impl MemoryState {
 
     /// Records consumption, as a store would after a decision proceeds.
     pub fn add_consumed(&mut self, name: &str, key: &str, amount: Decimal) {
-        match self.budgets.iter_mut().find(|b| b.name == name && b.key == key) {
+        match self
+            .budgets
+            .iter_mut()
+            .find(|b| b.name == name && b.key == key)
+        {
             Some(entry) => entry.consumed += amount,
             None => self.budgets.push(BudgetEntry {
                 name: name.to_string(),
@@ -174,7 +187,12 @@ impl MemoryState {
         }
     }
 
-    fn matching<'a>(&'a self, q: &'a WindowQuery<'_>, from: i64, to: i64) -> impl Iterator<Item = &'a Event> + 'a {
+    fn matching<'a>(
+        &'a self,
+        q: &'a WindowQuery<'_>,
+        from: i64,
+        to: i64,
+    ) -> impl Iterator<Item = &'a Event> + 'a {
         self.events.iter().filter(move |e| {
             pattern_matches(q.pattern, &e.action)
                 && e.key(q.key).as_deref() == Some(q.key_value)
@@ -184,7 +202,13 @@ impl MemoryState {
 }
 
 impl StateView for MemoryState {
-    fn consumed(&self, budget: &str, key: &str, _window: Window, _now: i64) -> Result<Decimal, StateError> {
+    fn consumed(
+        &self,
+        budget: &str,
+        key: &str,
+        _window: Window,
+        _now: i64,
+    ) -> Result<Decimal, StateError> {
         Ok(self
             .budgets
             .iter()
@@ -221,8 +245,11 @@ impl StateView for MemoryState {
                     return Ok(Decimal::ZERO);
                 }
                 let end = q.now.saturating_sub(span);
-                let seen = self.matching(q, end.saturating_sub(BASELINE_SPAN_MS), end).count();
-                Ok(Decimal::from(seen as u64) * Decimal::from(span) / Decimal::from(BASELINE_SPAN_MS))
+                let seen = self
+                    .matching(q, end.saturating_sub(BASELINE_SPAN_MS), end)
+                    .count();
+                Ok(Decimal::from(seen as u64) * Decimal::from(span)
+                    / Decimal::from(BASELINE_SPAN_MS))
             }
         }
     }

@@ -2,7 +2,10 @@
 
 /// The candidate closest to `word`, if one is close enough to be a likely
 /// misspelling: at most a third of the word's length away (and at least 1).
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(1);
     candidates
         .into_iter()

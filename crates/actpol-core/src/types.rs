@@ -42,7 +42,7 @@ impl fmt::Display for Currency {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Type {
     Bool,
     Int,
@@ -79,5 +79,40 @@ impl Type {
             self,
             Type::String | Type::Int | Type::Enum(_) | Type::Entity(_)
         )
+    }
+}
+
+/// The derived form of [`Type`]; reading it goes through a depth guard so
+/// a hostile artifact of deeply nested sets cannot exhaust the stack.
+#[derive(Deserialize)]
+#[serde(rename = "Type")]
+enum TypeRepr {
+    Bool,
+    Int,
+    Decimal,
+    String,
+    Money(Currency),
+    Duration,
+    Timestamp,
+    Set(Box<Type>),
+    Enum(EnumId),
+    Entity(EntityId),
+}
+
+impl<'de> Deserialize<'de> for Type {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let _depth = crate::nesting::enter::<D::Error>()?;
+        Ok(match TypeRepr::deserialize(d)? {
+            TypeRepr::Bool => Type::Bool,
+            TypeRepr::Int => Type::Int,
+            TypeRepr::Decimal => Type::Decimal,
+            TypeRepr::String => Type::String,
+            TypeRepr::Money(c) => Type::Money(c),
+            TypeRepr::Duration => Type::Duration,
+            TypeRepr::Timestamp => Type::Timestamp,
+            TypeRepr::Set(t) => Type::Set(t),
+            TypeRepr::Enum(e) => Type::Enum(e),
+            TypeRepr::Entity(e) => Type::Entity(e),
+        })
     }
 }

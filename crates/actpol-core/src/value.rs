@@ -12,7 +12,7 @@ use crate::types::Type;
 
 /// A value of some [`Type`]. The type is known statically wherever a value
 /// is used, so money carries no currency and enums are variant indices.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Value {
     Bool(bool),
     Int(i64),
@@ -29,6 +29,41 @@ pub enum Value {
     Ref(Arc<str>),
     /// Sorted, without duplicates (see [`Value::set`]).
     Set(Arc<[Value]>),
+}
+
+/// The derived form of [`Value`], read through a depth guard (see
+/// [`crate::types::Type`]'s reader).
+#[derive(Deserialize)]
+#[serde(rename = "Value")]
+enum ValueRepr {
+    Bool(bool),
+    Int(i64),
+    Decimal(Decimal),
+    Money(Decimal),
+    Duration(i64),
+    Timestamp(i64),
+    String(Arc<str>),
+    Enum(u32),
+    Ref(Arc<str>),
+    Set(Arc<[Value]>),
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let _depth = crate::nesting::enter::<D::Error>()?;
+        Ok(match ValueRepr::deserialize(d)? {
+            ValueRepr::Bool(b) => Value::Bool(b),
+            ValueRepr::Int(i) => Value::Int(i),
+            ValueRepr::Decimal(x) => Value::Decimal(x),
+            ValueRepr::Money(x) => Value::Money(x),
+            ValueRepr::Duration(x) => Value::Duration(x),
+            ValueRepr::Timestamp(x) => Value::Timestamp(x),
+            ValueRepr::String(s) => Value::String(s),
+            ValueRepr::Enum(v) => Value::Enum(v),
+            ValueRepr::Ref(s) => Value::Ref(s),
+            ValueRepr::Set(items) => Value::Set(items),
+        })
+    }
 }
 
 impl Value {
@@ -189,7 +224,10 @@ pub fn decimal_to_json(d: Decimal) -> serde_json::Value {
     }
     d.to_f64()
         .and_then(serde_json::Number::from_f64)
-        .map_or_else(|| serde_json::Value::String(d.to_string()), serde_json::Value::Number)
+        .map_or_else(
+            || serde_json::Value::String(d.to_string()),
+            serde_json::Value::Number,
+        )
 }
 
 const UNITS: [(&str, i64); 6] = [
@@ -251,8 +289,8 @@ pub fn format_duration(ms: i64) -> String {
 
 /// Parses an RFC 3339 timestamp into milliseconds since the epoch.
 pub fn parse_timestamp(text: &str) -> Option<i64> {
-    let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .ok()?;
+    let t =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
 }
 

@@ -16,6 +16,8 @@ use actpol_core::state::WindowKind;
 use actpol_core::types::Type;
 use actpol_core::value::Value;
 
+pub use actpol_core::reads::{BudgetField, EnvField, Presence};
+
 pub mod fold;
 pub mod visit;
 
@@ -127,70 +129,6 @@ pub struct Expr {
     pub kind: ExprKind,
     pub ty: Type,
     pub span: SrcSpan,
-}
-
-/// Simple reads of the envelope.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EnvField {
-    /// `agent.id`: String
-    AgentId,
-    /// `agent.owner`: String
-    AgentOwner,
-    /// `agent.workflow`: String
-    AgentWorkflow,
-    /// `action.name`: String
-    ActionName,
-    /// `action.system`: String
-    ActionSystem,
-    /// `action.reversibility`: the built-in enum `Reversibility`
-    ActionReversibility,
-    /// `object.id`: String
-    ObjectId,
-    /// `intent.goal`: String (needs `has intent`)
-    IntentGoal,
-    /// `intent.confidence`: Decimal (needs `has intent`)
-    IntentConfidence,
-    /// `rollback.kind`: String (needs `has rollback`)
-    RollbackKind,
-    /// `rollback.action`: String (needs `has rollback.action`)
-    RollbackAction,
-    /// `rollback.within`: Duration (needs `has rollback.within`)
-    RollbackWithin,
-    /// `plan.id`: String (needs `has plan`)
-    PlanId,
-    /// `plan.step`: Int (needs `has plan`)
-    PlanStep,
-    /// `now`: Timestamp (the envelope's `time`)
-    Now,
-    /// `now.hour`: Int, 0–23 UTC
-    NowHour,
-    /// `now.weekday`: the built-in enum `Weekday`
-    NowWeekday,
-    /// `now.time_of_day`: Duration since midnight UTC
-    NowTimeOfDay,
-    /// `reversible`: Bool. The action's class is `reversible`, or it is
-    /// `compensable` and the envelope carries a rollback plan.
-    Reversible,
-}
-
-/// What `has …` asks about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Presence {
-    Param(NameId),
-    Attr(NameId),
-    Context(NameId),
-    Intent,
-    Rollback,
-    RollbackAction,
-    RollbackWithin,
-    Plan,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BudgetField {
-    Limit,
-    Consumed,
-    Remaining,
 }
 
 /// A read of the state view over a window.

@@ -1,0 +1,70 @@
+//! What an expression can read of an envelope and of the state, named the
+//! same way by the IR and by bytecode.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::NameId;
+
+/// Simple reads of the envelope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EnvField {
+    /// `agent.id`: String
+    AgentId,
+    /// `agent.owner`: String
+    AgentOwner,
+    /// `agent.workflow`: String
+    AgentWorkflow,
+    /// `action.name`: String
+    ActionName,
+    /// `action.system`: String
+    ActionSystem,
+    /// `action.reversibility`: the built-in enum `Reversibility`
+    ActionReversibility,
+    /// `object.id`: String
+    ObjectId,
+    /// `intent.goal`: String (needs `has intent`)
+    IntentGoal,
+    /// `intent.confidence`: Decimal (needs `has intent`)
+    IntentConfidence,
+    /// `rollback.kind`: String (needs `has rollback`)
+    RollbackKind,
+    /// `rollback.action`: String (needs `has rollback.action`)
+    RollbackAction,
+    /// `rollback.within`: Duration (needs `has rollback.within`)
+    RollbackWithin,
+    /// `plan.id`: String (needs `has plan`)
+    PlanId,
+    /// `plan.step`: Int (needs `has plan`)
+    PlanStep,
+    /// `now`: Timestamp (the envelope's `time`)
+    Now,
+    /// `now.hour`: Int, 0–23 UTC
+    NowHour,
+    /// `now.weekday`: the built-in enum `Weekday`
+    NowWeekday,
+    /// `now.time_of_day`: Duration since midnight UTC
+    NowTimeOfDay,
+    /// `reversible`: Bool. The action's class is `reversible`, or it is
+    /// `compensable` and the envelope carries a rollback plan.
+    Reversible,
+}
+
+/// What `has …` asks about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Presence {
+    Param(NameId),
+    Attr(NameId),
+    Context(NameId),
+    Intent,
+    Rollback,
+    RollbackAction,
+    RollbackWithin,
+    Plan,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum BudgetField {
+    Limit,
+    Consumed,
+    Remaining,
+}

@@ -1,0 +1,389 @@
+//! The interpreter: runs one verified block against one envelope.
+
+use std::cell::{Cell, RefCell};
+
+use actpol_bytecode::{BlockId, Instr, Program};
+use actpol_core::decision::EvalError;
+use actpol_core::ops::{self, ArithOp};
+use actpol_core::reads::{BudgetField, EnvField, Presence};
+use actpol_core::schema::{KeyKind, ReversibilityClass};
+use actpol_core::state::{WindowKind, WindowQuery};
+use actpol_core::types::Type;
+use actpol_core::value::{time_of_day, weekday, Value};
+use actpol_core::{BoundEnvelope, Decimal, StateView};
+
+/// Instructions one decision may run. Jumps only go forward, so a decision
+/// runs at most the length of the blocks it touches; this bounds even a
+/// program far larger than any policy.
+pub const FUEL: u64 = 10_000_000;
+
+const KEY_KINDS: [KeyKind; 5] = [
+    KeyKind::Agent,
+    KeyKind::Workflow,
+    KeyKind::Owner,
+    KeyKind::Object,
+    KeyKind::Plan,
+];
+
+/// One decision's evaluation state: the envelope, the state view, a stack
+/// reused across blocks, the fuel left, and budget keys computed once.
+pub(crate) struct Machine<'a> {
+    prog: &'a Program,
+    env: &'a BoundEnvelope,
+    state: &'a dyn StateView,
+    stack: RefCell<Vec<Value>>,
+    fuel: Cell<u64>,
+    keys: RefCell<[Option<String>; 5]>,
+}
+
+fn absent(what: &str) -> EvalError {
+    EvalError::new(
+        "actpol::eval::absent",
+        format!("`{what}` is absent from the envelope"),
+    )
+}
+
+fn corrupt(what: &str) -> EvalError {
+    EvalError::new("actpol::eval::invalid_program", what.to_string())
+}
+
+impl<'a> Machine<'a> {
+    pub(crate) fn new(prog: &'a Program, env: &'a BoundEnvelope, state: &'a dyn StateView) -> Self {
+        Machine {
+            prog,
+            env,
+            state,
+            stack: RefCell::new(Vec::with_capacity(16)),
+            fuel: Cell::new(FUEL),
+            keys: RefCell::new(Default::default()),
+        }
+    }
+
+    /// Runs a block that must yield a `Bool`.
+    pub(crate) fn truth(&self, block: BlockId) -> Result<bool, EvalError> {
+        match self.run(block)? {
+            Value::Bool(b) => Ok(b),
+            _ => Err(corrupt("a condition did not yield a boolean")),
+        }
+    }
+
+    /// Runs a block to its value.
+    pub(crate) fn run(&self, block: BlockId) -> Result<Value, EvalError> {
+        let b = self
+            .prog
+            .blocks
+            .get(block.index())
+            .ok_or_else(|| corrupt("block index out of range"))?;
+        let start = b.start as usize;
+        let code = self
+            .prog
+            .code
+            .get(start..start + b.len as usize)
+            .ok_or_else(|| corrupt("block outside the code"))?;
+        let mut stack = std::mem::take(&mut *self.stack.borrow_mut());
+        stack.clear();
+        let result = self.exec(code, start, &mut stack);
+        *self.stack.borrow_mut() = stack;
+        result
+    }
+
+    fn exec(
+        &self,
+        code: &[Instr],
+        start: usize,
+        stack: &mut Vec<Value>,
+    ) -> Result<Value, EvalError> {
+        let mut pc = 0usize;
+        let fuel = self.fuel.get();
+        if fuel < code.len() as u64 {
+            return Err(EvalError::new(
+                "actpol::eval::fuel",
+                "the decision ran out of fuel",
+            ));
+        }
+        // Each instruction runs at most once (jumps go forward), so charging
+        // the block's length up front bounds the run.
+        self.fuel.set(fuel - code.len() as u64);
+        let pop = |stack: &mut Vec<Value>| stack.pop().ok_or_else(|| corrupt("stack underflow"));
+        loop {
+            let ins = *code
+                .get(pc)
+                .ok_or_else(|| corrupt("ran off the end of a block"))?;
+            pc += 1;
+            match ins {
+                Instr::Const(i) => {
+                    let v = self
+                        .prog
+                        .consts
+                        .get(i as usize)
+                        .ok_or_else(|| corrupt("constant index"))?;
+                    stack.push(v.clone());
+                }
+                Instr::Param(n) => {
+                    let def = self.prog.schema.action(self.env.action);
+                    let v = def
+                        .param_slot(n)
+                        .and_then(|slot| self.env.params.get(slot))
+                        .and_then(Option::as_ref)
+                        .ok_or_else(|| {
+                            absent(&format!("params.{}", self.prog.schema.field_name(n)))
+                        })?;
+                    stack.push(v.clone());
+                }
+                Instr::Attr(n) => {
+                    let entity = self
+                        .prog
+                        .schema
+                        .entity(self.prog.schema.action(self.env.action).object);
+                    let v = entity
+                        .attr_slot(n)
+                        .and_then(|slot| self.env.attrs.get(slot))
+                        .and_then(Option::as_ref)
+                        .ok_or_else(|| {
+                            absent(&format!("object.{}", self.prog.schema.field_name(n)))
+                        })?;
+                    stack.push(v.clone());
+                }
+                Instr::Context(n) => {
+                    let v = self
+                        .prog
+                        .schema
+                        .context
+                        .iter()
+                        .position(|f| f.name == n)
+                        .and_then(|slot| self.env.context.get(slot))
+                        .and_then(Option::as_ref)
+                        .ok_or_else(|| {
+                            absent(&format!("context.{}", self.prog.schema.field_name(n)))
+                        })?;
+                    stack.push(v.clone());
+                }
+                Instr::Env(field) => stack.push(self.env_field(field)?),
+                Instr::Touches(d) => {
+                    stack.push(Value::Bool(self.prog.schema.touches(self.env.action, d)))
+                }
+                Instr::Has(kind, name) => stack.push(Value::Bool(self.has(kind.presence(name)))),
+                Instr::Budget(b, field) => stack.push(self.budget(b, field)?),
+                Instr::Window(i) => stack.push(self.window(i)?),
+                Instr::Cmp(op) => {
+                    let (b, a) = (pop(stack)?, pop(stack)?);
+                    stack.push(Value::Bool(ops::compare(op, &a, &b)?));
+                }
+                Instr::Arith(op) => {
+                    let (b, a) = (pop(stack)?, pop(stack)?);
+                    stack.push(ops::arith(op, &a, &b)?);
+                }
+                Instr::Neg => {
+                    let a = pop(stack)?;
+                    stack.push(ops::negate(&a)?);
+                }
+                Instr::Not => match pop(stack)? {
+                    Value::Bool(b) => stack.push(Value::Bool(!b)),
+                    _ => return Err(corrupt("`not` of a non-boolean")),
+                },
+                Instr::ToDecimal => {
+                    let a = pop(stack)?;
+                    stack.push(ops::to_decimal(&a)?);
+                }
+                Instr::In => {
+                    let (set, elem) = (pop(stack)?, pop(stack)?);
+                    stack.push(Value::Bool(ops::member(&elem, &set)?));
+                }
+                Instr::Call(f) => {
+                    let n = f.arity();
+                    if stack.len() < n {
+                        return Err(corrupt("stack underflow"));
+                    }
+                    let args = stack.split_off(stack.len() - n);
+                    stack.push(ops::call(f, &args)?);
+                }
+                Instr::MakeSet(n) => {
+                    let n = n as usize;
+                    if stack.len() < n {
+                        return Err(corrupt("stack underflow"));
+                    }
+                    let items = stack.split_off(stack.len() - n);
+                    stack.push(Value::set(items));
+                }
+                Instr::JumpIfFalseOrPop(t) | Instr::JumpIfTrueOrPop(t) => {
+                    let jump_on = matches!(ins, Instr::JumpIfTrueOrPop(_));
+                    match stack.last() {
+                        Some(Value::Bool(b)) if *b == jump_on => pc = jump(t, start, pc)?,
+                        Some(Value::Bool(_)) => {
+                            stack.pop();
+                        }
+                        _ => return Err(corrupt("`and`/`or` of a non-boolean")),
+                    }
+                }
+                Instr::JumpIfFalse(t) => match pop(stack)? {
+                    Value::Bool(false) => pc = jump(t, start, pc)?,
+                    Value::Bool(true) => {}
+                    _ => return Err(corrupt("`if` on a non-boolean")),
+                },
+                Instr::Jump(t) => pc = jump(t, start, pc)?,
+                Instr::Return => return pop(stack),
+            }
+        }
+    }
+
+    fn env_field(&self, field: EnvField) -> Result<Value, EvalError> {
+        let env = self.env;
+        let schema = &self.prog.schema;
+        let action = schema.action(env.action);
+        Ok(match field {
+            EnvField::AgentId => Value::String(env.agent_id.clone()),
+            EnvField::AgentOwner => Value::String(env.owner.clone()),
+            EnvField::AgentWorkflow => Value::String(env.workflow.clone()),
+            EnvField::ActionName => Value::str(schema.action_name(env.action)),
+            EnvField::ActionSystem => Value::str(schema.system_name(action.system)),
+            EnvField::ActionReversibility => Value::Enum(action.reversibility.variant()),
+            EnvField::ObjectId => Value::String(env.object_id.clone()),
+            EnvField::IntentGoal => Value::String(
+                env.intent
+                    .as_ref()
+                    .ok_or_else(|| absent("intent"))?
+                    .0
+                    .clone(),
+            ),
+            EnvField::IntentConfidence => {
+                Value::Decimal(env.intent.as_ref().ok_or_else(|| absent("intent"))?.1)
+            }
+            EnvField::RollbackKind => Value::String(
+                env.rollback
+                    .as_ref()
+                    .ok_or_else(|| absent("rollback"))?
+                    .kind
+                    .clone(),
+            ),
+            EnvField::RollbackAction => Value::String(
+                env.rollback
+                    .as_ref()
+                    .and_then(|r| r.action.clone())
+                    .ok_or_else(|| absent("rollback.action"))?,
+            ),
+            EnvField::RollbackWithin => Value::Duration(
+                env.rollback
+                    .as_ref()
+                    .and_then(|r| r.within)
+                    .ok_or_else(|| absent("rollback.within"))?,
+            ),
+            EnvField::PlanId => {
+                Value::String(env.plan.as_ref().ok_or_else(|| absent("plan"))?.0.clone())
+            }
+            EnvField::PlanStep => Value::Int(env.plan.as_ref().ok_or_else(|| absent("plan"))?.1),
+            EnvField::Now => Value::Timestamp(env.time),
+            EnvField::NowHour => Value::Int(time_of_day(env.time) / 3_600_000),
+            EnvField::NowWeekday => Value::Enum(weekday(env.time)),
+            EnvField::NowTimeOfDay => Value::Duration(time_of_day(env.time)),
+            EnvField::Reversible => Value::Bool(match action.reversibility {
+                ReversibilityClass::Reversible => true,
+                ReversibilityClass::Compensable { .. } => env.rollback.is_some(),
+                ReversibilityClass::Irreversible => false,
+            }),
+        })
+    }
+
+    fn has(&self, presence: Presence) -> bool {
+        let env = self.env;
+        let schema = &self.prog.schema;
+        match presence {
+            Presence::Param(n) => schema
+                .action(env.action)
+                .param_slot(n)
+                .is_some_and(|slot| env.params.get(slot).is_some_and(Option::is_some)),
+            Presence::Attr(n) => schema
+                .entity(schema.action(env.action).object)
+                .attr_slot(n)
+                .is_some_and(|slot| env.attrs.get(slot).is_some_and(Option::is_some)),
+            Presence::Context(n) => schema
+                .context
+                .iter()
+                .position(|f| f.name == n)
+                .is_some_and(|slot| env.context.get(slot).is_some_and(Option::is_some)),
+            Presence::Intent => env.intent.is_some(),
+            Presence::Rollback => env.rollback.is_some(),
+            Presence::RollbackAction => env.rollback.as_ref().is_some_and(|r| r.action.is_some()),
+            Presence::RollbackWithin => env.rollback.as_ref().is_some_and(|r| r.within.is_some()),
+            Presence::Plan => env.plan.is_some(),
+        }
+    }
+
+    /// The key of this envelope for a budget or window kind, computed once.
+    fn key(&self, kind: KeyKind) -> Result<String, EvalError> {
+        let slot = KEY_KINDS.iter().position(|k| *k == kind).unwrap_or(0);
+        if let Some(k) = &self.keys.borrow()[slot] {
+            return Ok(k.clone());
+        }
+        let key = self.env.key(kind, &self.prog.schema)?;
+        self.keys.borrow_mut()[slot] = Some(key.clone());
+        Ok(key)
+    }
+
+    fn budget(&self, id: actpol_core::BudgetId, field: BudgetField) -> Result<Value, EvalError> {
+        let (name, def) = self
+            .prog
+            .meta
+            .budgets
+            .get_index(id.index())
+            .ok_or_else(|| corrupt("budget index out of range"))?;
+        if field == BudgetField::Limit {
+            return Ok(def.limit.clone());
+        }
+        let key = self.key(def.key)?;
+        let amount = self
+            .state
+            .consumed(name, &key, def.window, self.env.time)
+            .map_err(|e| EvalError::new("actpol::state::unavailable", e.to_string()))?;
+        let consumed = amount_value(&def.ty, amount)?;
+        match field {
+            BudgetField::Consumed => Ok(consumed),
+            _ => ops::arith(ArithOp::Sub, &def.limit, &consumed),
+        }
+    }
+
+    fn window(&self, index: u32) -> Result<Value, EvalError> {
+        let spec = self
+            .prog
+            .windows
+            .get(index as usize)
+            .ok_or_else(|| corrupt("window index out of range"))?;
+        let key = self.key(spec.key)?;
+        let query = WindowQuery {
+            kind: spec.kind,
+            pattern: &spec.pattern,
+            param: spec.param.map(|n| self.prog.schema.field_name(n)),
+            window: spec.window,
+            key: spec.key,
+            key_value: &key,
+            now: self.env.time,
+        };
+        let amount = self
+            .state
+            .window(&query)
+            .map_err(|e| EvalError::new("actpol::state::unavailable", e.to_string()))?;
+        match spec.kind {
+            WindowKind::Baseline => Ok(Value::Decimal(amount)),
+            WindowKind::Count => amount_value(&Type::Int, amount),
+            WindowKind::Sum => amount_value(&spec.ty, amount),
+        }
+    }
+}
+
+fn amount_value(ty: &Type, amount: Decimal) -> Result<Value, EvalError> {
+    Value::from_amount(ty, amount).ok_or_else(|| {
+        EvalError::new(
+            "actpol::state::out_of_range",
+            format!("the state view returned {amount}, which is not a valid amount"),
+        )
+    })
+}
+
+fn jump(target: u32, start: usize, pc: usize) -> Result<usize, EvalError> {
+    let to = (target as usize)
+        .checked_sub(start)
+        .ok_or_else(|| corrupt("jump before the block"))?;
+    if to < pc {
+        return Err(corrupt("backward jump"));
+    }
+    Ok(to)
+}
