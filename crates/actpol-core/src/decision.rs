@@ -187,6 +187,22 @@ impl EvalError {
             message: message.into(),
         }
     }
+
+    /// An optional part of the envelope was read where it is absent.
+    pub fn absent(what: &str) -> Self {
+        EvalError::new(
+            "actpol::eval::absent",
+            format!("`{what}` is absent from the envelope"),
+        )
+    }
+
+    /// The state view returned an amount the budget or window cannot hold.
+    pub fn out_of_range(amount: Decimal) -> Self {
+        EvalError::new(
+            "actpol::state::out_of_range",
+            format!("the state view returned {amount}, which is not a valid amount"),
+        )
+    }
 }
 
 /// What settling asks back of the evaluator that found the hits.
@@ -296,7 +312,12 @@ impl Combiner {
         }
 
         let mut limits = merge_limits(&self.hits);
-        if let Some(conflict) = limits.conflict(schema) {
+        // Limits only bind when `constrain` is what the rules decided; under
+        // an escalation or a denial they are moot.
+        let conflict = (top_level(&causes) == Level::Constrain)
+            .then(|| limits.conflict(schema))
+            .flatten();
+        if let Some(conflict) = conflict {
             causes.push(Cause {
                 level: Level::Deny,
                 rule: None,
@@ -573,7 +594,18 @@ impl MergedLimits {
                     return Some(format!("constraints on `{name}` cannot all hold"));
                 }
             }
-            if b.members.as_ref().is_some_and(Vec::is_empty) {
+            let admitted = |v: &Value| {
+                let under = b.upper.as_ref().is_none_or(|(hi, strict)| {
+                    matches!(v.compare(hi), Some(std::cmp::Ordering::Less))
+                        || (!strict && v.compare(hi) == Some(std::cmp::Ordering::Equal))
+                });
+                let over = b.lower.as_ref().is_none_or(|(lo, strict)| {
+                    matches!(v.compare(lo), Some(std::cmp::Ordering::Greater))
+                        || (!strict && v.compare(lo) == Some(std::cmp::Ordering::Equal))
+                });
+                under && over
+            };
+            if b.members.as_ref().is_some_and(|m| !m.iter().any(admitted)) {
                 return Some(format!("constraints on `{name}` leave no allowed value"));
             }
         }
@@ -623,7 +655,10 @@ fn budget_lines(
     state: &dyn StateView,
 ) -> Result<Vec<BudgetLine>, EvalError> {
     let mut lines: Vec<BudgetLine> = Vec::new();
-    for (budget, amount) in hits.iter().flat_map(|h| h.consumes.iter()) {
+    // Only a rule that lets the action proceed consumes: a denying or
+    // escalating rule's `consume` can never apply.
+    let proceeding = hits.iter().filter(|h| h.level.proceeds());
+    for (budget, amount) in proceeding.flat_map(|h| h.consumes.iter()) {
         let def = ctx
             .meta
             .budgets
@@ -703,6 +738,28 @@ pub fn refused(ctx: Settle<'_>, reason: String) -> Decision {
         errors: Vec::new(),
         explanation: None,
     }
+}
+
+/// A decision when evaluation failed before rules ran on an envelope that
+/// did bind (a scope predicate failed): like [`failed`], with the full
+/// exception packet when it escalates.
+pub fn failed_bound(ctx: Settle<'_>, env: &BoundEnvelope, errors: Vec<ErrorOut>) -> Decision {
+    let mut decision = failed(ctx, errors);
+    if let Some(esc) = &mut decision.escalation {
+        esc.packet = crate::packet::build(
+            ctx,
+            env,
+            crate::packet::Settled {
+                approver: &esc.approver,
+                rules: &decision.rules,
+                reasons: &decision.reasons,
+                budgets: &decision.budgets,
+                raised_from: &[],
+                risks: Vec::new(),
+            },
+        );
+    }
+    decision
 }
 
 /// A decision when evaluation could not start: the envelope did not fit.

@@ -140,7 +140,11 @@ impl Runtime {
                         path: None,
                         rule: None,
                     };
-                    return Err(Box::new(decision::failed(self.settle_ctx(), vec![out])));
+                    return Err(Box::new(decision::failed_bound(
+                        self.settle_ctx(),
+                        env,
+                        vec![out],
+                    )));
                 }
             }
         }

@@ -370,12 +370,7 @@ impl<'a> Machine<'a> {
 }
 
 fn amount_value(ty: &Type, amount: Decimal) -> Result<Value, EvalError> {
-    Value::from_amount(ty, amount).ok_or_else(|| {
-        EvalError::new(
-            "actpol::state::out_of_range",
-            format!("the state view returned {amount}, which is not a valid amount"),
-        )
-    })
+    Value::from_amount(ty, amount).ok_or_else(|| EvalError::out_of_range(amount))
 }
 
 fn jump(target: u32, start: usize, pc: usize) -> Result<usize, EvalError> {

@@ -1,0 +1,419 @@
+//! The meaning of IR expressions for one bound envelope and one state view.
+//!
+//! Each [`ExprKind`] is one match arm, evaluated by plain recursion. Every
+//! operation on values is delegated to [`actpol_core::ops`]; this module
+//! decides only what is read and in which order.
+
+use actpol_core::decision::{EvalError, Hit, ParamLimit, Probe};
+use actpol_core::envelope::BoundEnvelope;
+use actpol_core::ids::{BudgetId, NameId, RaiseId, RiskId};
+use actpol_core::ops::{self, ArithOp};
+use actpol_core::schema::{ActionDef, BudgetDef, EntityDef, ReversibilityClass};
+use actpol_core::state::{StateError, StateView, WindowKind, WindowQuery};
+use actpol_core::types::Type;
+use actpol_core::value::{time_of_day, weekday, Value};
+use actpol_core::Decimal;
+use actpol_ir::{BudgetField, EnvField, Expr, ExprKind, Policy, Presence, Rule, WindowRead};
+
+/// The IR refers to something that does not exist (an id out of range, a
+/// field the action does not declare): an artifact the checker did not make.
+pub(crate) const MALFORMED: &str = "actpol::eval::malformed";
+const STATE_UNAVAILABLE: &str = "actpol::state::unavailable";
+/// Same code as the type errors of [`actpol_core::ops`].
+const TYPE: &str = "actpol::eval::type";
+
+const HOUR_MS: i64 = 3_600_000;
+
+fn malformed(message: impl Into<String>) -> EvalError {
+    EvalError::new(MALFORMED, message)
+}
+
+// Errors that a well-typed policy can meet (an absent field, an amount out
+// of range) are worded as the VM words them: differential tests compare
+// whole decisions, errors included.
+
+fn absent(what: &str) -> EvalError {
+    EvalError::absent(what)
+}
+
+fn state_error(err: StateError) -> EvalError {
+    EvalError::new(STATE_UNAVAILABLE, err.to_string())
+}
+
+/// Evaluates expressions against one envelope.
+pub(crate) struct Eval<'a> {
+    policy: &'a Policy,
+    env: &'a BoundEnvelope,
+    state: &'a dyn StateView,
+    /// The envelope's action and its object's entity, looked up once so
+    /// that a bad id is found here and not by an indexing panic later.
+    action: &'a ActionDef,
+    entity: &'a EntityDef,
+    /// The risks being evaluated, innermost last. Meeting one again is a
+    /// cycle the checker should have rejected; without this it would
+    /// recurse until the stack ran out.
+    open_risks: Vec<RiskId>,
+}
+
+impl<'a> Eval<'a> {
+    pub(crate) fn new(
+        policy: &'a Policy,
+        env: &'a BoundEnvelope,
+        state: &'a dyn StateView,
+    ) -> Result<Self, EvalError> {
+        let schema = &policy.schema;
+        let (_, action) = schema
+            .actions
+            .get_index(env.action.index())
+            .ok_or_else(|| malformed("the envelope's action is not in the policy's schema"))?;
+        let (_, entity) = schema
+            .entities
+            .get_index(action.object.index())
+            .ok_or_else(|| malformed("the action's object entity is not in the policy's schema"))?;
+        Ok(Eval {
+            policy,
+            env,
+            state,
+            action,
+            entity,
+            open_risks: Vec::new(),
+        })
+    }
+
+    pub(crate) fn env(&self) -> &'a BoundEnvelope {
+        self.env
+    }
+
+    pub(crate) fn action_def(&self) -> &'a ActionDef {
+        self.action
+    }
+
+    /// The rule's hit if its condition holds, with its outcome's
+    /// expressions evaluated; `None` if the condition is false.
+    pub(crate) fn hit(&mut self, rule: &Rule) -> Result<Option<Hit>, EvalError> {
+        if let Some(when) = &rule.when {
+            if !self.truth(when)? {
+                return Ok(None);
+            }
+        }
+        let outcome = &rule.outcome;
+        let mut limits = Vec::with_capacity(outcome.limits.len());
+        for limit in &outcome.limits {
+            limits.push(ParamLimit {
+                param: limit.param,
+                op: limit.op,
+                value: self.eval(&limit.value)?,
+            });
+        }
+        let mut consumes = Vec::with_capacity(rule.consumes.len());
+        for consume in &rule.consumes {
+            consumes.push((consume.budget, self.eval(&consume.amount)?));
+        }
+        Ok(Some(Hit {
+            rule: rule.id,
+            level: outcome.level,
+            approver: outcome.approver,
+            reason: outcome.reason.clone(),
+            limits,
+            requires: outcome.requires.clone(),
+            consumes,
+        }))
+    }
+
+    /// Evaluates a condition.
+    pub(crate) fn truth(&mut self, expr: &Expr) -> Result<bool, EvalError> {
+        match self.eval(expr)? {
+            Value::Bool(b) => Ok(b),
+            _ => Err(EvalError::new(TYPE, "a condition is not a `Bool`")),
+        }
+    }
+
+    pub(crate) fn eval(&mut self, expr: &Expr) -> Result<Value, EvalError> {
+        Ok(match &expr.kind {
+            ExprKind::Const(value) => value.clone(),
+            ExprKind::Env(field) => self.env_field(*field)?,
+            ExprKind::Param(name) => self
+                .param(*name)?
+                .cloned()
+                .ok_or_else(|| absent(&self.path("params", *name)))?,
+            ExprKind::Attr(name) => self
+                .attr(*name)?
+                .cloned()
+                .ok_or_else(|| absent(&self.path("object", *name)))?,
+            ExprKind::Context(name) => self
+                .context(*name)?
+                .cloned()
+                .ok_or_else(|| absent(&self.path("context", *name)))?,
+            ExprKind::Touches(class) => {
+                Value::Bool(self.policy.schema.touches(self.env.action, *class))
+            }
+            ExprKind::Has(presence) => Value::Bool(self.has(*presence)?),
+            ExprKind::Budget(budget, field) => self.budget(*budget, *field)?,
+            ExprKind::Window(read) => self.window(read, &expr.ty)?,
+            ExprKind::Risk(risk) => self.risk(*risk)?,
+            ExprKind::Not(a) => Value::Bool(!self.truth(a)?),
+            // Left to right, stopping early: the right side is not
+            // evaluated at all, so its errors cannot surface.
+            ExprKind::And(a, b) => Value::Bool(self.truth(a)? && self.truth(b)?),
+            ExprKind::Or(a, b) => Value::Bool(self.truth(a)? || self.truth(b)?),
+            ExprKind::Cmp(op, a, b) => {
+                let a = self.eval(a)?;
+                let b = self.eval(b)?;
+                Value::Bool(ops::compare(*op, &a, &b)?)
+            }
+            ExprKind::Arith(op, a, b) => {
+                let a = self.eval(a)?;
+                let b = self.eval(b)?;
+                ops::arith(*op, &a, &b)?
+            }
+            ExprKind::Neg(a) => ops::negate(&self.eval(a)?)?,
+            ExprKind::In(elem, set) => {
+                let elem = self.eval(elem)?;
+                let set = self.eval(set)?;
+                Value::Bool(ops::member(&elem, &set)?)
+            }
+            ExprKind::Call(builtin, args) => {
+                let mut values = Vec::with_capacity(args.len());
+                for arg in args {
+                    values.push(self.eval(arg)?);
+                }
+                ops::call(*builtin, &values)?
+            }
+            ExprKind::If(cond, then, otherwise) => {
+                if self.truth(cond)? {
+                    self.eval(then)?
+                } else {
+                    self.eval(otherwise)?
+                }
+            }
+            ExprKind::SetLit(items) => {
+                let mut values = Vec::with_capacity(items.len());
+                for item in items {
+                    values.push(self.eval(item)?);
+                }
+                Value::set(values)
+            }
+            ExprKind::ToDecimal(a) => ops::to_decimal(&self.eval(a)?)?,
+        })
+    }
+
+    /// `params.x`, `object.x`, `context.x` as written, for messages.
+    fn path(&self, prefix: &str, name: NameId) -> String {
+        format!("{prefix}.{}", self.policy.schema.field_name(name))
+    }
+
+    /// A parameter of the envelope's action: `Ok(None)` if the envelope
+    /// left an optional one out.
+    fn param(&self, name: NameId) -> Result<Option<&'a Value>, EvalError> {
+        let slot = self.action.param_slot(name);
+        self.slot(&self.env.params, slot, "params", name)
+    }
+
+    fn attr(&self, name: NameId) -> Result<Option<&'a Value>, EvalError> {
+        let slot = self.entity.attr_slot(name);
+        self.slot(&self.env.attrs, slot, "object", name)
+    }
+
+    fn context(&self, name: NameId) -> Result<Option<&'a Value>, EvalError> {
+        let slot = self
+            .policy
+            .schema
+            .context
+            .iter()
+            .position(|f| f.name == name);
+        self.slot(&self.env.context, slot, "context", name)
+    }
+
+    /// The value in a field slot. A field the schema does not declare here
+    /// is an error, not an absence: `has` of it must not quietly be false,
+    /// or `not has …` would hold on an IR the checker never produced.
+    fn slot(
+        &self,
+        values: &'a [Option<Value>],
+        slot: Option<usize>,
+        prefix: &str,
+        name: NameId,
+    ) -> Result<Option<&'a Value>, EvalError> {
+        slot.and_then(|s| values.get(s))
+            .map(Option::as_ref)
+            .ok_or_else(|| {
+                malformed(format!(
+                    "`{}` is not declared here",
+                    self.path(prefix, name)
+                ))
+            })
+    }
+
+    fn has(&self, presence: Presence) -> Result<bool, EvalError> {
+        let env = self.env;
+        Ok(match presence {
+            Presence::Param(name) => self.param(name)?.is_some(),
+            Presence::Attr(name) => self.attr(name)?.is_some(),
+            Presence::Context(name) => self.context(name)?.is_some(),
+            Presence::Intent => env.intent.is_some(),
+            Presence::Rollback => env.rollback.is_some(),
+            Presence::RollbackAction => env.rollback.as_ref().is_some_and(|r| r.action.is_some()),
+            Presence::RollbackWithin => env.rollback.as_ref().is_some_and(|r| r.within.is_some()),
+            Presence::Plan => env.plan.is_some(),
+        })
+    }
+
+    fn env_field(&self, field: EnvField) -> Result<Value, EvalError> {
+        let env = self.env;
+        let schema = &self.policy.schema;
+        let intent = || env.intent.as_ref().ok_or_else(|| absent("intent"));
+        let rollback = || env.rollback.as_ref().ok_or_else(|| absent("rollback"));
+        let plan = || env.plan.as_ref().ok_or_else(|| absent("plan"));
+        Ok(match field {
+            EnvField::AgentId => Value::String(env.agent_id.clone()),
+            EnvField::AgentOwner => Value::String(env.owner.clone()),
+            EnvField::AgentWorkflow => Value::String(env.workflow.clone()),
+            EnvField::ActionName => Value::str(schema.action_name(env.action)),
+            EnvField::ActionSystem => Value::str(schema.system_name(self.action.system)),
+            EnvField::ActionReversibility => Value::Enum(self.action.reversibility.variant()),
+            EnvField::ObjectId => Value::String(env.object_id.clone()),
+            EnvField::IntentGoal => Value::String(intent()?.0.clone()),
+            EnvField::IntentConfidence => Value::Decimal(intent()?.1),
+            EnvField::RollbackKind => Value::String(rollback()?.kind.clone()),
+            EnvField::RollbackAction => Value::String(
+                rollback()?
+                    .action
+                    .clone()
+                    .ok_or_else(|| absent("rollback.action"))?,
+            ),
+            EnvField::RollbackWithin => Value::Duration(
+                rollback()?
+                    .within
+                    .ok_or_else(|| absent("rollback.within"))?,
+            ),
+            EnvField::PlanId => Value::String(plan()?.0.clone()),
+            EnvField::PlanStep => Value::Int(plan()?.1),
+            EnvField::Now => Value::Timestamp(env.time),
+            EnvField::NowHour => Value::Int(time_of_day(env.time) / HOUR_MS),
+            EnvField::NowWeekday => Value::Enum(weekday(env.time)),
+            EnvField::NowTimeOfDay => Value::Duration(time_of_day(env.time)),
+            EnvField::Reversible => Value::Bool(match self.action.reversibility {
+                ReversibilityClass::Reversible => true,
+                ReversibilityClass::Compensable { .. } => env.rollback.is_some(),
+                ReversibilityClass::Irreversible => false,
+            }),
+        })
+    }
+
+    fn budget(&self, budget: BudgetId, field: BudgetField) -> Result<Value, EvalError> {
+        let (name, def) = self
+            .policy
+            .meta
+            .budgets
+            .get_index(budget.index())
+            .ok_or_else(|| malformed(format!("budget #{} is not declared", budget.0)))?;
+        Ok(match field {
+            // The limit is a declared constant: reading it needs no key
+            // and no state, so neither can make it fail.
+            BudgetField::Limit => def.limit.clone(),
+            BudgetField::Consumed => self.consumed(name, def)?,
+            BudgetField::Remaining => {
+                ops::arith(ArithOp::Sub, &def.limit, &self.consumed(name, def)?)?
+            }
+        })
+    }
+
+    /// What the state says is consumed of a budget under this envelope's
+    /// key, as a value of the budget's type.
+    fn consumed(&self, name: &str, def: &BudgetDef) -> Result<Value, EvalError> {
+        let key = self.env.key(def.key, &self.policy.schema)?;
+        let amount = self
+            .state
+            .consumed(name, &key, def.window, self.env.time)
+            .map_err(state_error)?;
+        self.amount(&def.ty, amount)
+    }
+
+    fn window(&self, read: &WindowRead, ty: &Type) -> Result<Value, EvalError> {
+        let schema = &self.policy.schema;
+        let param = match (read.kind, read.param) {
+            (WindowKind::Sum, None) => return Err(malformed("a `sum` names no parameter")),
+            (_, param) => param.map(|name| schema.field_name(name)),
+        };
+        let key_value = self.env.key(read.key, schema)?;
+        let query = WindowQuery {
+            kind: read.kind,
+            pattern: &read.pattern,
+            param,
+            window: read.window,
+            key: read.key,
+            key_value: &key_value,
+            now: self.env.time,
+        };
+        let amount = self.state.window(&query).map_err(state_error)?;
+        // The kind fixes the result type, except a sum, which has the type
+        // of the parameter summed: the expression's.
+        let result_ty = match read.kind {
+            WindowKind::Count => &Type::Int,
+            WindowKind::Baseline => &Type::Decimal,
+            WindowKind::Sum => ty,
+        };
+        self.amount(result_ty, amount)
+    }
+
+    /// An amount the state view returned, as a value of type `ty`.
+    fn amount(&self, ty: &Type, amount: Decimal) -> Result<Value, EvalError> {
+        Value::from_amount(ty, amount).ok_or_else(|| EvalError::out_of_range(amount))
+    }
+
+    fn risk(&mut self, risk: RiskId) -> Result<Value, EvalError> {
+        let policy = self.policy;
+        let name = policy
+            .meta
+            .risks
+            .get(risk.index())
+            .map_or("?", |r| r.name.as_str());
+        let expr = policy
+            .risks
+            .get(risk.index())
+            .ok_or_else(|| malformed(format!("risk #{} has no expression", risk.0)))?;
+        if self.open_risks.contains(&risk) {
+            return Err(malformed(format!(
+                "risk `{name}` is defined in terms of itself"
+            )));
+        }
+        self.open_risks.push(risk);
+        let value = self.eval(expr);
+        self.open_risks.pop();
+        value
+    }
+}
+
+/// What the combiner asks back while settling: raise conditions, and the
+/// risk factors of an exception packet.
+impl Probe for Eval<'_> {
+    fn raise_holds(&mut self, raise: RaiseId) -> Result<bool, EvalError> {
+        let policy = self.policy;
+        let condition = policy
+            .raises
+            .get(raise.index())
+            .ok_or_else(|| malformed(format!("raise #{} has no condition", raise.0)))?;
+        self.truth(condition)
+    }
+
+    fn risk_factors(&mut self) -> Vec<(String, serde_json::Value)> {
+        let policy = self.policy;
+        let action = self.env.action;
+        let mut factors = Vec::new();
+        for (index, meta) in policy.meta.risks.iter().enumerate() {
+            if !meta
+                .actions
+                .as_ref()
+                .is_none_or(|list| list.contains(&action))
+            {
+                continue;
+            }
+            // A risk that fails is left out rather than failing the
+            // escalation: the approver still gets the packet.
+            if let Ok(value) = self.risk(RiskId::from_index(index)) {
+                factors.push((meta.name.clone(), value.to_json(&meta.ty, &policy.schema)));
+            }
+        }
+        factors
+    }
+}
