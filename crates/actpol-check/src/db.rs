@@ -225,7 +225,10 @@ mod tests {
 
     #[test]
     fn paths_join_relative_to_the_importer() {
-        assert_eq!(join("a/b/main.actpol", "schema.actpol"), "a/b/schema.actpol");
+        assert_eq!(
+            join("a/b/main.actpol", "schema.actpol"),
+            "a/b/schema.actpol"
+        );
         assert_eq!(join("a/b/main.actpol", "../x.actpol"), "a/x.actpol");
         assert_eq!(join("main.actpol", "./x.actpol"), "x.actpol");
         assert_eq!(normalize("/a/./b/../c"), "/a/c");

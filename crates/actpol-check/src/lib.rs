@@ -3,9 +3,158 @@
 //!
 //! The checker does no IO: it reads a [`SourceDb`] a loader filled. It knows
 //! nothing of bytecode or the runtime.
+//!
+//! ```
+//! use actpol_check::{check, SourceDb};
+//!
+//! let db = SourceDb::from_sources([(
+//!     "main.actpol",
+//!     "policy p { default allow }\n\
+//!      system crm\n\
+//!      entity Account { name: String }\n\
+//!      action crm.rename { system crm object Account reversible }\n\
+//!      rule keep_names on crm.rename { when object.name == \"\" deny \"a name is required\" }",
+//! )]);
+//! let checked = check(&db, db.ids().next().unwrap());
+//! assert!(checked.diagnostics.is_empty());
+//! assert_eq!(checked.policy.unwrap().rules.len(), 1);
+//! ```
 
 pub mod db;
 pub mod report;
 
+mod builtins;
+mod checker;
+mod decls;
+mod diag;
+mod expr;
+mod lints;
+mod literal;
+mod members;
+mod operators;
+mod outcome;
+mod patterns;
+mod policy;
+mod schema;
+mod unit;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashSet;
+
 pub use db::{FileId, ImportEdge, SourceDb, SourceEntry};
+pub use diag::{CheckError, Lint};
 pub use report::{render_json, render_text, Diagnostic};
+
+use checker::Checker;
+use unit::Unit;
+
+/// The result of checking one policy.
+#[derive(Debug)]
+pub struct Checked {
+    /// The IR, when there are no errors (warnings are fine) and the unit
+    /// has a `policy` header.
+    pub policy: Option<actpol_ir::Policy>,
+    /// Errors and lints, sorted by [`Diagnostic::sort_key`].
+    pub diagnostics: Vec<Diagnostic>,
+    /// Whether one of the unit's files declares a `policy` header. A unit
+    /// without one is checked in full but yields no IR; see
+    /// [`require_policy`].
+    pub has_header: bool,
+}
+
+impl Checked {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Checks the policy whose entry file is `entry` (with its transitive
+/// imports).
+pub fn check(db: &SourceDb, entry: FileId) -> Checked {
+    let mut unit = Unit::new(db, entry);
+    file_problems(&mut unit, entry);
+    let mut checker = Checker::new(unit);
+    let out = checker.run();
+    let has_header = out.header.present;
+    let mut diagnostics = std::mem::take(&mut checker.unit.diags);
+    let clean = !diagnostics.iter().any(Diagnostic::is_error);
+    diagnostics.sort_by_cached_key(Diagnostic::sort_key);
+    let policy = (clean && has_header).then(|| checker.into_policy(out));
+    Checked {
+        policy,
+        diagnostics,
+        has_header,
+    }
+}
+
+/// Checks every unit of the db ([`SourceDb::units`]); a diagnostic found
+/// by several units (in a file they share) is reported once. Sorted by
+/// [`Diagnostic::sort_key`].
+pub fn check_all(db: &SourceDb) -> Vec<Diagnostic> {
+    let mut seen = HashSet::new();
+    let mut all = Vec::new();
+    for unit in db.units() {
+        for diag in check(db, unit).diagnostics {
+            let key = (diag.file, diag.span(), diag.code(), diag.inner.to_string());
+            if seen.insert(key) {
+                all.push(diag);
+            }
+        }
+    }
+    all.sort_by_cached_key(Diagnostic::sort_key);
+    all
+}
+
+/// The `no_policy` error, for a caller that must compile `entry` but whose
+/// unit has no `policy` header; `None` when it has one, or when the entry
+/// did not parse (its syntax error says what is wrong).
+pub fn require_policy(db: &SourceDb, entry: FileId, checked: &Checked) -> Option<Diagnostic> {
+    if checked.has_header || db.file(entry).parsed.is_err() {
+        return None;
+    }
+    let diag = CheckError::NoPolicy {
+        path: db.file(entry).path.clone(),
+        span: (0, 0).into(),
+    };
+    Some(Diagnostic::new(entry, diag))
+}
+
+/// Problems of the files themselves: syntax errors, imports that name no
+/// file, import cycles.
+fn file_problems(unit: &mut Unit<'_>, entry: FileId) {
+    let db = unit.db;
+    for &id in &unit.files {
+        let file = db.file(id);
+        if let Err(err) = &file.parsed {
+            unit.diags.push(Diagnostic::new(id, err.clone()));
+        }
+        for edge in file.imports.iter().filter(|e| e.target.is_none()) {
+            let problem = edge
+                .problem
+                .clone()
+                .unwrap_or_else(|| "the file could not be read".into());
+            let diag = CheckError::UnknownImport {
+                path: edge.written.clone(),
+                span: edge.span.into(),
+                problem,
+            };
+            unit.diags.push(Diagnostic::new(id, diag));
+        }
+    }
+    for (file, span, cycle) in db.cycles(entry) {
+        let mut names: Vec<String> = cycle
+            .iter()
+            .map(|f| format!("`{}`", db.file(*f).path))
+            .collect();
+        if let Some(first) = names.first().cloned() {
+            names.push(first);
+        }
+        let diag = CheckError::ImportCycle {
+            cycle: names.join(" → "),
+            span: span.into(),
+        };
+        unit.diags.push(Diagnostic::new(file, diag));
+    }
+}

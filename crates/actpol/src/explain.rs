@@ -1,0 +1,134 @@
+//! A decision, with its explanation, as text for people (`actpol explain`).
+
+use std::fmt::Write as _;
+
+use actpol_core::decision::{ConstraintOut, Decision};
+use serde_json::Value as Json;
+
+/// Renders a decision and its explanation (if it has one).
+pub fn explain_text(d: &Decision) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "decision: {}", d.decision);
+    if let Some(esc) = &d.escalation {
+        let approver = &esc.packet["approver"];
+        let detail: Vec<&str> = ["title", "contact"]
+            .iter()
+            .filter_map(|k| approver[*k].as_str())
+            .collect();
+        if detail.is_empty() {
+            let _ = writeln!(out, "  approver: {}", esc.approver);
+        } else {
+            let _ = writeln!(out, "  approver: {} ({})", esc.approver, detail.join(", "));
+        }
+    }
+    if !d.reasons.is_empty() {
+        let _ = writeln!(out, "because:");
+        for r in &d.reasons {
+            let _ = writeln!(out, "  - {r}");
+        }
+    }
+    if !d.rules.is_empty() {
+        let _ = writeln!(out, "decided by: {}", d.rules.join(", "));
+    }
+    let _ = writeln!(out, "policy: {} {}", d.policy.name, d.policy.hash);
+    if let Some(ex) = &d.explanation {
+        rules_section(&mut out, ex);
+    }
+    if !d.constraints.is_empty() {
+        let _ = writeln!(out, "\nconstraints:");
+        for c in &d.constraints {
+            match c {
+                ConstraintOut::Param { param, op, value } => {
+                    let _ = writeln!(out, "  - params.{param} {op} {value}");
+                }
+                ConstraintOut::Require { require } => {
+                    let _ = writeln!(out, "  - require {require}");
+                }
+            }
+        }
+    }
+    if !d.budgets.is_empty() {
+        let _ = writeln!(out, "\nbudgets:");
+        for b in &d.budgets {
+            let _ = writeln!(
+                out,
+                "  - {} ({}): {} of {} consumed, {} left; this decision consumes {}",
+                b.name, b.key, b.consumed, b.limit, b.remaining, b.delta
+            );
+        }
+    }
+    if !d.errors.is_empty() {
+        let _ = writeln!(out, "\nerrors:");
+        for e in &d.errors {
+            let at = e
+                .path
+                .as_deref()
+                .map(|p| format!(" at `{p}`"))
+                .unwrap_or_default();
+            let rule = e
+                .rule
+                .as_deref()
+                .map(|r| format!(" in rule `{r}`"))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  - {}{rule}{at}: {}", e.code, e.message);
+        }
+    }
+    out
+}
+
+fn rules_section(out: &mut String, ex: &Json) {
+    let total = ex["rules_total"].as_u64().unwrap_or(0);
+    if ex["stage"] == "admission" {
+        let _ = writeln!(
+            out,
+            "\nno rule ran: the agent was refused before rules ({total} rules in the policy)"
+        );
+        return;
+    }
+    let rules = ex["rules"].as_array().cloned().unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "\nrules that apply to this action and agent: {} of {total}",
+        rules.len()
+    );
+    for r in &rules {
+        let name = r["rule"].as_str().unwrap_or("?");
+        let outcome = r["outcome"].as_str().unwrap_or("?");
+        let mark = if r["matched"] == Json::Bool(true) {
+            "matched"
+        } else if r.get("error").is_some() {
+            "failed "
+        } else {
+            "skipped"
+        };
+        let _ = writeln!(out, "  {mark} {name} ({outcome})");
+        if let Some(doc) = r["doc"].as_str() {
+            let _ = writeln!(out, "          {}", doc.lines().next().unwrap_or(""));
+        }
+        if let Some(cond) = r["condition"].as_str() {
+            let _ = writeln!(out, "          when {cond}");
+        }
+        if let Some(failed) = r.get("failed") {
+            let _ = writeln!(
+                out,
+                "          not met: {}",
+                failed["condition"].as_str().unwrap_or("?")
+            );
+            for v in failed["values"].as_array().into_iter().flatten() {
+                let _ = writeln!(
+                    out,
+                    "            {} = {}",
+                    v["expr"].as_str().unwrap_or("?"),
+                    v["value"].as_str().unwrap_or("?")
+                );
+            }
+        }
+        if let Some(err) = r.get("error") {
+            let _ = writeln!(
+                out,
+                "          error: {}",
+                err["message"].as_str().unwrap_or("?")
+            );
+        }
+    }
+}
