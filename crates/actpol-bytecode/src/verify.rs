@@ -337,7 +337,12 @@ impl Verifier<'_> {
 fn verify_type(s: &Schema, ty: &Type) -> Result<(), VerifyError> {
     match ty {
         Type::Money(c) => check(c.is_valid(), || "a currency code is malformed".to_string()),
-        Type::Set(elem) => verify_type(s, elem),
+        Type::Set(elem) => {
+            check(elem.is_set_element(), || {
+                "a set holds values that cannot be in a set".to_string()
+            })?;
+            verify_type(s, elem)
+        }
         Type::Enum(e) => check(e.index() < s.enums.len(), || {
             format!("enum {} of {}", e.0, s.enums.len())
         }),

@@ -112,19 +112,24 @@ fn build_index(policy: &Policy) -> Vec<ActionRules> {
     let mut any: Vec<Vec<RuleId>> = vec![Vec::new(); policy.schema.actions.len()];
     let mut pinned: Vec<BTreeMap<AgentId, Vec<RuleId>>> =
         vec![BTreeMap::new(); policy.schema.actions.len()];
+    // An agent or action named twice in a rule must not make the rule run
+    // twice (and consume twice): rules are visited in order, so a repeat
+    // is always the last entry of its list.
+    let add = |list: &mut Vec<RuleId>, rule: RuleId| {
+        if list.last() != Some(&rule) {
+            list.push(rule);
+        }
+    };
     for rule in &policy.rules {
         for action in &rule.actions {
             let Some(slot) = any.get_mut(action.index()) else {
                 continue;
             };
             match &rule.agents {
-                None => slot.push(rule.id),
+                None => add(slot, rule.id),
                 Some(agents) => {
                     for agent in agents {
-                        pinned[action.index()]
-                            .entry(*agent)
-                            .or_default()
-                            .push(rule.id);
+                        add(pinned[action.index()].entry(*agent).or_default(), rule.id);
                     }
                 }
             }
@@ -142,7 +147,9 @@ fn build_index(policy: &Policy) -> Vec<ActionRules> {
 struct Emitter<'p> {
     policy: &'p Policy,
     consts: Vec<Value>,
-    const_ids: HashMap<Value, u32>,
+    /// Keyed by the value and whether it is a negative zero (see
+    /// [`Emitter::constant`]).
+    const_ids: HashMap<(Value, bool), u32>,
     code: Vec<Instr>,
     blocks: Vec<Block>,
     windows: Vec<WindowSpec>,
@@ -277,12 +284,18 @@ impl Emitter<'_> {
     }
 
     fn constant(&mut self, v: &Value) -> u32 {
-        if let Some(id) = self.const_ids.get(v) {
+        // `Value` equality holds `-0` equal to `0`, yet the sign shows: the
+        // combiner refuses a consumption whose sign is negative. Sharing
+        // one slot between them would change what the policy says.
+        let negative_zero = matches!(v, Value::Decimal(d) | Value::Money(d)
+            if d.is_zero() && d.is_sign_negative());
+        let key = (v.clone(), negative_zero);
+        if let Some(id) = self.const_ids.get(&key) {
             return *id;
         }
         let id = self.consts.len() as u32;
         self.consts.push(v.clone());
-        self.const_ids.insert(v.clone(), id);
+        self.const_ids.insert(key, id);
         id
     }
 

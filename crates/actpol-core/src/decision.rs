@@ -82,8 +82,9 @@ pub enum ConstraintOut {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Escalation {
     pub approver: String,
-    /// The exception packet (C8).
-    pub packet: serde_json::Value,
+    /// The exception packet (C8). Absent only when evaluation failed before
+    /// the envelope could be read.
+    pub packet: Option<crate::packet::Packet>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -343,7 +344,12 @@ impl Combiner {
         for line in &lines {
             let def = &meta.budgets[line.budget.index()];
             let limit = def.limit.as_amount().unwrap_or_default();
-            if line.prior + line.delta > limit {
+            // A sum past what a decimal holds is past any limit.
+            let exhausted = line
+                .prior
+                .checked_add(line.delta)
+                .is_none_or(|total| total > limit);
+            if exhausted {
                 let name = meta.budget_name(line.budget);
                 let spec = &def.on_exhausted;
                 let reason = spec.reason.clone().unwrap_or_else(|| {
@@ -435,7 +441,7 @@ impl Combiner {
                 Vec::new()
             };
             Escalation {
-                packet: crate::packet::build(
+                packet: Some(crate::packet::build(
                     ctx,
                     env,
                     crate::packet::Settled {
@@ -446,7 +452,7 @@ impl Combiner {
                         raised_from: &raised_from,
                         risks: probe.risk_factors(),
                     },
-                ),
+                )),
                 approver,
             }
         });
@@ -671,7 +677,8 @@ fn budget_lines(
         let delta = amount
             .as_amount()
             .ok_or_else(|| EvalError::new("actpol::eval::type", "budget amount is not a number"))?;
-        if delta.is_sign_negative() {
+        // `-0` is not negative: only a true negative amount is refused.
+        if delta < Decimal::ZERO {
             return Err(EvalError::new(
                 "actpol::eval::negative_consume",
                 format!(
@@ -685,7 +692,7 @@ fn budget_lines(
             .iter_mut()
             .find(|l| l.budget == *budget && l.key == key)
         {
-            line.delta += delta;
+            line.delta = line.delta.checked_add(delta).ok_or_else(budget_overflow)?;
             continue;
         }
         let prior = state
@@ -701,6 +708,13 @@ fn budget_lines(
     Ok(lines)
 }
 
+fn budget_overflow() -> EvalError {
+    EvalError::new(
+        "actpol::eval::overflow",
+        "budget amounts add up past what a decimal holds",
+    )
+}
+
 fn render_budgets(ctx: Settle<'_>, lines: &[BudgetLine], applied: bool) -> Vec<BudgetUse> {
     lines
         .iter()
@@ -708,13 +722,15 @@ fn render_budgets(ctx: Settle<'_>, lines: &[BudgetLine], applied: bool) -> Vec<B
             let def = &ctx.meta.budgets[line.budget.index()];
             let limit = def.limit.as_amount().unwrap_or_default();
             let delta = if applied { line.delta } else { Decimal::ZERO };
-            let consumed = line.prior + delta;
+            // INVARIANT: a delta is applied only when prior + delta fit under
+            // the limit (else the budget was exhausted and nothing proceeds).
+            let consumed = line.prior.checked_add(delta).unwrap_or(line.prior);
             BudgetUse {
                 name: ctx.meta.budget_name(line.budget).to_string(),
                 key: line.key.clone(),
                 limit: decimal_to_json(limit),
                 consumed: decimal_to_json(consumed),
-                remaining: decimal_to_json(limit - consumed),
+                remaining: decimal_to_json(limit.checked_sub(consumed).unwrap_or(Decimal::MIN)),
                 delta: decimal_to_json(delta),
             }
         })
@@ -746,7 +762,7 @@ pub fn refused(ctx: Settle<'_>, reason: String) -> Decision {
 pub fn failed_bound(ctx: Settle<'_>, env: &BoundEnvelope, errors: Vec<ErrorOut>) -> Decision {
     let mut decision = failed(ctx, errors);
     if let Some(esc) = &mut decision.escalation {
-        esc.packet = crate::packet::build(
+        let mut packet = crate::packet::build(
             ctx,
             env,
             crate::packet::Settled {
@@ -758,6 +774,8 @@ pub fn failed_bound(ctx: Settle<'_>, env: &BoundEnvelope, errors: Vec<ErrorOut>)
                 risks: Vec::new(),
             },
         );
+        packet.errors = decision.errors.clone();
+        esc.packet = Some(packet);
     }
     decision
 }
@@ -778,12 +796,10 @@ pub fn failed(ctx: Settle<'_>, errors: Vec<ErrorOut>) -> Decision {
             .approver
             .map(|a| meta.approver_name(a).to_string())
             .unwrap_or_default();
+        // Without a readable envelope there is nothing to put in a packet:
+        // the decision's reasons and errors say what went wrong.
         Escalation {
-            packet: serde_json::json!({
-                "summary": "the envelope could not be evaluated",
-                "reasons": [reason.clone()],
-                "errors": errors.clone(),
-            }),
+            packet: None,
             approver,
         }
     });

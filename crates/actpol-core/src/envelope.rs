@@ -220,8 +220,8 @@ pub struct BoundEnvelope {
     pub time: i64,
     /// One slot per field of the schema's `context`.
     pub context: Vec<Option<Value>>,
-    /// The envelope as received, for exception packets.
-    pub raw: Envelope,
+    /// The envelope as received, shared with exception packets.
+    pub raw: Arc<Envelope>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -346,7 +346,7 @@ impl BoundEnvelope {
                 .map(|p| (Arc::from(p.id.as_str()), p.step)),
             time,
             context,
-            raw: env,
+            raw: Arc::new(env),
         })
     }
 

@@ -12,7 +12,7 @@ pub mod envelope;
 pub mod ids;
 pub mod nesting;
 pub mod ops;
-mod packet;
+pub mod packet;
 pub mod reads;
 pub mod schema;
 pub mod state;

@@ -1,11 +1,77 @@
 //! Exception packets (C8): everything an approver needs in one place.
+//!
+//! A packet shares the envelope it is about (an `Arc`), so building one
+//! costs a few small vectors, not a copy of the envelope.
 
-use serde_json::{json, Value as Json};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
 
 use crate::decision::{BudgetUse, Settle};
-use crate::envelope::BoundEnvelope;
+use crate::envelope::{BoundEnvelope, Envelope, RollbackInfo};
 use crate::schema::{ReversibilityClass, TriggerDef};
 use crate::value::format_duration;
+
+/// What an approver reads before deciding on an escalated action.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Packet {
+    /// One line: who asks to do what to which object.
+    pub summary: String,
+    pub approver: ApproverCard,
+    /// The action envelope as the agent sent it: agent, owner, workflow,
+    /// action and parameters, object, intent, rollback plan, plan, time.
+    pub envelope: Arc<Envelope>,
+    /// What the schema says of the action.
+    pub action: ActionCard,
+    /// The rules that decided, and why.
+    pub rules: Vec<String>,
+    pub reasons: Vec<String>,
+    /// Rules whose decision a raise lifted to this escalation (C7).
+    pub raised_from: Vec<String>,
+    /// The policy's named risks that apply to this action, evaluated.
+    pub risk: Vec<RiskFactor>,
+    /// Budget state after this decision.
+    pub budgets: Vec<BudgetUse>,
+    /// How similar past actions were decided (from the decision log).
+    pub precedent: Vec<Json>,
+    pub recovery: Recovery,
+    /// Errors that led to this escalation, if evaluation failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<crate::decision::ErrorOut>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApproverCard {
+    pub name: String,
+    pub title: Option<String>,
+    pub contact: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActionCard {
+    pub system: String,
+    /// `reversible`, `compensable` or `irreversible`.
+    pub reversibility: String,
+    pub data_classes: Vec<String>,
+    /// Declared downstream effects: action names, or `system <name>`.
+    pub triggers: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RiskFactor {
+    pub name: String,
+    pub value: Json,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Recovery {
+    /// The envelope's rollback plan, if it carries one.
+    pub rollback: Option<RollbackInfo>,
+    /// The schema's compensating action, for a compensable action.
+    pub compensating_action: Option<String>,
+    pub within: Option<String>,
+}
 
 /// What the decision settled, for the packet.
 pub(crate) struct Settled<'a> {
@@ -13,21 +79,12 @@ pub(crate) struct Settled<'a> {
     pub rules: &'a [String],
     pub reasons: &'a [String],
     pub budgets: &'a [BudgetUse],
-    /// The rules whose decision a raise lifted.
     pub raised_from: &'a [String],
     pub risks: Vec<(String, Json)>,
 }
 
 /// Builds the packet of an escalated decision.
-pub(crate) fn build(ctx: Settle<'_>, env: &BoundEnvelope, settled: Settled<'_>) -> Json {
-    let Settled {
-        approver,
-        rules,
-        reasons,
-        budgets,
-        raised_from,
-        risks,
-    } = settled;
+pub(crate) fn build(ctx: Settle<'_>, env: &BoundEnvelope, settled: Settled<'_>) -> Packet {
     let schema = ctx.schema;
     let action = schema.action(env.action);
     let raw = &env.raw;
@@ -40,7 +97,7 @@ pub(crate) fn build(ctx: Settle<'_>, env: &BoundEnvelope, settled: Settled<'_>) 
         ),
         ReversibilityClass::Irreversible => ("irreversible", None, None),
     };
-    let triggers: Vec<String> = action
+    let triggers = action
         .triggers
         .iter()
         .map(|t| match t {
@@ -48,47 +105,55 @@ pub(crate) fn build(ctx: Settle<'_>, env: &BoundEnvelope, settled: Settled<'_>) 
             TriggerDef::System(s) => format!("system {}", schema.system_name(*s)),
         })
         .collect();
-    let data_classes: Vec<&str> = action
+    let mut data_classes: Vec<String> = Vec::new();
+    for class in action
         .data_classes
         .iter()
-        .chain(schema.entity(action.object).data_classes.iter())
-        .map(|d| schema.data_class_name(*d))
-        .collect();
-    let approver_def = ctx.meta.approvers.get(approver);
-    json!({
-        "summary": format!(
+        .chain(&schema.entity(action.object).data_classes)
+    {
+        let name = schema.data_class_name(*class);
+        if !data_classes.iter().any(|d| d == name) {
+            data_classes.push(name.to_string());
+        }
+    }
+    let approver_def = ctx.meta.approvers.get(settled.approver);
+    Packet {
+        summary: format!(
             "{} ({}, workflow {}) asks to run {} on {} {}",
-            raw.agent.id, raw.agent.owner, raw.agent.workflow, raw.action.name, raw.object.ty, raw.object.id
+            raw.agent.id,
+            raw.agent.owner,
+            raw.agent.workflow,
+            raw.action.name,
+            raw.object.ty,
+            raw.object.id
         ),
-        "approver": {
-            "name": approver,
-            "title": approver_def.and_then(|a| a.title.clone()),
-            "contact": approver_def.and_then(|a| a.contact.clone()),
+        approver: ApproverCard {
+            name: settled.approver.to_string(),
+            title: approver_def.and_then(|a| a.title.clone()),
+            contact: approver_def.and_then(|a| a.contact.clone()),
         },
-        "agent": raw.agent,
-        "action": {
-            "name": raw.action.name,
-            "system": schema.system_name(action.system),
-            "params": raw.action.params,
-            "reversibility": reversibility,
-            "data_classes": data_classes,
-            "triggers": triggers,
+        envelope: Arc::clone(raw),
+        action: ActionCard {
+            system: schema.system_name(action.system).to_string(),
+            reversibility: reversibility.to_string(),
+            data_classes,
+            triggers,
         },
-        "object": raw.object,
-        "intent": raw.intent,
-        "plan": raw.plan,
-        "time": raw.time,
-        "rules": rules,
-        "reasons": reasons,
-        "raised_from": raised_from,
-        "risk": risks.into_iter().map(|(name, value)| json!({"name": name, "value": value})).collect::<Vec<_>>(),
-        "budgets": budgets,
-        // Filled from the decision log once one is kept (C10).
-        "precedent": [],
-        "recovery": {
-            "rollback": raw.rollback,
-            "compensating_action": compensating_action,
-            "within": within,
+        rules: settled.rules.to_vec(),
+        reasons: settled.reasons.to_vec(),
+        raised_from: settled.raised_from.to_vec(),
+        risk: settled
+            .risks
+            .into_iter()
+            .map(|(name, value)| RiskFactor { name, value })
+            .collect(),
+        budgets: settled.budgets.to_vec(),
+        precedent: Vec::new(),
+        recovery: Recovery {
+            rollback: raw.rollback.clone(),
+            compensating_action,
+            within,
         },
-    })
+        errors: Vec::new(),
+    }
 }

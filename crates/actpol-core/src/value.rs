@@ -16,8 +16,10 @@ use crate::types::Type;
 pub enum Value {
     Bool(bool),
     Int(i64),
-    Decimal(Decimal),
-    Money(Decimal),
+    // Decimals travel as text: compact binary formats (the artifact's)
+    // cannot carry the self-describing form `rust_decimal` reads by default.
+    Decimal(#[serde(with = "rust_decimal::serde::str")] Decimal),
+    Money(#[serde(with = "rust_decimal::serde::str")] Decimal),
     /// Milliseconds.
     Duration(i64),
     /// Milliseconds since the Unix epoch, UTC.
@@ -38,8 +40,8 @@ pub enum Value {
 enum ValueRepr {
     Bool(bool),
     Int(i64),
-    Decimal(Decimal),
-    Money(Decimal),
+    Decimal(#[serde(with = "rust_decimal::serde::str")] Decimal),
+    Money(#[serde(with = "rust_decimal::serde::str")] Decimal),
     Duration(i64),
     Timestamp(i64),
     String(Arc<str>),

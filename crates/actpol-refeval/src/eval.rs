@@ -275,15 +275,19 @@ impl<'a> Eval<'a> {
             EnvField::IntentGoal => Value::String(intent()?.0.clone()),
             EnvField::IntentConfidence => Value::Decimal(intent()?.1),
             EnvField::RollbackKind => Value::String(rollback()?.kind.clone()),
+            // What is absent is what `has` must prove: `rollback.action`,
+            // whether the envelope lacks the whole rollback plan or only
+            // its action (likewise `within`).
             EnvField::RollbackAction => Value::String(
-                rollback()?
-                    .action
-                    .clone()
+                env.rollback
+                    .as_ref()
+                    .and_then(|r| r.action.clone())
                     .ok_or_else(|| absent("rollback.action"))?,
             ),
             EnvField::RollbackWithin => Value::Duration(
-                rollback()?
-                    .within
+                env.rollback
+                    .as_ref()
+                    .and_then(|r| r.within)
                     .ok_or_else(|| absent("rollback.within"))?,
             ),
             EnvField::PlanId => Value::String(plan()?.0.clone()),

@@ -556,7 +556,10 @@ pub enum Literal {
     /// Digits as written, `_` separators included.
     Int(String),
     Decimal(String),
-    Money { amount: String, currency: String },
+    Money {
+        amount: String,
+        currency: String,
+    },
     Duration(DurationLit),
     /// `09:30`
     TimeOfDay(String),

@@ -130,7 +130,9 @@ fn phrase(rule: Rule) -> Option<String> {
         EOI => "end of file",
         ident | name => "a name",
         action_name => "an action name such as `crm.update_owner`",
-        action_pattern | action_patterns => "an action pattern such as `crm.update_owner`, `crm.*` or `*`",
+        action_pattern | action_patterns => {
+            "an action pattern such as `crm.update_owner`, `crm.*` or `*`"
+        }
         window_target => "an action pattern",
         string | string_inner => "a string",
         int_lit | number => "a number",
@@ -139,11 +141,10 @@ fn phrase(rule: Rule) -> Option<String> {
         duration_lit => "a duration such as `15m`",
         time_of_day => "a time of day such as `09:30`",
         bool_lit => "`true` or `false`",
-        expr | term | paren | set_lit | if_expr | has_expr | window_call | call | op_not | op_neg => {
-            "an expression"
-        }
-        op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt | op_gt | op_in | op_add | op_sub
-        | op_mul | op_div | op_rem => "an operator",
+        expr | term | paren | set_lit | if_expr | has_expr | window_call | call | op_not
+        | op_neg => "an expression",
+        op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt | op_gt | op_in | op_add
+        | op_sub | op_mul | op_div | op_rem => "an operator",
         accessor => "`.`",
         call_args => "`(`",
         type_expr | set_type | money_type => "a type such as `Int` or `Money<USD>`",
@@ -152,7 +153,9 @@ fn phrase(rule: Rule) -> Option<String> {
         outcome | allow_outcome | deny_outcome | escalate_outcome | constrain_outcome => {
             "an outcome (`allow`, `deny`, `escalate to …`, `constrain { … }`)"
         }
-        constraint | require_constraint | param_constraint => "a constraint such as `params.count <= 10` or `require dry_run`",
+        constraint | require_constraint | param_constraint => {
+            "a constraint such as `params.count <= 10` or `require dry_run`"
+        }
         requirement => "`dry_run` or `rollback`",
         constraint_op => "`<=`, `<`, `>=`, `>` or `in`",
         decision_level => "`allow`, `constrain` or `escalate`",
@@ -175,7 +178,12 @@ fn phrase(rule: Rule) -> Option<String> {
 fn expected_phrase(positives: &[Rule]) -> String {
     let mut rules: Vec<Rule> = positives.to_vec();
     let mut phrases: Vec<String> = Vec::new();
-    if DECLARATION_KEYWORDS.iter().filter(|k| rules.contains(k)).count() > 3 {
+    if DECLARATION_KEYWORDS
+        .iter()
+        .filter(|k| rules.contains(k))
+        .count()
+        > 3
+    {
         rules.retain(|r| !DECLARATION_KEYWORDS.contains(r));
         phrases.push(DECLARATION.into());
     }

@@ -8,7 +8,9 @@
 pub mod ast;
 mod error;
 mod expected;
+pub mod fmt;
 mod parser;
 
 pub use error::SyntaxError;
-pub use parser::{parse_expr, parse_file, MAX_NESTING};
+pub use fmt::{format_file, format_source};
+pub use parser::{parse_expr, parse_file, MAX_DEPTH, MAX_NESTING};

@@ -15,9 +15,15 @@ use crate::expected;
 #[grammar = "../../grammar/actpol.pest"]
 pub(crate) struct Grammar;
 
-/// Deepest nesting of expressions the parser accepts. Policies nest a handful
-/// of levels; the cap keeps hostile input from exhausting the stack.
+/// Deepest nesting of expressions (parentheses, arguments, set elements)
+/// the parser accepts. Policies nest a handful of levels; the cap keeps
+/// hostile input from exhausting the parser's own stack.
 pub const MAX_NESTING: usize = 128;
+
+/// Deepest expression tree the parser builds, counting a level per nesting,
+/// per operator in a chain (`a + b + c` nests to the left), per accessor
+/// and per prefix operator: every later pass walks the tree recursively.
+pub const MAX_DEPTH: usize = 512;
 
 /// Largest source the parser accepts (spans are `u32`).
 pub const MAX_SOURCE_LEN: usize = 64 * 1024 * 1024;
@@ -50,11 +56,12 @@ pub fn parse_file(source: &str) -> Result<File, SyntaxError> {
             span: Span::new(0, 0).into(),
         });
     }
-    let mut pairs = Grammar::parse(Rule::file, source)
-        .map_err(|e| expected::syntax_error(source, e))?;
+    let mut pairs =
+        Grammar::parse(Rule::file, source).map_err(|e| expected::syntax_error(source, e))?;
     let file = pairs.next().expect("grammar: `file` is the root");
     let comments = collect_comments(file.clone().into_inner());
     let mut builder = Builder {
+        nesting: 0,
         depth: 0,
         comments: &comments,
     };
@@ -70,10 +77,11 @@ pub fn parse_file(source: &str) -> Result<File, SyntaxError> {
 
 /// Parses a lone expression (for tools and tests).
 pub fn parse_expr(source: &str) -> Result<Expr, SyntaxError> {
-    let mut pairs = Grammar::parse(Rule::expr_only, source)
-        .map_err(|e| expected::syntax_error(source, e))?;
+    let mut pairs =
+        Grammar::parse(Rule::expr_only, source).map_err(|e| expected::syntax_error(source, e))?;
     let root = pairs.next().expect("grammar: `expr_only` is the root");
     let mut builder = Builder {
+        nesting: 0,
         depth: 0,
         comments: &[],
     };
@@ -94,9 +102,35 @@ fn collect_comments(pairs: Pairs<'_, Rule>) -> Vec<Comment> {
         .collect()
 }
 
+/// The pair's span, ending at its last token: pest's span of a rule that
+/// ends in an optional part also covers the whitespace and comments it
+/// skipped looking for that part.
 fn span_of(pair: &Pair<'_, Rule>) -> Span {
-    let s = pair.as_span();
-    Span::new(s.start(), s.end())
+    Span::new(pair.as_span().start(), last_token_end(pair.clone()))
+}
+
+fn last_token_end(pair: Pair<'_, Rule>) -> usize {
+    let end = pair.as_span().end();
+    let input = pair.get_input();
+    let last = pair
+        .into_inner()
+        .filter(|p| p.as_rule() != Rule::COMMENT)
+        .last();
+    let Some(last) = last else {
+        return end;
+    };
+    // Past the last child there may be skipped whitespace and comments, or
+    // a literal that closes the rule (a string's `"`): only the first is
+    // trimmed.
+    let gap = input
+        .get(last.as_span().end()..end)
+        .unwrap_or("")
+        .trim_start();
+    if gap.is_empty() || gap.starts_with("//") {
+        last_token_end(last)
+    } else {
+        end
+    }
 }
 
 /// Children that carry meaning: comments and keywords are dropped.
@@ -116,6 +150,9 @@ fn ident(pair: Pair<'_, Rule>) -> Ident {
 }
 
 struct Builder<'c> {
+    /// Expressions inside expressions.
+    nesting: usize,
+    /// Levels of the tree being built.
     depth: usize,
     comments: &'c [Comment],
 }
@@ -165,7 +202,12 @@ impl Builder<'_> {
             if !c.is_doc() || !adjacent(c.span.end, next_start) {
                 break;
             }
-            lines.push(c.text[3..].strip_prefix(' ').unwrap_or(&c.text[3..]).to_string());
+            lines.push(
+                c.text[3..]
+                    .strip_prefix(' ')
+                    .unwrap_or(&c.text[3..])
+                    .to_string(),
+            );
             next_start = c.span.start;
         }
         if lines.is_empty() {
@@ -443,46 +485,48 @@ impl Builder<'_> {
         })
     }
 
+    /// Runs `f` `nest` expressions and `levels` tree levels deeper, or
+    /// fails past [`MAX_NESTING`] or [`MAX_DEPTH`].
     fn nested<T>(
         &mut self,
         span: Span,
+        nest: usize,
+        levels: usize,
         f: impl FnOnce(&mut Self) -> Result<T, SyntaxError>,
     ) -> Result<T, SyntaxError> {
-        if self.depth >= MAX_NESTING {
-            return Err(SyntaxError::TooDeep {
-                limit: MAX_NESTING,
-                span: span.into(),
-            });
-        }
-        self.depth += 1;
-        let result = f(self);
-        self.depth -= 1;
-        result
+        let limit = if self.nesting + nest > MAX_NESTING {
+            MAX_NESTING
+        } else if self.depth + levels > MAX_DEPTH {
+            MAX_DEPTH
+        } else {
+            self.nesting += nest;
+            self.depth += levels;
+            let result = f(self);
+            self.nesting -= nest;
+            self.depth -= levels;
+            return result;
+        };
+        Err(SyntaxError::TooDeep {
+            limit,
+            span: span.into(),
+        })
     }
 
     fn expr(&mut self, pair: Pair<'_, Rule>) -> Result<Expr, SyntaxError> {
         let span = span_of(&pair);
-        self.nested(span, |b| b.expr_inner(pair))
+        // `a + b + c …` nests to the left: the tree is one level deeper per
+        // operator, and every later pass walks it recursively.
+        // A prefix operator adds a level too.
+        let operators = pair
+            .clone()
+            .into_inner()
+            .filter(|p| is_operator(p.as_rule()))
+            .count();
+        self.nested(span, 1, 1 + operators, |b| b.expr_inner(pair))
     }
 
     fn expr_inner(&mut self, pair: Pair<'_, Rule>) -> Result<Expr, SyntaxError> {
         let parts: Vec<Pair<'_, Rule>> = significant(pair.into_inner()).collect();
-        // The Pratt parser recurses once per prefix operator; a long run of
-        // `not not not …` must not reach it.
-        let mut run = 0usize;
-        for p in &parts {
-            if matches!(p.as_rule(), Rule::op_not | Rule::op_neg) {
-                run += 1;
-                if run + self.depth >= MAX_NESTING {
-                    return Err(SyntaxError::TooDeep {
-                        limit: MAX_NESTING,
-                        span: span_of(p).into(),
-                    });
-                }
-            } else {
-                run = 0;
-            }
-        }
         let builder = std::cell::RefCell::new(self);
         PRATT
             .map_primary(|term| builder.borrow_mut().term(term))
@@ -511,6 +555,17 @@ impl Builder<'_> {
     }
 
     fn term(&mut self, pair: Pair<'_, Rule>) -> Result<Expr, SyntaxError> {
+        // Each accessor wraps what comes before it: a level per accessor.
+        let span = span_of(&pair);
+        let accessors = pair
+            .clone()
+            .into_inner()
+            .filter(|p| p.as_rule() == Rule::accessor)
+            .count();
+        self.nested(span, 0, accessors, |b| b.term_inner(pair))
+    }
+
+    fn term_inner(&mut self, pair: Pair<'_, Rule>) -> Result<Expr, SyntaxError> {
         let mut c = Children::of(pair);
         let mut expr = self.primary(c.next())?;
         for acc in c.rest() {
@@ -563,7 +618,7 @@ impl Builder<'_> {
             }
             Rule::has_expr => {
                 let inner = Children::of(pair).next();
-                let inner = self.nested(span, |b| b.term(inner))?;
+                let inner = self.nested(span, 1, 1, |b| b.term(inner))?;
                 ExprKind::Has(Box::new(inner))
             }
             Rule::window_call => {
@@ -609,6 +664,29 @@ impl Builder<'_> {
         };
         Ok(Expr { kind, span })
     }
+}
+
+fn is_operator(rule: Rule) -> bool {
+    use Rule::*;
+    matches!(
+        rule,
+        op_or
+            | op_and
+            | op_eq
+            | op_ne
+            | op_lt
+            | op_le
+            | op_gt
+            | op_ge
+            | op_in
+            | op_add
+            | op_sub
+            | op_mul
+            | op_div
+            | op_rem
+            | op_not
+            | op_neg
+    )
 }
 
 fn binary_op(rule: Rule) -> BinaryOp {
@@ -687,7 +765,9 @@ fn action_member(pair: Pair<'_, Rule>) -> ActionMember {
     match pair.as_rule() {
         Rule::system_item => ActionMember::System(ident(Children::of(pair).next()), span),
         Rule::object_item => ActionMember::Object(ident(Children::of(pair).next()), span),
-        Rule::params_block => ActionMember::Params(Children::of(pair).rest().map(field).collect(), span),
+        Rule::params_block => {
+            ActionMember::Params(Children::of(pair).rest().map(field).collect(), span)
+        }
         Rule::data_item => ActionMember::Data(name_list(pair)),
         Rule::triggers_item => ActionMember::Triggers(
             Children::of(pair)

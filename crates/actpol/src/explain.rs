@@ -10,10 +10,11 @@ pub fn explain_text(d: &Decision) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "decision: {}", d.decision);
     if let Some(esc) = &d.escalation {
-        let approver = &esc.packet["approver"];
-        let detail: Vec<&str> = ["title", "contact"]
+        let detail: Vec<&str> = esc
+            .packet
             .iter()
-            .filter_map(|k| approver[*k].as_str())
+            .flat_map(|p| [p.approver.title.as_deref(), p.approver.contact.as_deref()])
+            .flatten()
             .collect();
         if detail.is_empty() {
             let _ = writeln!(out, "  approver: {}", esc.approver);

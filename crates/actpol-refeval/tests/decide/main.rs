@@ -456,7 +456,7 @@ fn a_raise_lifts_allow_to_escalate() {
     assert_eq!(decision.rules, vec!["unrecoverable"]);
     let escalation = decision.escalation.expect("escalated");
     assert_eq!(escalation.approver, "growth-lead");
-    let packet = &escalation.packet;
+    let packet = serde_json::to_value(escalation.packet.expect("a packet")).unwrap();
     assert_eq!(packet["approver"]["name"], "growth-lead");
     assert_eq!(packet["approver"]["title"], "Head of Growth");
     assert_eq!(packet["raised_from"], json!(["allow_all"]));
@@ -504,6 +504,7 @@ fn escalation_packets_carry_the_risks_that_apply() {
     let decision = fx.decide(send(51));
     assert_eq!(decision.decision, Level::Escalate);
     let packet = decision.escalation.expect("escalated").packet;
+    let packet = serde_json::to_value(packet.expect("a packet")).unwrap();
     assert_eq!(
         packet["risk"],
         json!([{"name": "reach", "value": 102}, {"name": "always", "value": "on"}]),

@@ -1,0 +1,88 @@
+//! Seeded generators of everything a decision needs: a schema, a checked
+//! policy over it (the typed IR, as the checker would produce it), action
+//! envelopes for that policy, and the budget and window state a decision
+//! reads.
+//!
+//! This crate exists for tests and benchmarks only: the differential test
+//! of the VM against the reference evaluator, the artifact corruption
+//! tests, and benchmarks that want many realistic policies. Nothing in the
+//! product links it.
+//!
+//! Everything is deterministic: the same seed gives the same output, on
+//! every platform, so a failing case is reproduced from its seed alone.
+//!
+//! ```
+//! let schema = actpol_gen::schema(7);
+//! let policy = actpol_gen::policy(7, &schema);
+//! let envelope = actpol_gen::envelope(7, &policy);
+//! let state = actpol_gen::state(7, &policy);
+//! assert_eq!(policy.rules.len(), actpol_gen::policy(7, &schema).rules.len());
+//! # let _ = (envelope, state);
+//! ```
+//!
+//! What the generated policies respect (the IR contract the checker keeps):
+//! `Rule::id` is the rule's position; rule, raise and risk action lists are
+//! sorted and without duplicates; `Policy::scopes` has one entry per agent;
+//! every id is in range; every expression has its exact type (an `Int`
+//! meeting a `Decimal` is wrapped in `ToDecimal`); a read of an optional
+//! field is guarded by `has`, except, rarely and on purpose, where the
+//! absent-read error is what is being exercised.
+
+mod dump;
+mod envelope;
+mod expr;
+mod policy;
+mod rng;
+mod schema;
+mod state;
+
+pub use dump::dump;
+pub use envelope::{envelope, input, Input};
+pub use policy::policy;
+pub use rng::Rng;
+pub use schema::schema;
+pub use state::state;
+
+/// The generated envelopes and events happen in the week from this instant,
+/// 2026-11-23T00:00:00Z, a Monday, in milliseconds since the epoch.
+pub const BASE_TIME: i64 = 1_795_392_000_000;
+
+const MINUTE: i64 = 60_000;
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 86_400_000;
+
+/// Object ids envelopes and state events share, so windows and budgets kept
+/// per object see the same records.
+const OBJECT_IDS: [&str; 3] = ["o1", "o2", "o3"];
+/// Plan ids envelopes and state events share.
+const PLAN_IDS: [&str; 2] = ["p1", "p2"];
+/// Owners and workflows agents are drawn from: several agents share them,
+/// so budgets kept per owner or workflow are shared too.
+const OWNERS: [&str; 3] = ["ana@acme.example", "ben@acme.example", "cy@acme.example"];
+const WORKFLOWS: [&str; 3] = ["routing", "billing-ops", "cleanup"];
+
+/// The hours of day envelopes and events cluster around, so short windows
+/// hold events as often as not.
+const HOURS: [i64; 4] = [3, 9, 14, 20];
+
+/// Separate streams for each generator, so that `policy(seed)` does not
+/// replay the random numbers `schema(seed)` used.
+#[derive(Clone, Copy, Debug)]
+enum Stream {
+    Schema = 1,
+    Policy = 2,
+    Envelope = 3,
+    State = 4,
+}
+
+/// An instant the generated envelopes and events cluster around: one of
+/// the [`HOURS`] of one day of the week from [`BASE_TIME`], or now and then
+/// any minute of that week.
+fn instant(rng: &mut Rng) -> i64 {
+    let day = rng.below(7) as i64;
+    if rng.chance(80) {
+        BASE_TIME + day * DAY + rng.pick(&HOURS) * HOUR
+    } else {
+        BASE_TIME + day * DAY + rng.below(24 * 60) as i64 * MINUTE
+    }
+}

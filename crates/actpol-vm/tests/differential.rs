@@ -1,0 +1,421 @@
+//! The VM against the reference evaluator.
+//!
+//! For generated policies (each within its own generated schema), compiled
+//! to an artifact, and for generated envelopes and budget and window
+//! states, the VM and the reference evaluator (which walks the IR directly)
+//! must return the same decision, whole: level, rules, reasons,
+//! constraints, escalation with its packet, budgets and errors.
+//!
+//! The run also counts what the decisions exercised and requires minimums,
+//! so that a change to the generators cannot quietly make the test weak.
+//!
+//! A failure prints the policy seed and case; to run that policy alone:
+//! `ACTPOL_DIFF_SEED=<seed> cargo test -p actpol-vm --test differential`.
+//! `ACTPOL_DIFF_POLICIES=<n>` runs `n` policies instead of the default.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Instant;
+
+use actpol_core::decision::{self, ConstraintOut, Decision, ErrorOut, Level, Settle};
+use actpol_core::{Envelope, MemoryState};
+use actpol_gen::Input;
+use actpol_ir::Policy;
+use actpol_vm::Runtime;
+
+/// Policies per run, and envelope-and-state cases per policy: 10,000 cases.
+const POLICIES: u64 = 2_000;
+const CASES_PER_POLICY: u64 = 5;
+/// Seeds are `FIRST_SEED + i`; changing it runs a different (equally
+/// valid) sample.
+const FIRST_SEED: u64 = 0xAC7_0000;
+
+#[test]
+fn vm_and_reference_evaluator_agree() {
+    let started = Instant::now();
+    let only = env_number("ACTPOL_DIFF_SEED");
+    // A longer run, for soaking: the minimums below hold for the default.
+    let policies = env_number("ACTPOL_DIFF_POLICIES").unwrap_or(POLICIES);
+    let seeds: Vec<u64> = match only {
+        Some(seed) => vec![seed],
+        None => (0..policies).map(|i| FIRST_SEED + i).collect(),
+    };
+    let mut coverage = Coverage::default();
+    for seed in seeds {
+        run_policy(seed, &mut coverage);
+    }
+    eprintln!(
+        "differential: {} cases in {:.1?}\n{coverage}",
+        coverage.cases,
+        started.elapsed()
+    );
+    if only.is_none() && policies == POLICIES {
+        coverage.assert_minimums();
+    }
+}
+
+fn env_number(name: &str) -> Option<u64> {
+    let text = std::env::var(name).ok()?;
+    Some(
+        text.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{name} must be a number, not {text:?}")),
+    )
+}
+
+fn run_policy(seed: u64, coverage: &mut Coverage) {
+    let schema = actpol_gen::schema(seed);
+    let policy = actpol_gen::policy(seed, &schema);
+    let mut source_hash = [0u8; 32];
+    source_hash[..8].copy_from_slice(&seed.to_le_bytes());
+    let artifact = actpol_compiler::compile(&policy, source_hash).unwrap_or_else(|err| {
+        panic!(
+            "policy seed {seed}: the compiler refused a well-typed policy: {err}\n{}",
+            actpol_gen::dump(&policy)
+        )
+    });
+    let runtime = Runtime::new(artifact)
+        .unwrap_or_else(|err| panic!("policy seed {seed}: the VM refused the artifact: {err}"));
+    coverage.policies += 1;
+
+    for case in 0..CASES_PER_POLICY {
+        let case_seed = seed.wrapping_mul(CASES_PER_POLICY).wrapping_add(case);
+        let input = actpol_gen::input(case_seed, &policy);
+        let state = actpol_gen::state(case_seed, &policy);
+        let (vm, reference) = decide_both(&runtime, &policy, &input, &state);
+        let report = |headline: &str| {
+            Report {
+                headline,
+                seed,
+                case,
+                policy: &policy,
+                input: &input,
+                state: &state,
+                vm: &vm,
+                reference: &reference,
+            }
+            .to_string()
+        };
+        if vm != reference {
+            panic!("{}", report("the VM and the reference evaluator disagree"));
+        }
+        // Both may agree and still be wrong in the same way: an error only a
+        // mistyped or corrupt program can meet means the generated policy
+        // was not well typed, or an evaluator mistook a type.
+        if let Some(e) = vm
+            .errors
+            .iter()
+            .find(|e| ILL_TYPED.contains(&e.code.as_str()))
+        {
+            panic!(
+                "{}",
+                report(&format!("a well-typed policy met `{}`", e.code))
+            );
+        }
+        coverage.record(&policy, &input, &vm);
+    }
+}
+
+/// The VM's decision and the reference evaluator's, for one input.
+fn decide_both(
+    runtime: &Runtime,
+    policy: &Policy,
+    input: &Input,
+    state: &MemoryState,
+) -> (Decision, Decision) {
+    let hash = runtime.hash();
+    match input {
+        Input::Envelope(env) => (
+            runtime.decide_envelope(env.clone(), state),
+            actpol_refeval::decide(policy, env.clone(), state, hash),
+        ),
+        Input::Json(bytes) => {
+            let vm = runtime.decide_json(bytes, state);
+            let reference = match Envelope::from_json(bytes) {
+                Ok(env) => actpol_refeval::decide(policy, env, state, hash),
+                // The reference evaluator starts from an `Envelope`; bytes
+                // that make none must fail closed, as the policy's
+                // `on_error`, with the error and its JSON path.
+                Err(err) => {
+                    assert!(vm.decision >= Level::Escalate, "{vm:#?}");
+                    assert!(vm.errors.iter().all(|e| e.path.is_some()), "{vm:#?}");
+                    let ctx = Settle {
+                        schema: &policy.schema,
+                        meta: &policy.meta,
+                        hash,
+                    };
+                    decision::failed(ctx, vec![ErrorOut::from(&err)])
+                }
+            };
+            (vm, reference)
+        }
+    }
+}
+
+/// Errors a checked policy can never meet: they mean an operand of the
+/// wrong type, a reference out of range, or a runaway program.
+const ILL_TYPED: [&str; 6] = [
+    "actpol::eval::type",
+    "actpol::eval::invalid_program",
+    "actpol::eval::malformed",
+    "actpol::eval::fuel",
+    "actpol::eval::bad_budget",
+    "actpol::eval::bad_raise",
+];
+
+/// Everything needed to reproduce and read a failed case.
+struct Report<'a> {
+    headline: &'a str,
+    seed: u64,
+    case: u64,
+    policy: &'a Policy,
+    input: &'a Input,
+    state: &'a MemoryState,
+    vm: &'a Decision,
+    reference: &'a Decision,
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let json = |d: &Decision| serde_json::to_value(d).unwrap_or_default();
+        let (vm, reference) = (json(self.vm), json(self.reference));
+        let differ: Vec<&String> = vm
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.keys())
+            .filter(|k| vm.get(k.as_str()) != reference.get(k.as_str()))
+            .collect();
+        let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
+        writeln!(
+            f,
+            "{} on policy seed {}, case {}",
+            self.headline, self.seed, self.case
+        )?;
+        writeln!(f, "fields that differ: {differ:?}")?;
+        writeln!(
+            f,
+            "reproduce: ACTPOL_DIFF_SEED={} cargo test -p actpol-vm --test differential",
+            self.seed
+        )?;
+        writeln!(f, "--- policy ---\n{}", actpol_gen::dump(self.policy))?;
+        writeln!(f, "--- envelope ---\n{}", self.input.to_json_string())?;
+        writeln!(
+            f,
+            "--- state ---\n{}",
+            serde_json::to_string_pretty(self.state).unwrap_or_default()
+        )?;
+        writeln!(f, "--- VM ---\n{}", pretty(&vm))?;
+        write!(f, "--- reference evaluator ---\n{}", pretty(&reference))
+    }
+}
+
+/// What the run's decisions exercised.
+#[derive(Debug, Default)]
+struct Coverage {
+    policies: u64,
+    cases: u64,
+    json_inputs: u64,
+    levels: BTreeMap<Level, u64>,
+    /// Decisions that report at least one error, and the errors by code.
+    with_errors: u64,
+    error_codes: BTreeMap<String, u64>,
+    /// Escalations whose packet is the full one (with risks, budgets and
+    /// recovery), and those whose packet lists some risk's value.
+    full_packets: u64,
+    packets_with_risks: u64,
+    /// Decisions that constrain parameters, and that require something.
+    param_constraints: u64,
+    requirements: u64,
+    /// Denials because merged limits admit no value.
+    conflicts: u64,
+    /// Decisions a spent budget decided.
+    exhausted: u64,
+    /// Decisions that consume a budget.
+    consumed: u64,
+    /// Decisions a raise decided.
+    raised: u64,
+    /// Decisions the default decided.
+    defaults: u64,
+    identity_refusals: u64,
+    scope_refusals: u64,
+    record_refusals: u64,
+}
+
+impl Coverage {
+    fn record(&mut self, policy: &Policy, input: &Input, d: &Decision) {
+        self.cases += 1;
+        if matches!(input, Input::Json(_)) {
+            self.json_inputs += 1;
+        }
+        *self.levels.entry(d.decision).or_default() += 1;
+        if !d.errors.is_empty() {
+            self.with_errors += 1;
+        }
+        for e in &d.errors {
+            *self.error_codes.entry(e.code.clone()).or_default() += 1;
+        }
+        if let Some(esc) = &d.escalation {
+            assert!(
+                !esc.approver.is_empty(),
+                "an escalation names its approver: {d:#?}"
+            );
+            // Read through the packet's JSON form, the contract approvers
+            // see: a full packet lists the risks that apply.
+            let packet = serde_json::to_value(&esc.packet).unwrap_or_default();
+            if let Some(risks) = packet.get("risk").and_then(|r| r.as_array()) {
+                self.full_packets += 1;
+                self.packets_with_risks += u64::from(!risks.is_empty());
+            }
+        }
+        let constraints = |param: bool| {
+            d.constraints
+                .iter()
+                .any(|c| matches!(c, ConstraintOut::Param { .. }) == param)
+        };
+        self.param_constraints += u64::from(constraints(true));
+        self.requirements += u64::from(constraints(false));
+        let reason = |pred: &dyn Fn(&str) -> bool| d.reasons.iter().any(|r| pred(r));
+        self.conflicts += u64::from(reason(&|r| {
+            r.ends_with("cannot all hold") || r.ends_with("leave no allowed value")
+        }));
+        self.exhausted += u64::from(reason(&|r| {
+            r.contains(" is spent: ")
+                || (r.starts_with("budget `") && r.contains("is exhausted for"))
+        }));
+        self.consumed += u64::from(d.budgets.iter().any(|b| b.delta != serde_json::json!(0)));
+        let raise_names: Vec<&str> = policy.meta.raises.iter().map(|r| r.name.as_str()).collect();
+        self.raised += u64::from(
+            d.rules.iter().any(|r| raise_names.contains(&r.as_str()))
+                && d.errors.iter().all(|e| {
+                    e.rule
+                        .as_ref()
+                        .is_none_or(|r| !raise_names.contains(&r.as_str()))
+                }),
+        );
+        self.defaults += u64::from(reason(&|r| r.starts_with("default: ")));
+        let refused = d.decision == Level::Deny && d.rules.is_empty() && d.errors.is_empty();
+        if refused {
+            self.identity_refusals += u64::from(reason(&|r| {
+                r.ends_with("is not declared")
+                    || r.contains("` belongs to `")
+                    || r.contains("` runs workflow `")
+            }));
+            self.scope_refusals += u64::from(reason(&|r| {
+                r.contains("may not touch system") || r.ends_with("objects")
+            }));
+            self.record_refusals += u64::from(reason(&|r| r.ends_with(" record")));
+        }
+    }
+
+    /// Roughly half of what the default run exercises: room for the
+    /// generators to change, none for them to stop reaching a path.
+    fn assert_minimums(&self) {
+        let level = |l: Level| self.levels.get(&l).copied().unwrap_or(0);
+        let code = |c: &str| self.error_codes.get(c).copied().unwrap_or(0);
+        let wanted: &[(&str, u64, u64)] = &[
+            ("cases", self.cases, 10_000),
+            ("JSON inputs", self.json_inputs, 250),
+            ("allow decisions", level(Level::Allow), 600),
+            ("constrain decisions", level(Level::Constrain), 400),
+            ("escalate decisions", level(Level::Escalate), 1_200),
+            ("deny decisions", level(Level::Deny), 2_500),
+            ("decisions with errors", self.with_errors, 800),
+            ("absent reads", code("actpol::eval::absent"), 50),
+            ("overflows", code("actpol::eval::overflow"), 10),
+            (
+                "divisions by zero",
+                code("actpol::eval::division_by_zero"),
+                50,
+            ),
+            (
+                "plan keys without a plan",
+                code("actpol::eval::no_plan"),
+                50,
+            ),
+            (
+                "negative consumptions",
+                code("actpol::eval::negative_consume"),
+                50,
+            ),
+            (
+                "state amounts out of range",
+                code("actpol::state::out_of_range"),
+                8,
+            ),
+            ("state view failures", code("actpol::state::unavailable"), 3),
+            (
+                "unknown parameters",
+                code("actpol::envelope::unknown_param"),
+                25,
+            ),
+            (
+                "values of the wrong type",
+                code("actpol::envelope::wrong_type"),
+                50,
+            ),
+            (
+                "unknown envelope fields",
+                code("actpol::envelope::unknown_field"),
+                50,
+            ),
+            (
+                "malformed JSON",
+                code("actpol::envelope::malformed_json"),
+                50,
+            ),
+            ("escalations with a full packet", self.full_packets, 1_000),
+            ("packets with risks", self.packets_with_risks, 500),
+            ("parameter constraints", self.param_constraints, 130),
+            ("requirements", self.requirements, 250),
+            ("limit conflicts", self.conflicts, 150),
+            ("exhausted budgets", self.exhausted, 400),
+            ("consumed budgets", self.consumed, 120),
+            ("raises", self.raised, 400),
+            ("defaults", self.defaults, 900),
+            ("identity refusals", self.identity_refusals, 350),
+            ("scope refusals", self.scope_refusals, 150),
+            ("record refusals", self.record_refusals, 250),
+        ];
+        let short: Vec<String> = wanted
+            .iter()
+            .filter(|(_, have, min)| have < min)
+            .map(|(what, have, min)| format!("{what}: {have} (want at least {min})"))
+            .collect();
+        assert!(
+            short.is_empty(),
+            "the generated cases exercise too little:\n  {}\n{self}",
+            short.join("\n  ")
+        );
+    }
+}
+
+impl fmt::Display for Coverage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "policies {}, cases {}, JSON inputs {}",
+            self.policies, self.cases, self.json_inputs
+        )?;
+        writeln!(f, "levels {:?}", self.levels)?;
+        writeln!(f, "errors {} ({:?})", self.with_errors, self.error_codes)?;
+        writeln!(
+            f,
+            "full packets {}, with risks {}; constraints {}, requirements {}, conflicts {}",
+            self.full_packets,
+            self.packets_with_risks,
+            self.param_constraints,
+            self.requirements,
+            self.conflicts
+        )?;
+        writeln!(
+            f,
+            "exhausted {}, consumed {}, raised {}, defaults {}",
+            self.exhausted, self.consumed, self.raised, self.defaults
+        )?;
+        write!(
+            f,
+            "refusals: identity {}, scope {}, record {}",
+            self.identity_refusals, self.scope_refusals, self.record_refusals
+        )
+    }
+}
