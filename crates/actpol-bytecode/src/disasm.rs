@@ -169,6 +169,7 @@ pub fn instr(p: &Program, ins: Instr, start: usize, _pc: usize) -> String {
         Instr::In => "in".into(),
         Instr::Call(b) => format!("call         {}/{}", b.name(), b.arity()),
         Instr::MakeSet(n) => format!("make_set     {n}"),
+        Instr::InList(n) => format!("in_list      {n}"),
         Instr::JumpIfFalseOrPop(t) => format!("jump_false   {} (keep)", rel(t)),
         Instr::JumpIfTrueOrPop(t) => format!("jump_true    {} (keep)", rel(t)),
         Instr::JumpIfFalse(t) => format!("jump_false   {}", rel(t)),

@@ -67,6 +67,9 @@ pub enum Instr {
     Call(Builtin),
     /// Pop `n` values; push the set of them.
     MakeSet(u32),
+    /// Pop `n` values, then `elem`; push whether `elem` is one of them
+    /// (`x in [a, b]` with elements known only at run time).
+    InList(u32),
     /// `and`: if the top is `false`, jump to the target keeping it; else pop it.
     JumpIfFalseOrPop(u32),
     /// `or`: if the top is `true`, jump to the target keeping it; else pop it.
@@ -96,6 +99,7 @@ impl Instr {
             Instr::Neg | Instr::Not | Instr::ToDecimal => (1, 1),
             Instr::Call(b) => (b.arity(), 1),
             Instr::MakeSet(n) => (n as usize, 1),
+            Instr::InList(n) => (n as usize + 1, 1),
             // Conditional keep-or-pop: modelled in the verifier.
             Instr::JumpIfFalseOrPop(_) | Instr::JumpIfTrueOrPop(_) => (1, 0),
             Instr::JumpIfFalse(_) => (1, 0),

@@ -248,7 +248,7 @@ impl Verifier<'_> {
             Instr::Touches(d) => d.index() < s.data_classes.len(),
             Instr::Budget(b, _) => b.index() < p.meta.budgets.len(),
             Instr::Window(w) => (w as usize) < p.windows.len(),
-            Instr::MakeSet(n) => n <= MAX_SET_LITERAL,
+            Instr::MakeSet(n) | Instr::InList(n) => n <= MAX_SET_LITERAL,
             _ => true,
         };
         check(ok, || format!("{} indexes past its table", what()))

@@ -391,8 +391,16 @@ impl Emitter<'_> {
             }
             ExprKind::In(a, b) => {
                 self.expr(a)?;
-                self.expr(b)?;
-                self.emit(Instr::In);
+                if let ExprKind::SetLit(items) = &b.kind {
+                    // Compare against each element; no set is built.
+                    for item in items {
+                        self.expr(item)?;
+                    }
+                    self.emit(Instr::InList(items.len() as u32));
+                } else {
+                    self.expr(b)?;
+                    self.emit(Instr::In);
+                }
             }
             ExprKind::Call(f, args) => {
                 for a in args {

@@ -6,6 +6,9 @@
 //! Both the VM and the reference evaluator feed [`Combiner`]; what differs
 //! between them is only how they find out which rules matched.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use indexmap::IndexMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -101,8 +104,18 @@ pub struct BudgetUse {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PolicyRef {
-    pub name: String,
-    pub hash: String,
+    // Shared: every decision names its policy, and none should allocate for it.
+    pub name: Arc<str>,
+    pub hash: Arc<str>,
+}
+
+impl PolicyRef {
+    pub fn new(name: &str, hash: &str) -> PolicyRef {
+        PolicyRef {
+            name: Arc::from(name),
+            hash: Arc::from(hash),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -164,13 +177,14 @@ pub struct ParamLimit {
 
 /// A matched rule's outcome, with its expressions evaluated.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Hit {
+pub struct Hit<'a> {
     pub rule: RuleId,
     pub level: Level,
     pub approver: Option<ApproverId>,
-    pub reason: Option<String>,
+    /// Borrowed from the policy: a hit allocates only for evaluated values.
+    pub reason: Option<&'a str>,
     pub limits: Vec<ParamLimit>,
-    pub requires: Vec<Requirement>,
+    pub requires: &'a [Requirement],
     pub consumes: Vec<(BudgetId, Value)>,
 }
 
@@ -219,13 +233,13 @@ pub trait Probe {
 /// Why the decision is what it is: one entry per rule, budget, conflict or
 /// raise that asked for a level.
 #[derive(Clone, Debug)]
-struct Cause {
+struct Cause<'a> {
     level: Level,
-    rule: Option<String>,
-    reason: Option<String>,
+    rule: Option<&'a str>,
+    reason: Option<Cow<'a, str>>,
     approver: Option<ApproverId>,
     /// Requirements a raise to `constrain` adds.
-    requires: Vec<Requirement>,
+    requires: &'a [Requirement],
 }
 
 /// Everything about the policy that settling a decision reads.
@@ -233,13 +247,14 @@ struct Cause {
 pub struct Settle<'a> {
     pub schema: &'a Schema,
     pub meta: &'a PolicyMeta,
-    pub hash: &'a str,
+    /// The policy's name and sources' hash, as decisions report them.
+    pub policy: &'a PolicyRef,
 }
 
 /// Collects rule outcomes and errors, then settles them into a [`Decision`].
 #[derive(Debug, Default)]
-pub struct Combiner {
-    hits: Vec<Hit>,
+pub struct Combiner<'a> {
+    hits: Vec<Hit<'a>>,
     failures: Vec<(Option<RuleId>, EvalError)>,
 }
 
@@ -251,12 +266,12 @@ struct BudgetLine {
     delta: Decimal,
 }
 
-impl Combiner {
+impl<'a> Combiner<'a> {
     pub fn new() -> Self {
         Combiner::default()
     }
 
-    pub fn hit(&mut self, hit: Hit) {
+    pub fn hit(&mut self, hit: Hit<'a>) {
         self.hits.push(hit);
     }
 
@@ -274,33 +289,29 @@ impl Combiner {
     /// when one of its arms could change the level.
     pub fn settle(
         mut self,
-        ctx: Settle<'_>,
+        ctx: Settle<'a>,
         env: &BoundEnvelope,
         state: &dyn StateView,
         probe: &mut dyn Probe,
     ) -> Decision {
         let Settle { schema, meta, .. } = ctx;
         self.hits.sort_by_key(|h| h.rule);
-        let mut causes: Vec<Cause> = Vec::new();
+        let mut causes: Vec<Cause<'a>> = Vec::with_capacity(self.hits.len() + 1);
         let mut errors: Vec<ErrorOut> = Vec::new();
         let rule_name = |id: RuleId| meta.rules.get(id.index()).map_or("?", |r| r.name.as_str());
 
         for hit in &self.hits {
             causes.push(Cause {
                 level: hit.level,
-                rule: Some(rule_name(hit.rule).to_string()),
-                reason: hit.reason.clone(),
+                rule: Some(rule_name(hit.rule)),
+                reason: hit.reason.map(Cow::Borrowed),
                 approver: hit.approver,
-                requires: Vec::new(),
+                requires: &[],
             });
         }
         self.failures.sort_by_key(|(rule, _)| *rule);
         for (rule, err) in &self.failures {
-            causes.push(on_error_cause(
-                meta,
-                rule.map(|r| rule_name(r).to_string()),
-                err,
-            ));
+            causes.push(on_error_cause(meta, rule.map(rule_name), err));
             errors.push(ErrorOut {
                 code: err.code.to_string(),
                 message: err.message.clone(),
@@ -322,9 +333,9 @@ impl Combiner {
             causes.push(Cause {
                 level: Level::Deny,
                 rule: None,
-                reason: Some(conflict),
+                reason: Some(Cow::Owned(conflict)),
                 approver: None,
-                requires: Vec::new(),
+                requires: &[],
             });
         }
 
@@ -352,21 +363,22 @@ impl Combiner {
             if exhausted {
                 let name = meta.budget_name(line.budget);
                 let spec = &def.on_exhausted;
-                let reason = spec.reason.clone().unwrap_or_else(|| {
-                    format!(
+                let reason = match &spec.reason {
+                    Some(r) => Cow::Borrowed(r.as_str()),
+                    None => Cow::Owned(format!(
                         "budget `{name}` is exhausted for {}: limit {}, consumed {}, asked {}",
                         line.key,
                         limit.normalize(),
                         line.prior.normalize(),
                         line.delta.normalize()
-                    )
-                });
+                    )),
+                };
                 causes.push(Cause {
                     level: spec.level,
                     rule: None,
                     reason: Some(reason),
                     approver: spec.approver,
-                    requires: Vec::new(),
+                    requires: &[],
                 });
             }
         }
@@ -383,11 +395,11 @@ impl Combiner {
             match probe.raise_holds(RaiseId::from_index(index)) {
                 Ok(false) => {}
                 Ok(true) => {
-                    causes.push(spec_cause(spec, Some(raise.name.clone())));
+                    causes.push(spec_cause(spec, Some(&raise.name)));
                     level = top_level(&causes);
                 }
                 Err(err) => {
-                    causes.push(on_error_cause(meta, Some(raise.name.clone()), &err));
+                    causes.push(on_error_cause(meta, Some(&raise.name), &err));
                     errors.push(ErrorOut {
                         code: err.code.to_string(),
                         message: err.message,
@@ -399,23 +411,23 @@ impl Combiner {
             }
         }
 
-        let decisive: Vec<&Cause> = causes.iter().filter(|c| c.level == level).collect();
+        let decisive = || causes.iter().filter(|c| c.level == level);
         let mut rules: Vec<String> = Vec::new();
         let mut reasons: Vec<String> = Vec::new();
-        for cause in &decisive {
-            if let Some(rule) = &cause.rule {
-                if !rules.contains(rule) {
-                    rules.push(rule.clone());
+        for cause in decisive() {
+            if let Some(rule) = cause.rule {
+                if !rules.iter().any(|r| r == rule) {
+                    rules.push(rule.to_string());
                 }
             }
             if let Some(reason) = &cause.reason {
-                if !reasons.contains(reason) {
-                    reasons.push(reason.clone());
+                if !reasons.iter().any(|r| r == reason) {
+                    reasons.push(reason.to_string());
                 }
             }
         }
         let constraints = if level == Level::Constrain {
-            for req in decisive.iter().flat_map(|c| c.requires.iter()) {
+            for req in decisive().flat_map(|c| c.requires.iter()) {
                 if !limits.requires.contains(req) {
                     limits.requires.push(*req);
                 }
@@ -426,8 +438,7 @@ impl Combiner {
         };
         let budgets = render_budgets(ctx, &lines, level.proceeds());
         let escalation = (level == Level::Escalate).then(|| {
-            let approver = decisive
-                .iter()
+            let approver = decisive()
                 .find_map(|c| c.approver)
                 .map(|a| meta.approver_name(a).to_string())
                 .unwrap_or_default();
@@ -435,7 +446,7 @@ impl Combiner {
                 causes
                     .iter()
                     .filter(|c| c.level == before_raise)
-                    .filter_map(|c| c.rule.clone())
+                    .filter_map(|c| c.rule.map(str::to_string))
                     .collect()
             } else {
                 Vec::new()
@@ -463,45 +474,41 @@ impl Combiner {
             constraints,
             escalation,
             budgets,
-            policy: PolicyRef {
-                name: meta.name.clone(),
-                hash: ctx.hash.to_string(),
-            },
+            policy: ctx.policy.clone(),
             errors,
             explanation: None,
         }
     }
 }
 
-fn top_level(causes: &[Cause]) -> Level {
+fn top_level(causes: &[Cause<'_>]) -> Level {
     causes.iter().map(|c| c.level).max().unwrap_or(Level::Deny)
 }
 
-fn spec_cause(spec: &OutcomeSpec, rule: Option<String>) -> Cause {
+fn spec_cause<'a>(spec: &'a OutcomeSpec, rule: Option<&'a str>) -> Cause<'a> {
     Cause {
         level: spec.level,
         rule,
-        reason: spec.reason.clone(),
+        reason: spec.reason.as_deref().map(Cow::Borrowed),
         approver: spec.approver,
-        requires: spec.requires.clone(),
+        requires: &spec.requires,
     }
 }
 
-fn on_error_cause(meta: &PolicyMeta, rule: Option<String>, err: &EvalError) -> Cause {
+fn on_error_cause<'a>(meta: &'a PolicyMeta, rule: Option<&'a str>, err: &EvalError) -> Cause<'a> {
     // INVARIANT: the checker admits only `deny` or `escalate` for `on_error`;
     // an artifact saying otherwise is still held to at least `escalate`.
     let level = meta.on_error.level.max(Level::Escalate);
-    let reason = meta
-        .on_error
-        .reason
-        .clone()
-        .unwrap_or_else(|| format!("evaluation failed: {}", err.message));
+    let reason = match &meta.on_error.reason {
+        Some(r) => Cow::Borrowed(r.as_str()),
+        None => Cow::Owned(format!("evaluation failed: {}", err.message)),
+    };
     Cause {
         level,
         rule,
         reason: Some(reason),
         approver: meta.on_error.approver,
-        requires: Vec::new(),
+        requires: &[],
     }
 }
 
@@ -520,10 +527,10 @@ struct Bounds {
     members: Option<Vec<Value>>,
 }
 
-fn merge_limits(hits: &[Hit]) -> MergedLimits {
+fn merge_limits(hits: &[Hit<'_>]) -> MergedLimits {
     let mut merged = MergedLimits::default();
     for hit in hits.iter().filter(|h| h.level == Level::Constrain) {
-        for req in &hit.requires {
+        for req in hit.requires {
             if !merged.requires.contains(req) {
                 merged.requires.push(*req);
             }
@@ -656,7 +663,7 @@ impl MergedLimits {
 
 fn budget_lines(
     ctx: Settle<'_>,
-    hits: &[Hit],
+    hits: &[Hit<'_>],
     env: &BoundEnvelope,
     state: &dyn StateView,
 ) -> Result<Vec<BudgetLine>, EvalError> {
@@ -747,10 +754,7 @@ pub fn refused(ctx: Settle<'_>, reason: String) -> Decision {
         constraints: Vec::new(),
         escalation: None,
         budgets: Vec::new(),
-        policy: PolicyRef {
-            name: ctx.meta.name.clone(),
-            hash: ctx.hash.to_string(),
-        },
+        policy: ctx.policy.clone(),
         errors: Vec::new(),
         explanation: None,
     }
@@ -810,10 +814,7 @@ pub fn failed(ctx: Settle<'_>, errors: Vec<ErrorOut>) -> Decision {
         constraints: Vec::new(),
         escalation,
         budgets: Vec::new(),
-        policy: PolicyRef {
-            name: meta.name.clone(),
-            hash: ctx.hash.to_string(),
-        },
+        policy: ctx.policy.clone(),
         errors,
         explanation: None,
     }

@@ -6,7 +6,7 @@
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -51,7 +51,7 @@ pub struct AgentInfo {
 #[serde(deny_unknown_fields)]
 pub struct ActionInfo {
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub params: Map<String, Json>,
 }
 
@@ -61,7 +61,7 @@ pub struct ObjectInfo {
     #[serde(rename = "type")]
     pub ty: String,
     pub id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub attrs: Map<String, Json>,
 }
 
@@ -90,6 +90,11 @@ pub struct RollbackInfo {
 pub struct PlanInfo {
     pub id: String,
     pub step: i64,
+}
+
+/// `"params": null` reads as no parameters, like a missing `params`.
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Map<String, Json>, D::Error> {
+    Ok(Option::<Map<String, Json>>::deserialize(d)?.unwrap_or_default())
 }
 
 /// An envelope that does not fit the contract or the schema.
@@ -202,7 +207,7 @@ fn backticked<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
 }
 
 /// An envelope checked against the schema, its values in typed slots.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct BoundEnvelope {
     pub agent_id: Arc<str>,
     pub owner: Arc<str>,
@@ -220,139 +225,221 @@ pub struct BoundEnvelope {
     pub time: i64,
     /// One slot per field of the schema's `context`.
     pub context: Vec<Option<Value>>,
-    /// The envelope as received, shared with exception packets.
-    pub raw: Arc<Envelope>,
+    /// The envelope as received, for exception packets.
+    source: Source,
+}
+
+/// Where a bound envelope came from. JSON text is read into an
+/// [`Envelope`] only if someone asks for one: decisions never need to.
+#[derive(Clone, Debug)]
+pub(crate) enum Source {
+    Parsed(Arc<Envelope>),
+    Json(Arc<str>, Arc<OnceLock<Arc<Envelope>>>),
+}
+
+/// An envelope as an exception packet carries it: the parsed envelope, or
+/// the JSON text it arrived as (written out as is, never re-read).
+#[derive(Clone, Debug)]
+pub enum EnvelopeCopy {
+    Parsed(Arc<Envelope>),
+    Json(Arc<str>),
+}
+
+impl EnvelopeCopy {
+    /// The envelope itself (reads JSON text if that is what is held).
+    pub fn envelope(&self) -> Option<Arc<Envelope>> {
+        match self {
+            EnvelopeCopy::Parsed(env) => Some(Arc::clone(env)),
+            EnvelopeCopy::Json(text) => Envelope::from_json(text.as_bytes()).ok().map(Arc::new),
+        }
+    }
+}
+
+impl PartialEq for EnvelopeCopy {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (EnvelopeCopy::Json(a), EnvelopeCopy::Json(b)) if a == b => true,
+            _ => self.envelope() == other.envelope(),
+        }
+    }
+}
+
+impl Serialize for EnvelopeCopy {
+    /// Written as the parsed envelope either way, so a packet reads the
+    /// same whichever reader bound it. Text is read only here, when a
+    /// packet is written out, never while deciding.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.envelope() {
+            Some(env) => env.serialize(s),
+            None => Err(serde::ser::Error::custom(
+                "the envelope text no longer reads",
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for EnvelopeCopy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(EnvelopeCopy::Parsed(Arc::new(Envelope::deserialize(d)?)))
+    }
+}
+
+impl PartialEq for BoundEnvelope {
+    fn eq(&self, other: &Self) -> bool {
+        self.agent_id == other.agent_id
+            && self.owner == other.owner
+            && self.workflow == other.workflow
+            && self.action == other.action
+            && self.params == other.params
+            && self.object_id == other.object_id
+            && self.attrs == other.attrs
+            && self.intent == other.intent
+            && self.rollback == other.rollback
+            && self.plan == other.plan
+            && self.time == other.time
+            && self.context == other.context
+            && self.raw() == other.raw()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct BoundRollback {
     pub kind: Arc<str>,
     pub action: Option<Arc<str>>,
+    /// Milliseconds.
     pub within: Option<i64>,
+    /// `within` as the agent wrote it, for packets.
+    pub within_text: Option<Arc<str>>,
+}
+
+/// The parts of an envelope both readers (of an [`Envelope`] and of JSON
+/// bytes) hold in the same form.
+pub(crate) struct Parts<'e> {
+    pub(crate) agent: &'e str,
+    pub(crate) owner: &'e str,
+    pub(crate) workflow: &'e str,
+    pub(crate) action: &'e str,
+    pub(crate) object_type: &'e str,
+    pub(crate) object_id: &'e str,
+    pub(crate) intent: Option<&'e IntentInfo>,
+    pub(crate) rollback: Option<&'e RollbackInfo>,
+    pub(crate) plan: Option<&'e PlanInfo>,
+    pub(crate) time: &'e str,
+}
+
+/// Binds the fields of one object (params, attrs or context) to their
+/// declarations; the two readers differ only here.
+pub(crate) type FieldReader<'r> =
+    &'r mut dyn FnMut(Fields, &[FieldDef]) -> Result<Vec<Option<Value>>, EnvelopeError>;
+
+/// Which object of the envelope a field list comes from.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Fields {
+    Params,
+    Attrs,
+    Context,
+}
+
+impl Fields {
+    fn path(self) -> &'static str {
+        match self {
+            Fields::Params => "$.action.params",
+            Fields::Attrs => "$.object.attrs",
+            Fields::Context => "$.context",
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Fields::Params => "parameter",
+            Fields::Attrs => "attribute",
+            Fields::Context => "context field",
+        }
+    }
 }
 
 impl BoundEnvelope {
     /// Binds `env` against `schema`.
     pub fn bind(env: Envelope, schema: &Schema) -> Result<BoundEnvelope, EnvelopeError> {
-        let action = schema.action_id(&env.action.name).ok_or_else(|| {
-            let names = schema.actions.keys().map(String::as_str);
-            let mut err = EnvelopeError::new(
-                "actpol::envelope::unknown_action",
-                "$.action.name",
-                format!("unknown action `{}`", env.action.name),
-            );
-            err.help = Some(match did_you_mean(&env.action.name, names) {
-                Some(best) => format!("did you mean `{best}`?"),
-                None => "the action must be declared in the policy's schema".to_string(),
-            });
-            err
-        })?;
-        let def = schema.action(action);
-        let entity_name = schema.entity_name(def.object);
-        if env.object.ty != entity_name {
-            return Err(EnvelopeError::new(
-                "actpol::envelope::object_type",
-                "$.object.type",
-                format!(
-                    "action `{}` acts on `{entity_name}`, not `{}`",
-                    env.action.name, env.object.ty
-                ),
-            )
-            .help(format!("set `object.type` to `{entity_name}`")));
-        }
-        let params = bind_fields(
-            &env.action.params,
-            &def.params,
-            schema,
-            "$.action.params",
-            "parameter",
-        )?;
-        let attrs = bind_fields(
-            &env.object.attrs,
-            &schema.entity(def.object).attrs,
-            schema,
-            "$.object.attrs",
-            "attribute",
-        )?;
+        let env = Arc::new(env);
         let empty = Map::new();
-        let context = bind_fields(
-            env.context.as_ref().unwrap_or(&empty),
-            &schema.context,
-            schema,
-            "$.context",
-            "context field",
-        )?;
-        let time = parse_timestamp(&env.time).ok_or_else(|| {
-            EnvelopeError::new(
-                "actpol::envelope::bad_value",
-                "$.time",
-                format!("`{}` is not an RFC 3339 timestamp", env.time),
-            )
-            .help("write the time as `2026-11-25T14:00:00Z`")
-        })?;
-        let intent = match &env.intent {
-            None => None,
-            Some(i) => {
-                if !(0.0..=1.0).contains(&i.confidence) {
-                    return Err(EnvelopeError::new(
-                        "actpol::envelope::bad_value",
-                        "$.intent.confidence",
-                        format!("confidence {} is outside 0..1", i.confidence),
-                    ));
-                }
-                let confidence = Decimal::from_str(&i.confidence.to_string())
-                    .or_else(|_| Decimal::from_scientific(&i.confidence.to_string()))
-                    .map_err(|_| {
-                        EnvelopeError::new(
-                            "actpol::envelope::bad_value",
-                            "$.intent.confidence",
-                            "confidence is not a decimal number",
-                        )
-                    })?;
-                Some((Arc::from(i.goal.as_str()), confidence))
-            }
+        let mut read = |fields: Fields, defs: &[FieldDef]| {
+            let given = match fields {
+                Fields::Params => &env.action.params,
+                Fields::Attrs => &env.object.attrs,
+                Fields::Context => env.context.as_ref().unwrap_or(&empty),
+            };
+            bind_fields(given, defs, schema, fields.path(), fields.what())
         };
-        let rollback = match &env.rollback {
-            None => None,
-            Some(r) => Some(BoundRollback {
-                kind: Arc::from(r.kind.as_str()),
-                action: r.action.as_deref().map(Arc::from),
-                within: match &r.within {
-                    None => None,
-                    Some(text) => Some(parse_duration(text).ok_or_else(|| {
-                        EnvelopeError::new(
-                            "actpol::envelope::bad_value",
-                            "$.rollback.within",
-                            format!("`{text}` is not a duration"),
-                        )
-                        .help("write a duration such as `15m` or `1h30m`")
-                    })?),
-                },
-            }),
+        let parts = Parts {
+            agent: &env.agent.id,
+            owner: &env.agent.owner,
+            workflow: &env.agent.workflow,
+            action: &env.action.name,
+            object_type: &env.object.ty,
+            object_id: &env.object.id,
+            intent: env.intent.as_ref(),
+            rollback: env.rollback.as_ref(),
+            plan: env.plan.as_ref(),
+            time: &env.time,
         };
-        Ok(BoundEnvelope {
-            agent_id: Arc::from(env.agent.id.as_str()),
-            owner: Arc::from(env.agent.owner.as_str()),
-            workflow: Arc::from(env.agent.workflow.as_str()),
-            action,
-            params,
-            object_id: Arc::from(env.object.id.as_str()),
-            attrs,
-            intent,
-            rollback,
-            plan: env
-                .plan
-                .as_ref()
-                .map(|p| (Arc::from(p.id.as_str()), p.step)),
-            time,
-            context,
-            raw: Arc::new(env),
-        })
+        assemble(&parts, schema, &mut read, Source::Parsed(Arc::clone(&env)))
     }
 
-    /// Reads and binds JSON bytes.
+    /// Reads and binds JSON bytes. The fast reader borrows the text and
+    /// binds values straight into slots; anything it refuses is read again
+    /// by [`Envelope::from_json`], whose errors name the JSON path.
     pub fn from_json(bytes: &[u8], schema: &Schema) -> Result<BoundEnvelope, EnvelopeError> {
-        BoundEnvelope::bind(Envelope::from_json(bytes)?, schema)
+        match crate::envelope_bytes::bind(bytes, schema) {
+            Ok(bound) => Ok(bound),
+            Err(_) => BoundEnvelope::bind(Envelope::from_json(bytes)?, schema),
+        }
+    }
+
+    /// The envelope as received.
+    pub fn raw(&self) -> Arc<Envelope> {
+        match &self.source {
+            Source::Parsed(env) => Arc::clone(env),
+            Source::Json(text, cell) => Arc::clone(cell.get_or_init(|| {
+                // INVARIANT: this text was read as an envelope already, by a
+                // reader that accepts no more than this one.
+                Arc::new(Envelope::from_json(text.as_bytes()).unwrap_or_else(|_| self.sketch()))
+            })),
+        }
+    }
+
+    /// The envelope as received, without reading JSON text again.
+    pub fn copy(&self) -> EnvelopeCopy {
+        match &self.source {
+            Source::Parsed(env) => EnvelopeCopy::Parsed(Arc::clone(env)),
+            Source::Json(text, _) => EnvelopeCopy::Json(Arc::clone(text)),
+        }
+    }
+
+    /// An envelope rebuilt from what was bound, should the bytes not read.
+    fn sketch(&self) -> Envelope {
+        Envelope {
+            id: None,
+            agent: AgentInfo {
+                id: self.agent_id.to_string(),
+                owner: self.owner.to_string(),
+                workflow: self.workflow.to_string(),
+            },
+            action: ActionInfo {
+                name: String::new(),
+                params: Map::new(),
+            },
+            object: ObjectInfo {
+                ty: String::new(),
+                id: self.object_id.to_string(),
+                attrs: Map::new(),
+            },
+            intent: None,
+            rollback: None,
+            plan: None,
+            time: crate::value::format_timestamp(self.time),
+            context: None,
+        }
     }
 
     /// The key a budget or window of this kind counts under:
@@ -378,6 +465,109 @@ impl BoundEnvelope {
             },
         })
     }
+}
+
+/// Builds a bound envelope from its parts; `read` binds the three field
+/// objects.
+pub(crate) fn assemble(
+    p: &Parts<'_>,
+    schema: &Schema,
+    read: FieldReader<'_>,
+    source: Source,
+) -> Result<BoundEnvelope, EnvelopeError> {
+    let action = schema.action_id(p.action).ok_or_else(|| {
+        let names = schema.actions.keys().map(String::as_str);
+        let mut err = EnvelopeError::new(
+            "actpol::envelope::unknown_action",
+            "$.action.name",
+            format!("unknown action `{}`", p.action),
+        );
+        err.help = Some(match did_you_mean(p.action, names) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None => "the action must be declared in the policy's schema".to_string(),
+        });
+        err
+    })?;
+    let def = schema.action(action);
+    let entity_name = schema.entity_name(def.object);
+    if p.object_type != entity_name {
+        return Err(EnvelopeError::new(
+            "actpol::envelope::object_type",
+            "$.object.type",
+            format!(
+                "action `{}` acts on `{entity_name}`, not `{}`",
+                p.action, p.object_type
+            ),
+        )
+        .help(format!("set `object.type` to `{entity_name}`")));
+    }
+    let params = read(Fields::Params, &def.params)?;
+    let attrs = read(Fields::Attrs, &schema.entity(def.object).attrs)?;
+    let context = read(Fields::Context, &schema.context)?;
+    let time = parse_timestamp(p.time).ok_or_else(|| {
+        EnvelopeError::new(
+            "actpol::envelope::bad_value",
+            "$.time",
+            format!("`{}` is not an RFC 3339 timestamp", p.time),
+        )
+        .help("write the time as `2026-11-25T14:00:00Z`")
+    })?;
+    let intent = match p.intent {
+        None => None,
+        Some(i) => {
+            if !(0.0..=1.0).contains(&i.confidence) {
+                return Err(EnvelopeError::new(
+                    "actpol::envelope::bad_value",
+                    "$.intent.confidence",
+                    format!("confidence {} is outside 0..1", i.confidence),
+                ));
+            }
+            let confidence = Decimal::from_str(&i.confidence.to_string())
+                .or_else(|_| Decimal::from_scientific(&i.confidence.to_string()))
+                .map_err(|_| {
+                    EnvelopeError::new(
+                        "actpol::envelope::bad_value",
+                        "$.intent.confidence",
+                        "confidence is not a decimal number",
+                    )
+                })?;
+            Some((Arc::from(i.goal.as_str()), confidence))
+        }
+    };
+    let rollback = match p.rollback {
+        None => None,
+        Some(r) => Some(BoundRollback {
+            kind: Arc::from(r.kind.as_str()),
+            action: r.action.as_deref().map(Arc::from),
+            within: match &r.within {
+                None => None,
+                Some(text) => Some(parse_duration(text).ok_or_else(|| {
+                    EnvelopeError::new(
+                        "actpol::envelope::bad_value",
+                        "$.rollback.within",
+                        format!("`{text}` is not a duration"),
+                    )
+                    .help("write a duration such as `15m` or `1h30m`")
+                })?),
+            },
+            within_text: r.within.as_deref().map(Arc::from),
+        }),
+    };
+    Ok(BoundEnvelope {
+        agent_id: Arc::from(p.agent),
+        owner: Arc::from(p.owner),
+        workflow: Arc::from(p.workflow),
+        action,
+        params,
+        object_id: Arc::from(p.object_id),
+        attrs,
+        intent,
+        rollback,
+        plan: p.plan.map(|plan| (Arc::from(plan.id.as_str()), plan.step)),
+        time,
+        context,
+        source,
+    })
 }
 
 fn bind_fields(

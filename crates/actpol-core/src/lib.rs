@@ -9,6 +9,7 @@
 
 pub mod decision;
 pub mod envelope;
+mod envelope_bytes;
 pub mod ids;
 pub mod nesting;
 pub mod ops;

@@ -3,13 +3,11 @@
 //! A packet shares the envelope it is about (an `Arc`), so building one
 //! costs a few small vectors, not a copy of the envelope.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use crate::decision::{BudgetUse, Settle};
-use crate::envelope::{BoundEnvelope, Envelope, RollbackInfo};
+use crate::envelope::{BoundEnvelope, EnvelopeCopy, RollbackInfo};
 use crate::schema::{ReversibilityClass, TriggerDef};
 use crate::value::format_duration;
 
@@ -21,7 +19,7 @@ pub struct Packet {
     pub approver: ApproverCard,
     /// The action envelope as the agent sent it: agent, owner, workflow,
     /// action and parameters, object, intent, rollback plan, plan, time.
-    pub envelope: Arc<Envelope>,
+    pub envelope: EnvelopeCopy,
     /// What the schema says of the action.
     pub action: ActionCard,
     /// The rules that decided, and why.
@@ -87,7 +85,7 @@ pub(crate) struct Settled<'a> {
 pub(crate) fn build(ctx: Settle<'_>, env: &BoundEnvelope, settled: Settled<'_>) -> Packet {
     let schema = ctx.schema;
     let action = schema.action(env.action);
-    let raw = &env.raw;
+    let env_copy = env.copy();
     let (reversibility, compensating_action, within) = match action.reversibility {
         ReversibilityClass::Reversible => ("reversible", None, None),
         ReversibilityClass::Compensable { by, within } => (
@@ -120,19 +118,19 @@ pub(crate) fn build(ctx: Settle<'_>, env: &BoundEnvelope, settled: Settled<'_>) 
     Packet {
         summary: format!(
             "{} ({}, workflow {}) asks to run {} on {} {}",
-            raw.agent.id,
-            raw.agent.owner,
-            raw.agent.workflow,
-            raw.action.name,
-            raw.object.ty,
-            raw.object.id
+            env.agent_id,
+            env.owner,
+            env.workflow,
+            schema.action_name(env.action),
+            schema.entity_name(action.object),
+            env.object_id
         ),
         approver: ApproverCard {
             name: settled.approver.to_string(),
             title: approver_def.and_then(|a| a.title.clone()),
             contact: approver_def.and_then(|a| a.contact.clone()),
         },
-        envelope: Arc::clone(raw),
+        envelope: env_copy,
         action: ActionCard {
             system: schema.system_name(action.system).to_string(),
             reversibility: reversibility.to_string(),
@@ -150,7 +148,11 @@ pub(crate) fn build(ctx: Settle<'_>, env: &BoundEnvelope, settled: Settled<'_>) 
         budgets: settled.budgets.to_vec(),
         precedent: Vec::new(),
         recovery: Recovery {
-            rollback: raw.rollback.clone(),
+            rollback: env.rollback.as_ref().map(|r| RollbackInfo {
+                kind: r.kind.to_string(),
+                action: r.action.as_deref().map(str::to_string),
+                within: r.within_text.as_deref().map(str::to_string),
+            }),
             compensating_action,
             within,
         },

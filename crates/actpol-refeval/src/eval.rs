@@ -90,7 +90,7 @@ impl<'a> Eval<'a> {
 
     /// The rule's hit if its condition holds, with its outcome's
     /// expressions evaluated; `None` if the condition is false.
-    pub(crate) fn hit(&mut self, rule: &Rule) -> Result<Option<Hit>, EvalError> {
+    pub(crate) fn hit(&mut self, rule: &'a Rule) -> Result<Option<Hit<'a>>, EvalError> {
         if let Some(when) = &rule.when {
             if !self.truth(when)? {
                 return Ok(None);
@@ -113,9 +113,9 @@ impl<'a> Eval<'a> {
             rule: rule.id,
             level: outcome.level,
             approver: outcome.approver,
-            reason: outcome.reason.clone(),
+            reason: outcome.reason.as_deref(),
             limits,
-            requires: outcome.requires.clone(),
+            requires: &outcome.requires,
             consumes,
         }))
     }

@@ -24,6 +24,7 @@
 
 mod eval;
 
+use actpol_core::decision::PolicyRef;
 use actpol_core::decision::{self, Combiner, Decision, ErrorOut, EvalError, Settle};
 use actpol_core::envelope::{BoundEnvelope, Envelope};
 use actpol_core::ids::AgentId;
@@ -38,7 +39,10 @@ use eval::Eval;
 pub fn decide(policy: &Policy, envelope: Envelope, state: &dyn StateView, hash: &str) -> Decision {
     match BoundEnvelope::bind(envelope, &policy.schema) {
         Ok(env) => decide_bound(policy, &env, state, hash),
-        Err(err) => decision::failed(settle_ctx(policy, hash), vec![ErrorOut::from(&err)]),
+        Err(err) => {
+            let named = PolicyRef::new(&policy.meta.name, hash);
+            decision::failed(settle_ctx(policy, &named), vec![ErrorOut::from(&err)])
+        }
     }
 }
 
@@ -49,7 +53,8 @@ pub fn decide_bound(
     state: &dyn StateView,
     hash: &str,
 ) -> Decision {
-    let ctx = settle_ctx(policy, hash);
+    let named = PolicyRef::new(&policy.meta.name, hash);
+    let ctx = settle_ctx(policy, &named);
 
     let (agent, agent_def) = match identify(&policy.meta, env) {
         Ok(found) => found,
@@ -81,11 +86,11 @@ pub fn decide_bound(
     combiner.settle(ctx, env, state, &mut eval)
 }
 
-fn settle_ctx<'a>(policy: &'a Policy, hash: &'a str) -> Settle<'a> {
+fn settle_ctx<'a>(policy: &'a Policy, named: &'a PolicyRef) -> Settle<'a> {
     Settle {
         schema: &policy.schema,
         meta: &policy.meta,
-        hash,
+        policy: named,
     }
 }
 

@@ -10,7 +10,7 @@ use crate::Runtime;
 
 pub(crate) fn explain(runtime: &Runtime, env: &BoundEnvelope, state: &dyn StateView) -> Json {
     let p = runtime.program();
-    let machine = Machine::new(p, env, state);
+    let machine = Machine::new(p, &runtime.names, env, state);
     let agent = match runtime.admit(&machine, env) {
         Ok(agent) => agent,
         Err(refusal) => {

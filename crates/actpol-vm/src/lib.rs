@@ -12,7 +12,7 @@
 
 use actpol_bytecode::artifact::{hash_text, Artifact, ArtifactError};
 use actpol_bytecode::{verify, BlockId, Program, VerifyError};
-use actpol_core::decision::{self, ErrorOut, EvalError, Hit, ParamLimit, Probe, Settle};
+use actpol_core::decision::{self, ErrorOut, EvalError, Hit, ParamLimit, PolicyRef, Probe, Settle};
 use actpol_core::ids::{AgentId, RaiseId, RuleId};
 use actpol_core::{BoundEnvelope, Combiner, Decision, Envelope, StateView};
 
@@ -25,7 +25,11 @@ use machine::Machine;
 #[derive(Debug)]
 pub struct Runtime {
     artifact: Artifact,
-    hash: String,
+    /// The policy's name and hash, shared by every decision.
+    named: PolicyRef,
+    /// Action and system names as values, for `action.name` and
+    /// `action.system`: built once, not per read.
+    names: machine::Names,
 }
 
 impl Runtime {
@@ -43,7 +47,11 @@ impl Runtime {
 
     fn trusting_verified(artifact: Artifact) -> Runtime {
         Runtime {
-            hash: hash_text(&artifact.source_hash),
+            named: PolicyRef::new(
+                &artifact.program.meta.name,
+                &hash_text(&artifact.source_hash),
+            ),
+            names: machine::Names::of(&artifact.program.schema),
             artifact,
         }
     }
@@ -58,14 +66,14 @@ impl Runtime {
 
     /// `sha256:<hex>` of the policy's sources.
     pub fn hash(&self) -> &str {
-        &self.hash
+        &self.named.hash
     }
 
     fn settle_ctx(&self) -> Settle<'_> {
         Settle {
             schema: &self.program().schema,
             meta: &self.program().meta,
-            hash: &self.hash,
+            policy: &self.named,
         }
     }
 
@@ -93,7 +101,7 @@ impl Runtime {
 
     /// Decides on a bound envelope.
     pub fn decide(&self, env: &BoundEnvelope, state: &dyn StateView) -> Decision {
-        let machine = Machine::new(self.program(), env, state);
+        let machine = Machine::new(self.program(), &self.names, env, state);
         match self.admit(&machine, env) {
             Ok(agent) => self.run_rules(&machine, env, state, agent),
             Err(decision) => *decision,
@@ -195,7 +203,7 @@ impl Runtime {
         &self,
         machine: &Machine<'_>,
         rule: RuleId,
-    ) -> Result<Option<Hit>, EvalError> {
+    ) -> Result<Option<Hit<'_>>, EvalError> {
         let code = &self.program().rules[rule.index()];
         if let Some(when) = code.when {
             if !machine.truth(when)? {
@@ -218,9 +226,9 @@ impl Runtime {
             rule,
             level: code.level,
             approver: code.approver,
-            reason: code.reason.clone(),
+            reason: code.reason.as_deref(),
             limits,
-            requires: code.requires.clone(),
+            requires: &code.requires,
             consumes,
         }))
     }

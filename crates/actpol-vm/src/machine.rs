@@ -1,6 +1,7 @@
 //! The interpreter: runs one verified block against one envelope.
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use actpol_bytecode::{BlockId, Instr, Program};
 use actpol_core::decision::EvalError;
@@ -25,15 +26,50 @@ const KEY_KINDS: [KeyKind; 5] = [
     KeyKind::Plan,
 ];
 
+/// Names a policy reads as values, built once per loaded program so that
+/// reading `action.name` allocates nothing.
+#[derive(Debug)]
+pub(crate) struct Names {
+    actions: Vec<Value>,
+    systems: Vec<Value>,
+}
+
+impl Names {
+    pub(crate) fn of(schema: &actpol_core::Schema) -> Names {
+        Names {
+            actions: schema.actions.keys().map(|n| Value::str(n)).collect(),
+            systems: schema.systems.keys().map(|n| Value::str(n)).collect(),
+        }
+    }
+}
+
+thread_local! {
+    /// Evaluation stacks kept between decisions on this thread, so a
+    /// decision does not allocate one.
+    static STACKS: RefCell<Vec<Vec<Value>>> = const { RefCell::new(Vec::new()) };
+}
+
 /// One decision's evaluation state: the envelope, the state view, a stack
 /// reused across blocks, the fuel left, and budget keys computed once.
 pub(crate) struct Machine<'a> {
     prog: &'a Program,
+    names: &'a Names,
     env: &'a BoundEnvelope,
     state: &'a dyn StateView,
     stack: RefCell<Vec<Value>>,
     fuel: Cell<u64>,
-    keys: RefCell<[Option<String>; 5]>,
+    keys: RefCell<[Option<Rc<str>>; 5]>,
+}
+
+impl Drop for Machine<'_> {
+    fn drop(&mut self) {
+        let mut stack = std::mem::take(self.stack.get_mut());
+        stack.clear();
+        // A stack that grew large is dropped rather than kept.
+        if stack.capacity() <= 256 {
+            STACKS.with(|s| s.borrow_mut().push(stack));
+        }
+    }
 }
 
 fn absent(what: &str) -> EvalError {
@@ -48,12 +84,21 @@ fn corrupt(what: &str) -> EvalError {
 }
 
 impl<'a> Machine<'a> {
-    pub(crate) fn new(prog: &'a Program, env: &'a BoundEnvelope, state: &'a dyn StateView) -> Self {
+    pub(crate) fn new(
+        prog: &'a Program,
+        names: &'a Names,
+        env: &'a BoundEnvelope,
+        state: &'a dyn StateView,
+    ) -> Self {
+        let stack = STACKS
+            .with(|s| s.borrow_mut().pop())
+            .unwrap_or_else(|| Vec::with_capacity(16));
         Machine {
             prog,
+            names,
             env,
             state,
-            stack: RefCell::new(Vec::with_capacity(16)),
+            stack: RefCell::new(stack),
             fuel: Cell::new(FUEL),
             keys: RefCell::new(Default::default()),
         }
@@ -190,12 +235,26 @@ impl<'a> Machine<'a> {
                     stack.push(Value::Bool(ops::member(&elem, &set)?));
                 }
                 Instr::Call(f) => {
-                    let n = f.arity();
-                    if stack.len() < n {
+                    // Builtins take one or two arguments: no vector needed.
+                    let result = if f.arity() == 1 {
+                        let a = pop(stack)?;
+                        ops::call(f, std::slice::from_ref(&a))?
+                    } else {
+                        let (b, a) = (pop(stack)?, pop(stack)?);
+                        ops::call(f, &[a, b])?
+                    };
+                    stack.push(result);
+                }
+                Instr::InList(n) => {
+                    // `elem in [a, b, …]` with values known only now: compare
+                    // in place rather than build a set.
+                    let n = n as usize;
+                    let Some(at) = stack.len().checked_sub(n + 1) else {
                         return Err(corrupt("stack underflow"));
-                    }
-                    let args = stack.split_off(stack.len() - n);
-                    stack.push(ops::call(f, &args)?);
+                    };
+                    let found = stack[at + 1..].contains(&stack[at]);
+                    stack.truncate(at);
+                    stack.push(Value::Bool(found));
                 }
                 Instr::MakeSet(n) => {
                     let n = n as usize;
@@ -234,8 +293,18 @@ impl<'a> Machine<'a> {
             EnvField::AgentId => Value::String(env.agent_id.clone()),
             EnvField::AgentOwner => Value::String(env.owner.clone()),
             EnvField::AgentWorkflow => Value::String(env.workflow.clone()),
-            EnvField::ActionName => Value::str(schema.action_name(env.action)),
-            EnvField::ActionSystem => Value::str(schema.system_name(action.system)),
+            EnvField::ActionName => self
+                .names
+                .actions
+                .get(env.action.index())
+                .cloned()
+                .ok_or_else(|| corrupt("action index"))?,
+            EnvField::ActionSystem => self
+                .names
+                .systems
+                .get(action.system.index())
+                .cloned()
+                .ok_or_else(|| corrupt("system index"))?,
             EnvField::ActionReversibility => Value::Enum(action.reversibility.variant()),
             EnvField::ObjectId => Value::String(env.object_id.clone()),
             EnvField::IntentGoal => Value::String(
@@ -309,13 +378,13 @@ impl<'a> Machine<'a> {
     }
 
     /// The key of this envelope for a budget or window kind, computed once.
-    fn key(&self, kind: KeyKind) -> Result<String, EvalError> {
+    fn key(&self, kind: KeyKind) -> Result<Rc<str>, EvalError> {
         let slot = KEY_KINDS.iter().position(|k| *k == kind).unwrap_or(0);
         if let Some(k) = &self.keys.borrow()[slot] {
-            return Ok(k.clone());
+            return Ok(Rc::clone(k));
         }
-        let key = self.env.key(kind, &self.prog.schema)?;
-        self.keys.borrow_mut()[slot] = Some(key.clone());
+        let key: Rc<str> = Rc::from(self.env.key(kind, &self.prog.schema)?);
+        self.keys.borrow_mut()[slot] = Some(Rc::clone(&key));
         Ok(key)
     }
 

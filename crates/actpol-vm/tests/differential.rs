@@ -139,10 +139,11 @@ fn decide_both(
                 Err(err) => {
                     assert!(vm.decision >= Level::Escalate, "{vm:#?}");
                     assert!(vm.errors.iter().all(|e| e.path.is_some()), "{vm:#?}");
+                    let named = decision::PolicyRef::new(&policy.meta.name, hash);
                     let ctx = Settle {
                         schema: &policy.schema,
                         meta: &policy.meta,
-                        hash,
+                        policy: &named,
                     };
                     decision::failed(ctx, vec![ErrorOut::from(&err)])
                 }

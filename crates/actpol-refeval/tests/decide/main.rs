@@ -77,8 +77,8 @@ fn undeclared_or_mismatched_agents_are_refused() {
         envelope["agent"] = agent;
         let decision = fx.decide(envelope);
         assert_refused(&decision, reason);
-        assert_eq!(decision.policy.name, "growth");
-        assert_eq!(decision.policy.hash, HASH);
+        assert_eq!(&*decision.policy.name, "growth");
+        assert_eq!(&*decision.policy.hash, HASH);
     }
     assert_eq!(
         fx.decide(send(10)).decision,

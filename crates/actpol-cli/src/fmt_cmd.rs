@@ -1,0 +1,79 @@
+//! `actpol fmt`: rewrite files in the canonical layout, or with `--check`
+//! report the ones that are not.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use actpol_check::{Diagnostic, SourceDb};
+
+pub fn run(paths: &[PathBuf], check: bool) -> Result<ExitCode, miette::Report> {
+    let mut files = Vec::new();
+    for path in paths {
+        collect(path, &mut files)?;
+    }
+    let mut failed = false;
+    let mut changed = 0usize;
+    for file in &files {
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            miette::miette!(code = "actpol::io", "cannot read `{}`: {e}", file.display())
+        })?;
+        match actpol_syntax::fmt::format_source(&text) {
+            Ok(formatted) if formatted == text => {}
+            Ok(formatted) => {
+                changed += 1;
+                if check {
+                    println!("{} is not formatted", file.display());
+                    failed = true;
+                } else {
+                    std::fs::write(file, formatted).map_err(|e| {
+                        miette::miette!(
+                            code = "actpol::io",
+                            "cannot write `{}`: {e}",
+                            file.display()
+                        )
+                    })?;
+                }
+            }
+            Err(err) => {
+                failed = true;
+                let mut db = SourceDb::default();
+                let id = db.add(file.display().to_string(), text);
+                eprintln!(
+                    "{}",
+                    actpol_check::render_text(&db, &Diagnostic::new(id, err), 100)
+                );
+            }
+        }
+    }
+    let verb = if check { "would change" } else { "changed" };
+    eprintln!("{} file(s) checked, {changed} {verb}", files.len());
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), miette::Report> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        miette::miette!(code = "actpol::io", "cannot read `{}`: {e}", path.display())
+    })?;
+    if !meta.is_dir() {
+        out.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| miette::miette!(code = "actpol::io", "cannot read `{}`: {e}", path.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            collect(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "actpol") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,361 @@
+//! The `actpol` command. Each subcommand is a thin layer over the `actpol`
+//! library: parse arguments, call, print, and choose the exit code.
+//!
+//! Exit codes: 0 success; 1 policy or input errors; 2 usage errors;
+//! with `eval --exit-code`, 3 for `escalate` and 4 for `deny`.
+
+use std::io::{BufRead, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use actpol::{Decision, Level, MemoryState, Policy};
+use clap::{Parser, Subcommand, ValueEnum};
+
+mod diff_cmd;
+mod fmt_cmd;
+mod snapshot_cmd;
+mod test_cmd;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "actpol",
+    version,
+    about = "Decide whether an AI agent's proposed action is allowed, constrained, escalated or denied."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check policies for errors and lints.
+    Check {
+        /// Output format of diagnostics.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Policy files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Format policies in the canonical layout.
+    Fmt {
+        /// Change nothing; exit 1 if a file is not formatted.
+        #[arg(long)]
+        check: bool,
+        /// Policy files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Compile a policy to a verified artifact.
+    Compile {
+        /// Where to write the artifact (`.actpolc`).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Output format of diagnostics.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// The policy's files or directory.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Decide on an envelope; print the decision as JSON.
+    Eval(EvalArgs),
+    /// Decide on an envelope and say why, for people.
+    Explain(EvalArgs),
+    /// Print a compiled artifact's bytecode.
+    Disasm {
+        /// The artifact (`.actpolc`).
+        artifact: PathBuf,
+        /// Only this rule.
+        #[arg(long)]
+        rule: Option<String>,
+    },
+    /// Run policy tests (`*.test.toml`) and check decision snapshots.
+    Test(test_cmd::TestArgs),
+    /// Record the decisions a policy makes on a corpus of envelopes.
+    Snapshot(snapshot_cmd::SnapshotArgs),
+    /// Show which envelopes two versions of a policy decide differently.
+    Diff(diff_cmd::DiffArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct EvalArgs {
+    /// The policy: its files or directory, or a compiled `.actpolc`.
+    #[arg(long, required = true, num_args = 1..)]
+    policy: Vec<PathBuf>,
+    /// The envelope (JSON), or `-` for standard input.
+    #[arg(long)]
+    envelope: PathBuf,
+    /// Budget and window state (JSON): {"budgets": [...], "events": [...]}.
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Read one envelope per line (NDJSON) and print one decision per line.
+    #[arg(long)]
+    batch: bool,
+    /// Add an explanation to the decision (C11).
+    #[arg(long)]
+    explain: bool,
+    /// Exit 3 on `escalate` and 4 on `deny`.
+    #[arg(long)]
+    exit_code: bool,
+    /// Print each decision on one line.
+    #[arg(long)]
+    compact: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check { format, paths } => check(&paths, format),
+        Command::Fmt { check, paths } => fmt_cmd::run(&paths, check),
+        Command::Compile {
+            output,
+            format,
+            paths,
+        } => compile(&paths, &output, format),
+        Command::Eval(args) => eval(&args),
+        Command::Explain(args) => explain(&args),
+        Command::Disasm { artifact, rule } => disasm(&artifact, rule.as_deref()),
+        Command::Test(args) => test_cmd::run(&args),
+        Command::Snapshot(args) => snapshot_cmd::run(&args),
+        Command::Diff(args) => diff_cmd::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(report) => {
+            eprintln!("{report:?}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+type CliResult = Result<ExitCode, miette::Report>;
+
+fn print_diagnostics(report: &actpol::CheckReport, format: Format) {
+    match format {
+        Format::Json => {
+            for d in &report.diagnostics {
+                println!("{}", actpol_check::render_json(&report.db, d));
+            }
+        }
+        Format::Text => {
+            for d in &report.diagnostics {
+                eprintln!("{}", actpol_check::render_text(&report.db, d, 100));
+            }
+            let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
+            let warnings = report.diagnostics.len() - errors;
+            eprintln!(
+                "checked {} file(s): {errors} error(s), {warnings} warning(s)",
+                report.db.files.len()
+            );
+        }
+    }
+}
+
+fn check(paths: &[PathBuf], format: Format) -> CliResult {
+    let report = actpol::check_paths(paths)?;
+    print_diagnostics(&report, format);
+    Ok(if report.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn compile(paths: &[PathBuf], output: &Path, format: Format) -> CliResult {
+    match actpol::compile_paths(paths) {
+        Ok(artifact) => {
+            let bytes = artifact.encode()?;
+            std::fs::write(output, &bytes).map_err(|e| {
+                miette::miette!(
+                    code = "actpol::io",
+                    "cannot write `{}`: {e}",
+                    output.display()
+                )
+            })?;
+            let bound: u64 = artifact
+                .program
+                .rules
+                .iter()
+                .map(|r| u64::from(r.bound))
+                .sum();
+            let max = artifact
+                .program
+                .rules
+                .iter()
+                .map(|r| r.bound)
+                .max()
+                .unwrap_or(0);
+            eprintln!(
+                "compiled `{}`: {} rules, {} instructions (at most {max} per rule, {bound} in all), {} bytes, {}",
+                artifact.policy,
+                artifact.program.rules.len(),
+                artifact.program.code.len(),
+                bytes.len(),
+                artifact.hash_text()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(actpol::CompileFailure::Invalid(report)) => {
+            print_diagnostics(&report, format);
+            Ok(ExitCode::from(1))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// A policy from paths, or from an artifact when one `.actpolc` is given.
+fn load_policy(paths: &[PathBuf]) -> Result<Policy, miette::Report> {
+    if let [one] = paths {
+        if one.is_file() {
+            let bytes = std::fs::read(one).map_err(|e| {
+                miette::miette!(code = "actpol::io", "cannot read `{}`: {e}", one.display())
+            })?;
+            if bytes.starts_with(actpol_bytecode::artifact::MAGIC) {
+                return Ok(Policy::load(&bytes)?);
+            }
+        }
+    }
+    match Policy::from_paths(paths) {
+        Ok(p) => Ok(p),
+        Err(actpol::CompileFailure::Invalid(report)) => {
+            eprintln!("{}", report.render_text(100));
+            Err(miette::miette!(
+                code = "actpol::compile::errors",
+                help = "run `actpol check` on the policy and fix what it reports",
+                "the policy has errors"
+            ))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn load_state(path: Option<&Path>) -> Result<MemoryState, miette::Report> {
+    let Some(path) = path else {
+        return Ok(MemoryState::default());
+    };
+    let bytes = std::fs::read(path).map_err(|e| {
+        miette::miette!(code = "actpol::io", "cannot read `{}`: {e}", path.display())
+    })?;
+    MemoryState::from_json(&bytes).map_err(|e| {
+        miette::miette!(
+            code = "actpol::state::invalid",
+            help = "the state file holds {{\"budgets\": [...], \"events\": [...]}}",
+            "{e}"
+        )
+    })
+}
+
+fn read_input(path: &Path) -> Result<Vec<u8>, miette::Report> {
+    if path == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| miette::miette!(code = "actpol::io", "cannot read standard input: {e}"))?;
+        return Ok(buf);
+    }
+    std::fs::read(path)
+        .map_err(|e| miette::miette!(code = "actpol::io", "cannot read `{}`: {e}", path.display()))
+}
+
+fn decide(policy: &Policy, bytes: &[u8], state: &MemoryState, explain: bool) -> Decision {
+    if !explain {
+        return policy.decide_json(bytes, state);
+    }
+    match actpol::Envelope::from_json(bytes) {
+        Ok(env) => policy.explain(env, state),
+        Err(_) => policy.decide_json(bytes, state),
+    }
+}
+
+fn eval(args: &EvalArgs) -> CliResult {
+    let policy = load_policy(&args.policy)?;
+    let state = load_state(args.state.as_deref())?;
+    let input = read_input(&args.envelope)?;
+    let mut out = std::io::stdout().lock();
+    let mut worst = ExitCode::SUCCESS;
+    let mut any_errors = false;
+    let mut write = |d: &Decision, compact: bool| -> Result<(), miette::Report> {
+        let text = if compact {
+            serde_json::to_string(d)
+        } else {
+            serde_json::to_string_pretty(d)
+        }
+        .map_err(|e| miette::miette!("{e}"))?;
+        writeln!(out, "{text}")
+            .map_err(|e| miette::miette!(code = "actpol::io", "cannot write: {e}"))
+    };
+    let mut levels = Vec::new();
+    if args.batch {
+        for line in input.lines() {
+            let line =
+                line.map_err(|e| miette::miette!(code = "actpol::io", "cannot read input: {e}"))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let d = decide(&policy, line.as_bytes(), &state, args.explain);
+            any_errors |= !d.errors.is_empty();
+            levels.push(d.decision);
+            write(&d, true)?;
+        }
+    } else {
+        let d = decide(&policy, &input, &state, args.explain);
+        any_errors |= !d.errors.is_empty();
+        levels.push(d.decision);
+        write(&d, args.compact)?;
+    }
+    if any_errors {
+        worst = ExitCode::from(1);
+    } else if args.exit_code {
+        worst = match levels.iter().max() {
+            Some(Level::Deny) => ExitCode::from(4),
+            Some(Level::Escalate) => ExitCode::from(3),
+            _ => ExitCode::SUCCESS,
+        };
+    }
+    Ok(worst)
+}
+
+fn explain(args: &EvalArgs) -> CliResult {
+    let policy = load_policy(&args.policy)?;
+    let state = load_state(args.state.as_deref())?;
+    let input = read_input(&args.envelope)?;
+    let d = decide(&policy, &input, &state, true);
+    print!("{}", actpol::explain_text(&d));
+    Ok(if d.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn disasm(path: &Path, rule: Option<&str>) -> CliResult {
+    let bytes = read_input(path)?;
+    let policy = Policy::load(&bytes)?;
+    let program = policy.runtime().program();
+    match rule {
+        None => print!("{}", actpol_bytecode::disasm::program(program)),
+        Some(name) => {
+            let Some(id) = program.meta.rules.iter().position(|r| r.name == name) else {
+                return Err(miette::miette!(
+                    code = "actpol::disasm::unknown_rule",
+                    help = "list the rules with `actpol disasm FILE`",
+                    "no rule `{name}` in `{}`",
+                    program.meta.name
+                ));
+            };
+            print!(
+                "{}",
+                actpol_bytecode::disasm::rule(program, actpol_core::RuleId(id as u32))
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,180 @@
+//! Finding and compiling the policies that tests run against, each once per
+//! run however many test files and snapshots name it.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use actpol::{CompileFailure, Policy};
+
+use crate::diagnostic::{Kind, TestDiagnostic};
+
+/// Why a policy could not be had, before it is placed in a file.
+#[derive(Clone, Debug)]
+pub struct PolicyError {
+    pub kind: Kind,
+    pub message: String,
+    pub help: Option<String>,
+    /// The checker's report, for people.
+    pub detail: Option<String>,
+}
+
+impl PolicyError {
+    fn new(kind: Kind, message: String) -> Self {
+        PolicyError {
+            kind,
+            message,
+            help: None,
+            detail: None,
+        }
+    }
+
+    /// The error as a diagnostic of `file`, pointing at `at` when the file
+    /// names the policy there.
+    pub fn diagnostic(&self, file: &str, at: Option<(&Arc<str>, Range<usize>)>) -> TestDiagnostic {
+        let mut d = TestDiagnostic::new(self.kind, file, self.message.clone());
+        if let Some((source, span)) = at {
+            d = d.at(source, span, "this policy");
+        }
+        if let Some(help) = &self.help {
+            d = d.with_help(help.clone());
+        }
+        if let Some(detail) = &self.detail {
+            d = d.with_detail(detail.clone());
+        }
+        d
+    }
+}
+
+/// Compiles the policy at `path`: a directory, a main file, or a compiled
+/// `.actpolc` artifact.
+pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+    let shown = path.display();
+    if !path.exists() {
+        return Err(PolicyError::new(
+            Kind::NoPolicy,
+            format!("policy `{shown}` does not exist"),
+        ));
+    }
+    if path.is_file() && path.extension().is_some_and(|e| e == "actpolc") {
+        let bytes = std::fs::read(path).map_err(|e| {
+            PolicyError::new(Kind::Unreadable, format!("cannot read `{shown}`: {e}"))
+        })?;
+        return Policy::load(&bytes).map_err(|e| {
+            PolicyError::new(
+                Kind::InvalidPolicy,
+                format!("artifact `{shown}` is unusable: {e}"),
+            )
+        });
+    }
+    Policy::from_paths(&[path]).map_err(|failure| compile_error(path, failure))
+}
+
+fn compile_error(path: &Path, failure: CompileFailure) -> PolicyError {
+    let shown = path.display();
+    match failure {
+        CompileFailure::Invalid(report) => {
+            let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
+            let mut e = PolicyError::new(
+                Kind::InvalidPolicy,
+                format!("policy `{shown}` has {errors} error(s)"),
+            );
+            e.help = Some(format!(
+                "run `actpol check {shown}` and fix what it reports"
+            ));
+            e.detail = Some(report.render_text(100));
+            e
+        }
+        CompileFailure::NoPolicy => {
+            let mut e = PolicyError::new(
+                Kind::NoPolicy,
+                format!("no policy under `{shown}`: no file there has a `policy` header"),
+            );
+            e.help = Some("point at a policy's directory or main file".to_string());
+            e
+        }
+        CompileFailure::Ambiguous(entries) => {
+            let mut e = PolicyError::new(
+                Kind::NoPolicy,
+                format!("several policies under `{shown}`: {}", entries.join(", ")),
+            );
+            e.help = Some("point at one policy's directory or main file".to_string());
+            e
+        }
+        other => PolicyError::new(Kind::InvalidPolicy, format!("policy `{shown}`: {other}")),
+    }
+}
+
+/// The nearest directory, from `start` upwards, holding an `.actpol` file
+/// with a `policy` header: where a test file's policy is when it does not
+/// say.
+pub fn find_above(start: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(start).ok()?;
+    let found = absolute.ancestors().find(|dir| has_policy_header(dir))?;
+    // Shown relative to the working directory when below it, as a user
+    // would write it.
+    let cwd = std::env::current_dir().ok();
+    let relative = cwd.as_deref().and_then(|c| found.strip_prefix(c).ok());
+    Some(match relative {
+        Some(r) if r.as_os_str().is_empty() => PathBuf::from("."),
+        Some(r) => r.to_path_buf(),
+        None => found.to_path_buf(),
+    })
+}
+
+fn has_policy_header(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let path = entry.path();
+        path.extension().is_some_and(|e| e == "actpol")
+            && std::fs::read_to_string(&path).is_ok_and(|text| text.lines().any(is_policy_header))
+    })
+}
+
+/// `policy growth {`: the header starts a line; a mention in a comment or
+/// a string does not.
+fn is_policy_header(line: &str) -> bool {
+    line.trim_start()
+        .strip_prefix("policy")
+        .is_some_and(|rest| {
+            rest.starts_with(char::is_whitespace)
+                && rest
+                    .trim_start()
+                    .starts_with(|c: char| c.is_alphabetic() || c == '_')
+        })
+}
+
+/// Policies compiled so far in this run, by canonical path.
+#[derive(Debug, Default)]
+pub struct PolicyCache {
+    compiled: HashMap<PathBuf, Rc<Result<Policy, PolicyError>>>,
+}
+
+impl PolicyCache {
+    pub fn get(&mut self, path: &Path) -> Rc<Result<Policy, PolicyError>> {
+        let key = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        Rc::clone(
+            self.compiled
+                .entry(key)
+                .or_insert_with(|| Rc::new(load(path))),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_start_a_line() {
+        assert!(is_policy_header("policy growth {"));
+        assert!(is_policy_header("  policy _x{"));
+        assert!(!is_policy_header("// policy growth {"));
+        assert!(!is_policy_header("policyholder = 1"));
+        assert!(!is_policy_header("policy"));
+    }
+}
