@@ -591,25 +591,28 @@ impl ItemPrinter<'_> {
             }
             ItemKind::Rule(rule) => self.rule(rule, span),
             ItemKind::Raise(raise) => {
-                let mut header = format!("raise {}", raise.name.name);
+                let mut one_line = format!("raise {}", raise.name.name);
                 if let Some(on) = &raise.on {
-                    write_on(&mut header, on);
+                    write_on(&mut one_line, on);
                 }
-                header.push_str(" when ");
-                write_expr(&mut header, &raise.when);
-                self.block(
-                    0,
-                    span.start,
-                    span,
-                    header,
-                    raise.arms.is_empty(),
-                    |p, d| {
-                        for arm in &raise.arms {
-                            let head = format!("{} ->", arm.from.as_str());
-                            p.outcome(d, arm.span.start, &head, &arm.outcome);
-                        }
-                    },
-                );
+                one_line.push_str(" when ");
+                write_expr(&mut one_line, &raise.when);
+                let head = if fits(0, &format!("{one_line} {{")) {
+                    vec![(0, one_line)]
+                } else {
+                    let mut head = vec![(0, format!("raise {}", raise.name.name))];
+                    if let Some(on) = &raise.on {
+                        head.extend(fill_list(1, "on", &pattern_texts(on)));
+                    }
+                    head.extend(condition_lines(1, "when", &raise.when));
+                    head
+                };
+                self.head_block(span, head, raise.arms.is_empty(), |p, d| {
+                    for arm in &raise.arms {
+                        let head = format!("{} ->", arm.from.as_str());
+                        p.outcome(d, arm.span.start, &head, &arm.outcome);
+                    }
+                });
             }
         }
     }
@@ -661,16 +664,30 @@ impl ItemPrinter<'_> {
     }
 
     fn rule(&mut self, rule: &RuleDecl, span: Span) {
-        let mut header = format!("rule {}", rule.name.name);
-        write_on(&mut header, &rule.on);
+        let mut one_line = format!("rule {}", rule.name.name);
+        write_on(&mut one_line, &rule.on);
         if let Some(agents) = &rule.agents {
-            write!(header, " for agent {}", names(&agents.names)).ok();
+            write!(one_line, " for agent {}", names(&agents.names)).ok();
         }
         if let Some(workflows) = &rule.workflows {
-            write!(header, " for workflow {}", names(&workflows.names)).ok();
+            write!(one_line, " for workflow {}", names(&workflows.names)).ok();
         }
+        let head = if fits(0, &format!("{one_line} {{")) {
+            vec![(0, one_line)]
+        } else {
+            // Too long: the name, then each clause on its own line.
+            let mut head = vec![(0, format!("rule {}", rule.name.name))];
+            head.extend(fill_list(1, "on", &pattern_texts(&rule.on)));
+            if let Some(agents) = &rule.agents {
+                head.extend(fill_list(1, "for agent", &ident_texts(&agents.names)));
+            }
+            if let Some(workflows) = &rule.workflows {
+                head.extend(fill_list(1, "for workflow", &ident_texts(&workflows.names)));
+            }
+            head
+        };
         // A rule always holds an outcome, so its block is never empty.
-        self.block(0, span.start, span, header, false, |p, d| {
+        self.head_block(span, head, false, |p, d| {
             if let Some(condition) = &rule.when {
                 p.condition(d, condition.span.start, "when", condition);
             }
@@ -683,20 +700,46 @@ impl ItemPrinter<'_> {
         });
     }
 
-    /// `lead condition` (`when …`, `records X where …`, `risk r = …`). A
-    /// condition too long for one line breaks before each `and` and `or`
-    /// outside parentheses, onto lines one level deeper.
-    fn condition(&mut self, depth: usize, anchor: u32, lead: &str, condition: &Expr) {
-        let one_line = format!("{lead} {}", expr_text(condition));
-        let (first, rest) = and_or_operands(condition);
-        if rest.is_empty() || fits(depth, &one_line) {
-            self.push(depth, anchor, one_line);
-            return;
+    /// A top-level block whose head spans one or more lines: `{` ends the
+    /// last, the members sit one level in, the `}` at the left margin.
+    fn head_block(
+        &mut self,
+        span: Span,
+        head: Vec<(usize, String)>,
+        is_empty: bool,
+        members: impl FnOnce(&mut Self, usize),
+    ) {
+        let folded = is_empty && !self.holds_comment(span);
+        let count = head.len();
+        for (i, (depth, text)) in head.into_iter().enumerate() {
+            let text = match (i + 1 == count, folded) {
+                (true, true) => text + " {}",
+                (true, false) => text + " {",
+                _ => text,
+            };
+            self.push(depth, span.start, text);
         }
-        self.push(depth, anchor, format!("{lead} {}", expr_text(first)));
-        for (op, operand) in rest {
-            let text = format!("{} {}", op.as_str(), expr_text(operand));
-            self.push(depth + 1, operand.span.start, text);
+        if !folded {
+            members(self, 1);
+            self.close(0, span);
+        }
+    }
+
+    /// `lead condition` (`when …`, `records X where …`, `risk r = …`), laid
+    /// out to the width by [`layout`].
+    fn condition(&mut self, depth: usize, anchor: u32, lead: &str, condition: &Expr) {
+        let mut pieces = layout(depth, &format!("{lead} "), condition, "");
+        let overflows = |pieces: &[Piece]| pieces.first().is_some_and(|p| !fits(p.depth, &p.text));
+        let below = layout(depth + 1, "", condition, "");
+        if overflows(&pieces) && !overflows(&below) {
+            // The lead leaves too little room: it gets a line of its own.
+            self.push(depth, anchor, lead.to_string());
+            pieces = below;
+        } else if let Some(first) = pieces.first_mut() {
+            first.anchor = anchor;
+        }
+        for piece in pieces {
+            self.push(piece.depth, piece.anchor, piece.text);
         }
     }
 
@@ -933,6 +976,140 @@ fn type_text(ty: &TypeExpr) -> String {
     out
 }
 
+/// `lead condition` as lines (see [`layout`]).
+fn condition_lines(depth: usize, lead: &str, condition: &Expr) -> Vec<(usize, String)> {
+    layout(depth, &format!("{lead} "), condition, "")
+        .into_iter()
+        .map(|p| (p.depth, p.text))
+        .collect()
+}
+
+/// One line of a laid-out expression, anchored at the code it starts with
+/// (so comments find their place).
+struct Piece {
+    depth: usize,
+    text: String,
+    anchor: u32,
+}
+
+/// `prefix expr suffix` on one line while it fits; otherwise broken at the
+/// loosest operator chain (`or`, then `and`, comparisons, `+ -`, `* / %`),
+/// each further operand on its own line one level deeper and led by its
+/// operator, or inside a list or parentheses, one element per line. What
+/// still cannot fit (one long name) stays on its line.
+fn layout(depth: usize, prefix: &str, expr: &Expr, suffix: &str) -> Vec<Piece> {
+    let one_line = format!("{prefix}{}{suffix}", expr_text(expr));
+    let single = |text: String| {
+        vec![Piece {
+            depth,
+            text,
+            anchor: expr.span.start,
+        }]
+    };
+    if fits(depth, &one_line) {
+        return single(one_line);
+    }
+    match &expr.kind {
+        ExprKind::Binary(op, ..) => {
+            let (first, rest) = chain_operands(expr, op.precedence());
+            let mut pieces = layout(depth, prefix, first, "");
+            let count = rest.len();
+            for (i, (op, operand)) in rest.into_iter().enumerate() {
+                let tail = if i + 1 == count { suffix } else { "" };
+                pieces.extend(layout(
+                    depth + 1,
+                    &format!("{} ", op.as_str()),
+                    operand,
+                    tail,
+                ));
+            }
+            pieces
+        }
+        ExprKind::Set(elements) if !elements.is_empty() => {
+            let mut pieces = vec![Piece {
+                depth,
+                text: format!("{prefix}["),
+                anchor: expr.span.start,
+            }];
+            for element in elements {
+                pieces.extend(layout(depth + 1, "", element, ","));
+            }
+            pieces.push(Piece {
+                depth,
+                text: format!("]{suffix}"),
+                anchor: expr.span.end.saturating_sub(1),
+            });
+            pieces
+        }
+        ExprKind::Paren(inner) => {
+            layout(depth, &format!("{prefix}("), inner, &format!("){suffix}"))
+        }
+        _ => single(one_line),
+    }
+}
+
+/// The operands of the chain of operators of one precedence at the top of
+/// `expr` (`a + b - c` gives `a`, `+ b`, `- c`), walked with an explicit
+/// stack rather than recursion.
+fn chain_operands(expr: &Expr, precedence: u8) -> (&Expr, Vec<(BinaryOp, &Expr)>) {
+    fn split(node: &Expr, precedence: u8) -> Option<(BinaryOp, &Expr, &Expr)> {
+        match &node.kind {
+            ExprKind::Binary(op, left, right) if op.precedence() == precedence => {
+                Some((*op, left, right))
+            }
+            _ => None,
+        }
+    }
+    let mut operands: Vec<(Option<BinaryOp>, &Expr)> = Vec::new();
+    let mut pending: Vec<(Option<BinaryOp>, &Expr)> = vec![(None, expr)];
+    while let Some((before, node)) = pending.pop() {
+        match split(node, precedence) {
+            Some((op, left, right)) => {
+                pending.push((Some(op), right));
+                pending.push((before, left));
+            }
+            None => operands.push((before, node)),
+        }
+    }
+    let mut operands = operands.into_iter();
+    let first = operands.next().map_or(expr, |(_, e)| e);
+    let rest = operands
+        .filter_map(|(op, e)| op.map(|op| (op, e)))
+        .collect();
+    (first, rest)
+}
+
+/// `lead a, b, c` filled to the width, continuing one level deeper; the
+/// last line keeps room for a ` {` after it.
+fn fill_list(depth: usize, lead: &str, items: &[String]) -> Vec<(usize, String)> {
+    let mut lines: Vec<(usize, String)> = Vec::new();
+    let mut line = lead.to_string();
+    let mut line_depth = depth;
+    for (i, item) in items.iter().enumerate() {
+        let sep = if i == 0 { " " } else { ", " };
+        let room = if i + 1 == items.len() { " {" } else { "," };
+        if i > 0 && !fits(line_depth, &format!("{line}{sep}{item}{room}")) {
+            line.push(',');
+            lines.push((line_depth, line));
+            line = item.clone();
+            line_depth = depth + 1;
+            continue;
+        }
+        line.push_str(sep);
+        line.push_str(item);
+    }
+    lines.push((line_depth, line));
+    lines
+}
+
+fn pattern_texts(patterns: &[ActionPattern]) -> Vec<String> {
+    patterns.iter().map(ToString::to_string).collect()
+}
+
+fn ident_texts(list: &[Ident]) -> Vec<String> {
+    list.iter().map(|n| n.name.clone()).collect()
+}
+
 fn names(list: &[Ident]) -> String {
     let names: Vec<&str> = list.iter().map(|n| n.name.as_str()).collect();
     names.join(", ")
@@ -1083,39 +1260,6 @@ fn write_list(out: &mut String, open: &str, elements: &[Expr], close: &str) {
         write_expr(out, element);
     }
     out.push_str(close);
-}
-
-/// The operands of the `and`/`or` operators at the top of `expr` (outside
-/// any parentheses), left to right, each but the first with the operator
-/// before it.
-fn and_or_operands(expr: &Expr) -> (&Expr, Vec<(BinaryOp, &Expr)>) {
-    fn is_and_or(expr: &Expr) -> Option<(BinaryOp, &Expr, &Expr)> {
-        match &expr.kind {
-            ExprKind::Binary(op @ (BinaryOp::And | BinaryOp::Or), left, right) => {
-                Some((*op, left, right))
-            }
-            _ => None,
-        }
-    }
-    // An in-order walk with an explicit stack: each pending entry is an
-    // operand still to split, with the operator written before it.
-    let mut operands: Vec<(Option<BinaryOp>, &Expr)> = Vec::new();
-    let mut pending: Vec<(Option<BinaryOp>, &Expr)> = vec![(None, expr)];
-    while let Some((before, node)) = pending.pop() {
-        match is_and_or(node) {
-            Some((op, left, right)) => {
-                pending.push((Some(op), right));
-                pending.push((before, left));
-            }
-            None => operands.push((before, node)),
-        }
-    }
-    let mut operands = operands.into_iter();
-    let first = operands.next().map_or(expr, |(_, e)| e);
-    let rest = operands
-        .filter_map(|(op, e)| op.map(|op| (op, e)))
-        .collect();
-    (first, rest)
 }
 
 // --------------------------------------------------------------- literals --

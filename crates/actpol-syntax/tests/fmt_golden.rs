@@ -239,15 +239,15 @@ fn lines_break_past_100_columns() {
     }
 }
 
-/// A condition with no `and`/`or` outside parentheses has nowhere to break:
-/// it stays on one line, however long.
+/// A long condition breaks inside parentheses too; a single name longer
+/// than the line has nowhere to break and stays whole.
 #[test]
-fn conditions_without_and_or_stay_whole() {
-    let long = format!(
-        "rule r on a.b {{\n  when ({} and b)\n  allow\n}}\n",
-        "p".repeat(120)
-    );
-    assert_eq!(canonical(&long), long);
+fn long_conditions_break_inside_parentheses() {
+    let name = "p".repeat(120);
+    let long = format!("rule r on a.b {{\n  when ({name} and b)\n  allow\n}}\n");
+    let broken = format!("rule r on a.b {{\n  when ({name}\n    and b)\n  allow\n}}\n");
+    assert_eq!(canonical(&long), broken);
+    assert_eq!(canonical(&broken), broken);
 }
 
 /// Declarations sharing a line: a comment belongs to the code right before
