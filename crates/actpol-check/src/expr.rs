@@ -47,6 +47,9 @@ pub(crate) struct Frame<'f> {
     pub objects: Vec<EntityId>,
     pub params_denied: Option<Denial>,
     pub object_denied: Option<Denial>,
+    /// An exact action name in the declaration's patterns is unknown (an
+    /// error already): reads that find no action then say nothing more.
+    pub unresolved: bool,
 }
 
 impl<'f> Frame<'f> {
@@ -64,6 +67,7 @@ impl<'f> Frame<'f> {
             objects,
             params_denied: None,
             object_denied: None,
+            unresolved: false,
         }
     }
 }
@@ -576,6 +580,7 @@ impl Checker<'_> {
                         .into(),
                 );
             }
+            Lookup::Empty if frame.unresolved => {}
             Lookup::Empty => {
                 self.param_error(
                     file,
@@ -701,7 +706,7 @@ impl Checker<'_> {
                 );
             }
             // Actions whose object is unknown were reported where declared.
-            Lookup::Empty if !frame.actions.is_empty() => {}
+            Lookup::Empty if !frame.actions.is_empty() || frame.unresolved => {}
             Lookup::Empty => self.attr_error(
                 file,
                 field.span,

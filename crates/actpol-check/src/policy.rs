@@ -456,6 +456,7 @@ impl<'a> Checker<'a> {
             objects: Vec::new(),
             params_denied: Some(nothing.clone()),
             object_denied: Some(nothing),
+            unresolved: false,
         };
         let mut cx = Cx::new(&frame);
         let typed = self.expr(&mut cx, expr);
@@ -523,8 +524,9 @@ impl<'a> Checker<'a> {
         self.unit.report(file, diag);
     }
 
-    /// The actions a list of patterns names; a pattern that names none is
-    /// a lint, not an error.
+    /// The actions a list of patterns names. An exact name that names no
+    /// action is an error (a misspelling, most likely); a namespace or `*`
+    /// that names none is a lint.
     pub(crate) fn resolve_patterns(
         &mut self,
         file: u32,
@@ -541,17 +543,34 @@ impl<'a> Checker<'a> {
         union(lists)
     }
 
+    /// Whether an exact action name among `patterns` names no action.
+    pub(crate) fn names_unknown_action(&self, patterns: Option<&[ActionPattern]>) -> bool {
+        patterns.into_iter().flatten().any(|p| {
+            matches!(&p.kind, PatternKind::Exact(_))
+                && self.patterns.resolve(&self.schema, &p.kind).is_empty()
+        })
+    }
+
     fn unmatched_pattern(&mut self, file: u32, p: &ActionPattern) {
         let help = match &p.kind {
             PatternKind::Exact(name) => {
-                suggest(name, self.schema.actions.keys().map(String::as_str), || {
+                let help = suggest(name, self.schema.actions.keys().map(String::as_str), || {
                     format!("declare `action {name} {{ … }}`, or remove the pattern")
-                })
+                });
+                let error = CheckError::UnknownAction {
+                    name: name.clone(),
+                    span: p.span.into(),
+                    help,
+                };
+                self.unit.report(file, error);
+                return;
             }
             PatternKind::Namespace(ns) => {
                 match actpol_core::suggest::did_you_mean(ns, self.patterns.namespaces()) {
                     Some(close) => format!("did you mean `{close}.*`?"),
-                    None => format!("no declared action is in namespace `{ns}`: declare one, or remove the pattern"),
+                    None => format!(
+                        "no declared action is in namespace `{ns}`: declare one, or remove the pattern"
+                    ),
                 }
             }
             PatternKind::Any => "the policy declares no action yet".into(),
@@ -659,6 +678,7 @@ impl<'a> Checker<'a> {
             None => self.patterns.all().to_vec(),
         };
         let mut frame = Frame::over(self, file, &actions);
+        frame.unresolved = self.names_unknown_action(node.on.as_deref());
         if node.on.is_none() {
             frame.params_denied = Some(Denial {
                 message: format!(
@@ -704,7 +724,8 @@ impl<'a> Checker<'a> {
                 .collect()
         });
         let filters_ok = self.error_count() == errors_before_filters;
-        let frame = Frame::over(self, file, &actions);
+        let mut frame = Frame::over(self, file, &actions);
+        frame.unresolved = self.names_unknown_action(Some(&node.on));
         let mut cx = Cx::new(&frame);
         let what = format!("rule `{}`", node.name.name);
         let errors_before = self.error_count();
@@ -712,7 +733,8 @@ impl<'a> Checker<'a> {
             .when
             .as_ref()
             .map(|w| fold(self.condition(&mut cx, w, &what).expr));
-        let when_ok = self.error_count() == errors_before;
+        // Reads of actions an unknown name hides are silent, not sound.
+        let when_ok = self.error_count() == errors_before && !frame.unresolved;
         // What the condition proves holds in the outcome and consumes.
         if let Some(w) = &node.when {
             self.facts_if(w, true, &mut cx.facts);
@@ -752,7 +774,8 @@ impl<'a> Checker<'a> {
         let actions = listed
             .clone()
             .unwrap_or_else(|| self.patterns.all().to_vec());
-        let frame = Frame::over(self, file, &actions);
+        let mut frame = Frame::over(self, file, &actions);
+        frame.unresolved = self.names_unknown_action(node.on.as_deref());
         let mut cx = Cx::new(&frame);
         let what = format!("raise `{}`", node.name.name);
         let when = fold(self.condition(&mut cx, &node.when, &what).expr);
@@ -781,6 +804,7 @@ impl<'a> Checker<'a> {
                 objects: vec![p.entity],
                 params_denied: Some(denial),
                 object_denied: None,
+                unresolved: false,
             };
             let mut cx = Cx::new(&frame);
             let what = format!("a `records` clause of agent `{agent}`");

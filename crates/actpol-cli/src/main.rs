@@ -131,8 +131,19 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(report) => {
             eprintln!("{report:?}");
-            ExitCode::from(1)
+            ExitCode::from(exit_code_of(&report))
         }
+    }
+}
+
+/// A path on the command line that cannot be read is a usage error (2);
+/// anything else that stops a command is an input error (1).
+fn exit_code_of(report: &miette::Report) -> u8 {
+    let code = report.code().map(|c| c.to_string()).unwrap_or_default();
+    if code == "actpol::io" || code.starts_with("actpol::load::") {
+        2
+    } else {
+        1
     }
 }
 

@@ -60,6 +60,14 @@ pub fn check_paths<P: AsRef<Path>>(paths: &[P]) -> Result<CheckReport, LoadError
     Ok(CheckReport { db, diagnostics })
 }
 
+/// Checks policies given as in-memory files `(path, text)`; imports
+/// resolve between the given paths.
+pub fn check_sources<'a>(sources: impl IntoIterator<Item = (&'a str, &'a str)>) -> CheckReport {
+    let db = SourceDb::from_sources(sources);
+    let diagnostics = actpol_check::check_all(&db);
+    CheckReport { db, diagnostics }
+}
+
 /// Why compiling failed.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum CompileFailure {
