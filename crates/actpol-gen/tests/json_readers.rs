@@ -1,0 +1,162 @@
+//! The two envelope readers agree. JSON bytes are bound by a fast reader
+//! that borrows the text and types values as it parses; whatever it
+//! refuses is read again by the path-tracking reader, which words errors.
+//! So the fast reader must never accept what the other refuses, nor bind a
+//! value differently: over generated envelopes, and the same envelopes with
+//! one field swapped for an awkward JSON value, `BoundEnvelope::from_json`
+//! gives exactly what parsing to an `Envelope` and binding it gives.
+
+use std::cell::Cell;
+
+use actpol_core::envelope::{BoundEnvelope, Envelope, EnvelopeCopy, EnvelopeError};
+use actpol_core::Schema;
+use actpol_gen::Rng;
+use serde_json::{json, Value as Json};
+
+/// Values that sit on the edges of the types: numbers written as text or
+/// with exponents, nulls, wrong containers, units, big integers.
+fn awkward() -> Vec<Json> {
+    vec![
+        json!("12"),
+        json!(12.0),
+        json!(1.5),
+        serde_json::from_str("1e3").unwrap(),
+        serde_json::from_str("-0").unwrap(),
+        serde_json::from_str("18446744073709551615").unwrap(),
+        json!(-9223372036854775808i64),
+        json!(null),
+        json!(true),
+        json!([]),
+        json!({}),
+        json!("15m"),
+        json!("1h30x"),
+        json!("2026-11-25T14:00:00Z"),
+        json!("5 USD"),
+        json!("5 EUR"),
+        json!("1.5"),
+        json!("é"),
+        json!([null]),
+        json!(["a", "a", "b"]),
+        json!([1, 2, 2]),
+        json!(0.1),
+    ]
+}
+
+fn slow(bytes: &[u8], schema: &Schema) -> Result<BoundEnvelope, EnvelopeError> {
+    BoundEnvelope::bind(Envelope::from_json(bytes)?, schema)
+}
+
+thread_local! {
+    /// Envelopes the fast reader bound itself (it keeps the JSON text; the
+    /// fallback keeps a parsed envelope).
+    static FAST: Cell<usize> = const { Cell::new(0) };
+}
+
+fn agree(bytes: &[u8], schema: &Schema, what: &str) -> bool {
+    let fast = BoundEnvelope::from_json(bytes, schema);
+    if let Ok(env) = &fast {
+        if matches!(env.copy(), EnvelopeCopy::Json(_)) {
+            FAST.with(|n| n.set(n.get() + 1));
+        }
+    }
+    let reference = slow(bytes, schema);
+    assert_eq!(
+        fast,
+        reference,
+        "{what}: the readers disagree on\n{}",
+        String::from_utf8_lossy(bytes)
+    );
+    reference.is_ok()
+}
+
+/// One of the envelope's parameter, attribute or context fields, set to
+/// `value` (or a new, undeclared key when the object is empty).
+fn swap_field(doc: &mut Json, rng: &mut Rng, value: Json) {
+    let objects = [("action", "params"), ("object", "attrs"), ("context", "")];
+    let (outer, inner) = objects[rng.below(objects.len())];
+    let target = if inner.is_empty() {
+        &mut doc[outer]
+    } else {
+        &mut doc[outer][inner]
+    };
+    match target.as_object_mut() {
+        Some(map) if !map.is_empty() => {
+            let key = map
+                .keys()
+                .nth(rng.below(map.len()))
+                .cloned()
+                .unwrap_or_default();
+            map.insert(key, value);
+        }
+        _ => *target = json!({ "undeclared": value }),
+    }
+}
+
+#[test]
+fn the_fast_reader_binds_what_the_path_tracking_reader_binds() {
+    let awkward = awkward();
+    let (mut bound, mut refused) = (0, 0);
+    for seed in 0..400u64 {
+        let schema = actpol_gen::schema(seed);
+        let policy = actpol_gen::policy(seed, &schema);
+        let envelope = actpol_gen::envelope(seed, &policy);
+        let doc = serde_json::to_value(&envelope).unwrap();
+        if agree(&serde_json::to_vec(&doc).unwrap(), &schema, "as generated") {
+            bound += 1;
+        }
+        let mut rng = Rng::new(seed);
+        for value in &awkward {
+            let mut doc = doc.clone();
+            swap_field(&mut doc, &mut rng, value.clone());
+            if agree(
+                &serde_json::to_vec(&doc).unwrap(),
+                &schema,
+                &format!("with {value}"),
+            ) {
+                bound += 1;
+            } else {
+                refused += 1;
+            }
+        }
+        // Explicit nulls where the objects may be omitted.
+        let mut doc = doc.clone();
+        doc["action"]["params"] = Json::Null;
+        doc["object"]["attrs"] = Json::Null;
+        agree(
+            &serde_json::to_vec(&doc).unwrap(),
+            &schema,
+            "with null objects",
+        );
+    }
+    // Both sides of the comparison must be exercised for it to mean much,
+    // and the fast reader must be the one that bound most envelopes.
+    assert!(bound > 1_000, "only {bound} envelopes bound");
+    let fast = FAST.with(Cell::get);
+    assert!(
+        fast * 10 >= bound * 9,
+        "the fast reader bound only {fast} of {bound}"
+    );
+    assert!(refused > 1_000, "only {refused} envelopes refused");
+}
+
+#[test]
+fn text_the_fast_reader_cannot_take_falls_back_with_the_same_answer() {
+    let schema = actpol_gen::schema(7);
+    let policy = actpol_gen::policy(7, &schema);
+    let env = serde_json::to_string(&actpol_gen::envelope(7, &policy)).unwrap();
+    let cases = [
+        env.replacen('{', "{\"agent\": 1, ", 1),
+        format!("{env} trailing"),
+        env[..env.len() / 2].to_string(),
+        env.replace("\"time\"", "\"tiem\""),
+        "[]".to_string(),
+        String::new(),
+    ];
+    for text in cases {
+        assert!(!agree(text.as_bytes(), &schema, "broken"), "{text}");
+    }
+    // Not UTF-8.
+    let mut bytes = env.into_bytes();
+    bytes.insert(1, 0xff);
+    assert!(!agree(&bytes, &schema, "not UTF-8"));
+}
