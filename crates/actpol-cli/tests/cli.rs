@@ -414,3 +414,110 @@ fn usage_errors_exit_two() {
     );
     assert_eq!(actpol(&["frobnicate"]).code, 2, "an unknown subcommand");
 }
+
+/// Copies a directory tree (the examples) into `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// One rule's outcome changed in a copy of an example: its tests fail with
+/// a diff that names the case and the rule, and `diff` lists exactly the
+/// envelopes whose decision moved.
+#[test]
+fn changing_a_rule_in_a_copy_of_an_example_is_caught_by_test_and_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("growth");
+    copy_tree(&root().join("examples/growth"), &copy);
+    let rules = copy.join("outbound.actpol");
+    let text = std::fs::read_to_string(&rules).unwrap();
+    let changed = text.replacen(
+        "escalate to growth-lead \"bulk send above 1000 recipients needs a human\"",
+        "deny \"bulk sends are never allowed\"",
+        1,
+    );
+    assert_ne!(
+        text, changed,
+        "the rule to change is where the test expects it"
+    );
+    std::fs::write(&rules, changed).unwrap();
+    let copy = copy.to_str().unwrap();
+
+    let run = actpol(&["test", copy]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("1001 recipients"),
+        "the failing case is named:\n{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("bulk_send"),
+        "the rule is named:\n{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("expected escalate") || run.stdout.contains("escalate"),
+        "{}",
+        run.stdout
+    );
+
+    // Which envelopes the old policy escalates by `bulk_send` alone is what
+    // must move: find them with the old policy, then compare with `diff`.
+    let mut moved = BTreeSet::new();
+    let envelopes = root().join("examples/growth/envelopes");
+    for entry in std::fs::read_dir(&envelopes).unwrap().flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let before = actpol(&[
+            "eval",
+            "--policy",
+            "examples/growth",
+            "--envelope",
+            path.to_str().unwrap(),
+        ]);
+        let after = actpol(&[
+            "eval",
+            "--policy",
+            copy,
+            "--envelope",
+            path.to_str().unwrap(),
+        ]);
+        if json(&before.stdout)["decision"] != json(&after.stdout)["decision"] {
+            moved.insert(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    assert!(!moved.is_empty(), "the change moves some example decision");
+    let diff = actpol(&[
+        "diff",
+        "--old",
+        "examples/growth",
+        "--new",
+        copy,
+        "--envelopes",
+        "examples/growth/envelopes",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(diff.code, 1, "{}", diff.stdout);
+    let report = json(&diff.stdout);
+    let listed: BTreeSet<String> = report
+        .to_string()
+        .split('"')
+        .filter(|s| s.ends_with(".json"))
+        .map(|s| s.rsplit('/').next().unwrap_or(s).to_string())
+        .collect();
+    assert_eq!(
+        listed, moved,
+        "diff lists exactly the moved envelopes:\n{}",
+        diff.stdout
+    );
+}

@@ -594,19 +594,19 @@ fn bind_fields(
     defs.iter()
         .map(|def| {
             let name = schema.field_name(def.name);
-            let field_path = format!("{path}.{name}");
+            let field_path = || format!("{path}.{name}");
             match given.get(name) {
                 None | Some(Json::Null) if def.optional => Ok(None),
                 None | Some(Json::Null) => Err(EnvelopeError::new(
                     "actpol::envelope::missing_field",
-                    field_path,
+                    field_path(),
                     format!("missing {what} `{name}`"),
                 )
                 .help(format!(
                     "`{name}` is required: a `{}`",
                     schema.type_name(&def.ty)
                 ))),
-                Some(json) => value_from_json(json, &def.ty, schema, &field_path).map(Some),
+                Some(json) => value_at(json, &def.ty, schema, &field_path).map(Some),
             }
         })
         .collect()
@@ -627,10 +627,20 @@ pub fn value_from_json(
     schema: &Schema,
     path: &str,
 ) -> Result<Value, EnvelopeError> {
+    value_at(json, ty, schema, &|| path.to_string())
+}
+
+/// [`value_from_json`], the path built only if an error needs it.
+fn value_at(
+    json: &Json,
+    ty: &Type,
+    schema: &Schema,
+    path: &dyn Fn() -> String,
+) -> Result<Value, EnvelopeError> {
     let wrong = || {
         EnvelopeError::new(
             "actpol::envelope::wrong_type",
-            path,
+            path(),
             format!(
                 "expected {}, found {}",
                 describe(ty, schema),
@@ -649,7 +659,7 @@ pub fn value_from_json(
                     if cur != currency.as_str() {
                         return Err(EnvelopeError::new(
                             "actpol::envelope::currency",
-                            path,
+                            path(),
                             format!("expected an amount in {currency}, found {cur}"),
                         ));
                     }
@@ -664,7 +674,7 @@ pub fn value_from_json(
             Value::Duration(parse_duration(text).ok_or_else(|| {
                 EnvelopeError::new(
                     "actpol::envelope::bad_value",
-                    path,
+                    path(),
                     format!("`{text}` is not a duration"),
                 )
                 .help("write a duration such as `15m` or `1h30m`")
@@ -675,7 +685,7 @@ pub fn value_from_json(
             Value::Timestamp(parse_timestamp(text).ok_or_else(|| {
                 EnvelopeError::new(
                     "actpol::envelope::bad_value",
-                    path,
+                    path(),
                     format!("`{text}` is not an RFC 3339 timestamp"),
                 )
             })?)
@@ -690,7 +700,7 @@ pub fn value_from_json(
                 None => {
                     let err = EnvelopeError::new(
                         "actpol::envelope::unknown_variant",
-                        path,
+                        path(),
                         format!("`{text}` is not a variant of `{}`", schema.enum_name(*id)),
                     );
                     return Err(
@@ -707,7 +717,7 @@ pub fn value_from_json(
             let values = items
                 .iter()
                 .enumerate()
-                .map(|(i, item)| value_from_json(item, elem, schema, &format!("{path}[{i}]")))
+                .map(|(i, item)| value_at(item, elem, schema, &|| format!("{}[{i}]", path())))
                 .collect::<Result<Vec<_>, _>>()?;
             Value::set(values)
         }
