@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use actpol_core::ids::RuleId;
-use actpol_core::reads::{BudgetField, EnvField, Presence};
+use actpol_core::reads::{BudgetField, Presence};
 use actpol_core::schema::Window;
 use actpol_core::value::format_duration;
 
@@ -121,7 +121,7 @@ pub fn instr(p: &Program, ins: Instr, start: usize, _pc: usize) -> String {
         Instr::Param(n) => format!("param        {}", s.field_name(n)),
         Instr::Attr(n) => format!("attr         {}", s.field_name(n)),
         Instr::Context(n) => format!("context      {}", s.field_name(n)),
-        Instr::Env(f) => format!("env          {}", env_name(f)),
+        Instr::Env(f) => format!("env          {}", f.source()),
         Instr::Touches(d) => format!("touches      {}", s.data_class_name(d)),
         Instr::Has(kind, name) => format!(
             "has          {}",
@@ -198,29 +198,5 @@ fn render_const(v: &actpol_core::Value) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-    }
-}
-
-pub fn env_name(f: EnvField) -> &'static str {
-    match f {
-        EnvField::AgentId => "agent.id",
-        EnvField::AgentOwner => "agent.owner",
-        EnvField::AgentWorkflow => "agent.workflow",
-        EnvField::ActionName => "action.name",
-        EnvField::ActionSystem => "action.system",
-        EnvField::ActionReversibility => "action.reversibility",
-        EnvField::ObjectId => "object.id",
-        EnvField::IntentGoal => "intent.goal",
-        EnvField::IntentConfidence => "intent.confidence",
-        EnvField::RollbackKind => "rollback.kind",
-        EnvField::RollbackAction => "rollback.action",
-        EnvField::RollbackWithin => "rollback.within",
-        EnvField::PlanId => "plan.id",
-        EnvField::PlanStep => "plan.step",
-        EnvField::Now => "now",
-        EnvField::NowHour => "now.hour",
-        EnvField::NowWeekday => "now.weekday",
-        EnvField::NowTimeOfDay => "now.time_of_day",
-        EnvField::Reversible => "reversible",
     }
 }

@@ -54,4 +54,29 @@ impl<'o> Members<'o> {
     pub(crate) fn has(&self, member: &str) -> bool {
         self.seen.iter().any(|(m, _)| *m == member)
     }
+
+    /// Reports each of `required` (a member and an example of it) that was
+    /// not given; `help` words the advice from the example.
+    pub(crate) fn require(
+        &self,
+        unit: &mut Unit<'_>,
+        file: u32,
+        at: Span,
+        required: &[(&str, &str)],
+        help: impl Fn(&str) -> String,
+    ) {
+        for (member, example) in required {
+            if !self.has(member) {
+                unit.report(
+                    file,
+                    CheckError::MissingMember {
+                        member: member.to_string(),
+                        owner: self.owner.to_string(),
+                        span: at.into(),
+                        help: help(example),
+                    },
+                );
+            }
+        }
+    }
 }

@@ -196,21 +196,9 @@ impl<'a> Checker<'a> {
                 ("owner", "owner \"maria@acme.example\""),
                 ("workflow", "workflow lead-routing"),
             ];
-            for (member, example) in required {
-                if !members.has(member) {
-                    self.unit.report(
-                        file,
-                        CheckError::MissingMember {
-                            member: member.into(),
-                            owner: owner.clone(),
-                            span: node.name.span.into(),
-                            help: format!(
-                                "an agent is tied to an owner and a workflow: add `{example}`"
-                            ),
-                        },
-                    );
-                }
-            }
+            members.require(&mut self.unit, file, node.name.span, &required, |example| {
+                format!("an agent is tied to an owner and a workflow: add `{example}`")
+            });
             if !def.workflow.is_empty() {
                 self.workflows.insert(def.workflow.clone());
             }
@@ -380,19 +368,9 @@ impl<'a> Checker<'a> {
             ("window", "window 1d"),
             ("per", "per agent"),
         ];
-        for (member, example) in required {
-            if !members.has(member) {
-                self.unit.report(
-                    file,
-                    CheckError::MissingMember {
-                        member: member.into(),
-                        owner: owner.clone(),
-                        span: node.name.span.into(),
-                        help: format!("add `{example}` to the budget's body"),
-                    },
-                );
-            }
-        }
+        members.require(&mut self.unit, file, node.name.span, &required, |example| {
+            format!("add `{example}` to the budget's body")
+        });
         if let Some(ty) = ty {
             self.budgets[index].ty = ty;
         }

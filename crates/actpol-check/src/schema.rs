@@ -236,27 +236,16 @@ impl Checker<'_> {
             }
         }
         let required = [
-            ("system", "system crm", members.has("system")),
-            ("object", "object Account", members.has("object")),
+            ("system", "system crm"),
+            ("object", "object Account"),
             (
                 "reversibility",
                 "reversible`, `compensable by <action> within 15m` or `irreversible",
-                members.has("reversibility"),
             ),
         ];
-        for (member, example, present) in required {
-            if !present {
-                self.unit.report(
-                    file,
-                    CheckError::MissingMember {
-                        member: member.to_string(),
-                        owner: owner.clone(),
-                        span: node.name.span.into(),
-                        help: format!("add `{example}` to the action's body"),
-                    },
-                );
-            }
-        }
+        members.require(&mut self.unit, file, node.name.span, &required, |example| {
+            format!("add `{example}` to the action's body")
+        });
         let reversibility = reversibility
             .flatten()
             .unwrap_or(ReversibilityClass::Reversible);

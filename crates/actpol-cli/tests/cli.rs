@@ -4,15 +4,11 @@
 //! the output says.
 
 use std::collections::BTreeSet;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+mod common;
+
+use common::{copy_dir, run_in, Run};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -20,32 +16,7 @@ fn root() -> PathBuf {
 
 /// Runs `actpol args…` from the repository root, `stdin` piped in.
 fn actpol_with(args: &[&str], stdin: &str) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_actpol"))
-        .args(args)
-        .current_dir(root())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin is piped")
-        .write_all(stdin.as_bytes())
-        .expect("stdin takes the input");
-    let out = child.wait_with_output().expect("the binary finishes");
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(
-        !run.stderr.contains("panicked"),
-        "actpol {args:?} panicked:\n{}",
-        run.stderr
-    );
-    run
+    run_in(&root(), args, stdin)
 }
 
 fn actpol(args: &[&str]) -> Run {
@@ -415,19 +386,6 @@ fn usage_errors_exit_two() {
     assert_eq!(actpol(&["frobnicate"]).code, 2, "an unknown subcommand");
 }
 
-/// Copies a directory tree (the examples) into `to`.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 /// One rule's outcome changed in a copy of an example: its tests fail with
 /// a diff that names the case and the rule, and `diff` lists exactly the
 /// envelopes whose decision moved.
@@ -435,7 +393,7 @@ fn copy_tree(from: &Path, to: &Path) {
 fn changing_a_rule_in_a_copy_of_an_example_is_caught_by_test_and_diff() {
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("growth");
-    copy_tree(&root().join("examples/growth"), &copy);
+    copy_dir(&root().join("examples/growth"), &copy);
     let rules = copy.join("outbound.actpol");
     let text = std::fs::read_to_string(&rules).unwrap();
     let changed = text.replacen(

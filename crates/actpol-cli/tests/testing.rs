@@ -3,13 +3,10 @@
 //! envelopes and a test file.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+mod common;
+
+use common::{copy_dir, run_in, Run};
 
 struct Workspace {
     dir: tempfile::TempDir,
@@ -41,35 +38,7 @@ impl Workspace {
     }
 
     fn actpol(&self, args: &[&str]) -> Run {
-        let out = Command::new(env!("CARGO_BIN_EXE_actpol"))
-            .args(args)
-            .current_dir(self.dir.path())
-            .output()
-            .expect("the binary runs");
-        let run = Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        };
-        assert!(
-            !run.stderr.contains("panicked"),
-            "actpol {args:?} panicked:\n{}",
-            run.stderr
-        );
-        run
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
+        run_in(self.dir.path(), args, "")
     }
 }
 
@@ -415,13 +384,9 @@ fn snapshot_errors_are_diagnostics_in_either_format() {
 #[test]
 fn the_examples_pass_with_full_coverage() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let out = Command::new(env!("CARGO_BIN_EXE_actpol"))
-        .args(["test", "examples", "--min-coverage", "100"])
-        .current_dir(&root)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let run = run_in(&root, &["test", "examples", "--min-coverage", "100"], "");
+    let stdout = run.stdout;
+    assert_eq!(run.code, 0, "{stdout}");
     assert!(stdout.contains(" 0 failed\n"), "{stdout}");
     assert!(stdout.contains("3 snapshot(s)"), "{stdout}");
 }

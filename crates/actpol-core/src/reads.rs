@@ -68,3 +68,30 @@ pub enum BudgetField {
     Consumed,
     Remaining,
 }
+
+impl EnvField {
+    /// How the field is written in policy source.
+    pub fn source(self) -> &'static str {
+        match self {
+            EnvField::AgentId => "agent.id",
+            EnvField::AgentOwner => "agent.owner",
+            EnvField::AgentWorkflow => "agent.workflow",
+            EnvField::ActionName => "action.name",
+            EnvField::ActionSystem => "action.system",
+            EnvField::ActionReversibility => "action.reversibility",
+            EnvField::ObjectId => "object.id",
+            EnvField::IntentGoal => "intent.goal",
+            EnvField::IntentConfidence => "intent.confidence",
+            EnvField::RollbackKind => "rollback.kind",
+            EnvField::RollbackAction => "rollback.action",
+            EnvField::RollbackWithin => "rollback.within",
+            EnvField::PlanId => "plan.id",
+            EnvField::PlanStep => "plan.step",
+            EnvField::Now => "now",
+            EnvField::NowHour => "now.hour",
+            EnvField::NowWeekday => "now.weekday",
+            EnvField::NowTimeOfDay => "now.time_of_day",
+            EnvField::Reversible => "reversible",
+        }
+    }
+}

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use actpol_core::schema::{OutcomeSpec, ReversibilityClass, Schema, TriggerDef, Window};
 use actpol_core::value::format_duration;
-use actpol_ir::{BudgetField, EnvField, Expr, ExprKind, Policy, Presence};
+use actpol_ir::{BudgetField, Expr, ExprKind, Policy, Presence};
 
 /// The policy as text: schema, declarations, risks, scopes, rules and
 /// raises, with every id resolved to its name. Not valid policy source in
@@ -265,30 +265,6 @@ fn spec(p: &Policy, spec: &OutcomeSpec) -> String {
     out
 }
 
-fn env_name(f: EnvField) -> &'static str {
-    match f {
-        EnvField::AgentId => "agent.id",
-        EnvField::AgentOwner => "agent.owner",
-        EnvField::AgentWorkflow => "agent.workflow",
-        EnvField::ActionName => "action.name",
-        EnvField::ActionSystem => "action.system",
-        EnvField::ActionReversibility => "action.reversibility",
-        EnvField::ObjectId => "object.id",
-        EnvField::IntentGoal => "intent.goal",
-        EnvField::IntentConfidence => "intent.confidence",
-        EnvField::RollbackKind => "rollback.kind",
-        EnvField::RollbackAction => "rollback.action",
-        EnvField::RollbackWithin => "rollback.within",
-        EnvField::PlanId => "plan.id",
-        EnvField::PlanStep => "plan.step",
-        EnvField::Now => "now",
-        EnvField::NowHour => "now.hour",
-        EnvField::NowWeekday => "now.weekday",
-        EnvField::NowTimeOfDay => "now.time_of_day",
-        EnvField::Reversible => "reversible",
-    }
-}
-
 fn presence(s: &Schema, p: Presence) -> String {
     match p {
         Presence::Param(n) => format!("params.{}", s.field_name(n)),
@@ -308,7 +284,7 @@ pub(crate) fn expr(p: &Policy, e: &Expr) -> String {
     let x = |e: &Expr| expr(p, e);
     match &e.kind {
         ExprKind::Const(v) => v.display(&e.ty, s),
-        ExprKind::Env(f) => env_name(*f).to_string(),
+        ExprKind::Env(f) => f.source().to_string(),
         ExprKind::Param(n) => format!("params.{}", s.field_name(*n)),
         ExprKind::Attr(n) => format!("object.{}", s.field_name(*n)),
         ExprKind::Context(n) => format!("context.{}", s.field_name(*n)),
