@@ -603,8 +603,8 @@ fn bind_fields(
                     format!("missing {what} `{name}`"),
                 )
                 .help(format!(
-                    "`{name}` is required: a `{}`",
-                    schema.type_name(&def.ty)
+                    "`{name}` is required: {}",
+                    describe(&def.ty, schema)
                 ))),
                 Some(json) => value_at(json, &def.ty, schema, &field_path).map(Some),
             }
@@ -747,7 +747,15 @@ fn describe(ty: &Type, schema: &Schema) -> String {
         Type::Enum(id) => format!("a `{}` variant (a string)", schema.enum_name(*id)),
         Type::Entity(id) => format!("the id of a `{}` (a string)", schema.entity_name(*id)),
         Type::Set(elem) => format!("an array of {}", describe(elem, schema)),
-        other => format!("a `{}`", schema.type_name(other)),
+        other => {
+            let name = schema.type_name(other);
+            let article = if name.starts_with(['A', 'E', 'I', 'O', 'U']) {
+                "an"
+            } else {
+                "a"
+            };
+            format!("{article} `{name}`")
+        }
     }
 }
 
