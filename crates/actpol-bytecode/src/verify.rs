@@ -135,8 +135,13 @@ impl Verifier<'_> {
             }
             for (from, spec) in &raise.arms {
                 self.spec(spec, "a raise arm")?;
-                check(spec.level > *from, || {
-                    format!("raise `{}` lowers a decision", raise.name)
+                // `constrain -> constrain` tightens when it adds requirements.
+                let tightens = spec.level > *from
+                    || (spec.level == Level::Constrain
+                        && *from == Level::Constrain
+                        && !spec.requires.is_empty());
+                check(tightens, || {
+                    format!("raise `{}` does not tighten a decision", raise.name)
                 })?;
             }
         }

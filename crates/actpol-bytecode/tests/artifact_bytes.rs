@@ -649,9 +649,17 @@ fn corrupt_programs_with_a_valid_checksum_are_refused() {
         ),
         (
             "a raise that lowers a decision",
-            "lowers a decision",
+            "does not tighten a decision",
             Box::new(|a| {
                 a.program.meta.raises[0].arms = vec![(Level::Deny, spec(Level::Allow, None, "no"))]
+            }),
+        ),
+        (
+            "a raise that keeps constrain without adding requirements",
+            "does not tighten a decision",
+            Box::new(|a| {
+                a.program.meta.raises[0].arms =
+                    vec![(Level::Constrain, spec(Level::Constrain, None, "same"))]
             }),
         ),
         (

@@ -199,7 +199,9 @@ impl Checker<'_> {
         }
     }
 
-    /// The arms of a raise: each must lead somewhere stricter.
+    /// The arms of a raise: each must lead somewhere stricter. A
+    /// `constrain` may stay `constrain` if it adds requirements: a rollback
+    /// plan demanded of compensable work is a tightening too.
     pub(crate) fn raise_arms(
         &mut self,
         file: u32,
@@ -217,14 +219,18 @@ impl Checker<'_> {
             };
             let first = members.once(&mut self.unit, file, member, arm.from_span);
             let to = level(arm.outcome.level());
-            if to <= from {
+            let adds_requirements = matches!(&arm.outcome.kind,
+                OutcomeKind::Constrain(cs) if cs.iter().any(|c| matches!(c, ast::Constraint::Require(..))));
+            let tightens = to > from
+                || (to == Level::Constrain && from == Level::Constrain && adds_requirements);
+            if !tightens {
                 self.unit.report(
                     file,
                     CheckError::RaiseNotStricter {
                         from: from.as_str().into(),
                         to: to.as_str().into(),
                         span: self.unit.tight(file, arm.span).into(),
-                        help: "a raise only tightens: the order is `allow` < `constrain` < `escalate` < `deny`".into(),
+                        help: "a raise only tightens: the order is `allow` < `constrain` < `escalate` < `deny`, and `constrain -> constrain { require … }` adds requirements".into(),
                     },
                 );
             }

@@ -122,6 +122,8 @@ fn each_mistake_is_reported_with_its_code() {
         ("raise x when true { allow -> constrain { params.count <= 1 } }", &["invalid_outcome"]),
         ("raise x when true { allow -> constrain { require dry_run } }", &[]),
         ("raise x when true { constrain -> allow }", &["raise_not_stricter"]),
+        ("raise x when true { constrain -> constrain \"why\" {} }", &["raise_not_stricter"]),
+        ("raise x when true { constrain -> constrain \"why\" { require rollback } }", &[]),
         ("rule r on crm.rename { when params.count > 99999999999999999999 allow }", &["invalid_literal"]),
         ("rule r on crm.rename { when now.time_of_day > 24:00 allow }", &["invalid_literal"]),
         ("budget b: Int { limit params.count window 1d per agent }\nrule r on crm.rename { allow consume b by 1 }", &["not_constant"]),
