@@ -261,7 +261,7 @@ pub struct Combiner<'a> {
 /// Per (budget, key): the prior consumption and this decision's delta.
 struct BudgetLine {
     budget: BudgetId,
-    key: String,
+    key: Arc<str>,
     prior: Decimal,
     delta: Decimal,
 }
@@ -734,7 +734,7 @@ fn render_budgets(ctx: Settle<'_>, lines: &[BudgetLine], applied: bool) -> Vec<B
             let consumed = line.prior.checked_add(delta).unwrap_or(line.prior);
             BudgetUse {
                 name: ctx.meta.budget_name(line.budget).to_string(),
-                key: line.key.clone(),
+                key: line.key.to_string(),
                 limit: decimal_to_json(limit),
                 consumed: decimal_to_json(consumed),
                 remaining: decimal_to_json(limit.checked_sub(consumed).unwrap_or(Decimal::MIN)),

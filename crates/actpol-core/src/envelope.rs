@@ -213,6 +213,9 @@ pub struct BoundEnvelope {
     pub owner: Arc<str>,
     pub workflow: Arc<str>,
     pub action: ActionId,
+    /// The action's name as the envelope gave it: ties `action` to the
+    /// schema the envelope was bound against.
+    pub action_name: Arc<str>,
     /// One slot per parameter the action declares, in declaration order.
     pub params: Vec<Option<Value>>,
     pub object_id: Arc<str>,
@@ -227,6 +230,9 @@ pub struct BoundEnvelope {
     pub context: Vec<Option<Value>>,
     /// The envelope as received, for exception packets.
     source: Source,
+    /// Budget and window keys, each built the first time it is asked for:
+    /// rules, budgets and windows of one decision share them.
+    keys: [OnceLock<Arc<str>>; KeyKind::COUNT],
 }
 
 /// Where a bound envelope came from. JSON text is read into an
@@ -290,6 +296,7 @@ impl PartialEq for BoundEnvelope {
             && self.owner == other.owner
             && self.workflow == other.workflow
             && self.action == other.action
+            && self.action_name == other.action_name
             && self.params == other.params
             && self.object_id == other.object_id
             && self.attrs == other.attrs
@@ -396,6 +403,15 @@ impl BoundEnvelope {
         }
     }
 
+    /// Whether this envelope was bound against `schema` (and not another
+    /// policy's): its action id names the same action there.
+    pub fn is_bound_to(&self, schema: &Schema) -> bool {
+        schema
+            .actions
+            .get_index(self.action.index())
+            .is_some_and(|(name, _)| **name == *self.action_name)
+    }
+
     /// The envelope as received.
     pub fn raw(&self) -> Arc<Envelope> {
         match &self.source {
@@ -443,8 +459,18 @@ impl BoundEnvelope {
     }
 
     /// The key a budget or window of this kind counts under:
-    /// `agent:growth-bot`, `object:Sequence/seq-42`…
-    pub fn key(&self, kind: KeyKind, schema: &Schema) -> Result<String, EvalError> {
+    /// `agent:growth-bot`, `object:Sequence/seq-42`… Built once per
+    /// envelope and kind.
+    pub fn key(&self, kind: KeyKind, schema: &Schema) -> Result<Arc<str>, EvalError> {
+        let slot = &self.keys[kind.index()];
+        if let Some(key) = slot.get() {
+            return Ok(Arc::clone(key));
+        }
+        let key: Arc<str> = Arc::from(self.key_text(kind, schema)?);
+        Ok(Arc::clone(slot.get_or_init(|| key)))
+    }
+
+    fn key_text(&self, kind: KeyKind, schema: &Schema) -> Result<String, EvalError> {
         Ok(match kind {
             KeyKind::Agent => format!("agent:{}", self.agent_id),
             KeyKind::Workflow => format!("workflow:{}", self.workflow),
@@ -558,6 +584,7 @@ pub(crate) fn assemble(
         owner: Arc::from(p.owner),
         workflow: Arc::from(p.workflow),
         action,
+        action_name: Arc::from(p.action),
         params,
         object_id: Arc::from(p.object_id),
         attrs,
@@ -567,6 +594,7 @@ pub(crate) fn assemble(
         time,
         context,
         source,
+        keys: Default::default(),
     })
 }
 

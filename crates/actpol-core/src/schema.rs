@@ -237,6 +237,20 @@ pub enum KeyKind {
 }
 
 impl KeyKind {
+    /// How many kinds there are ([`KeyKind::index`] is below it).
+    pub const COUNT: usize = 5;
+
+    /// A dense index, for tables with a slot per kind.
+    pub fn index(self) -> usize {
+        match self {
+            KeyKind::Agent => 0,
+            KeyKind::Workflow => 1,
+            KeyKind::Owner => 2,
+            KeyKind::Object => 3,
+            KeyKind::Plan => 4,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             KeyKind::Agent => "agent",

@@ -101,6 +101,9 @@ impl Runtime {
 
     /// Decides on a bound envelope.
     pub fn decide(&self, env: &BoundEnvelope, state: &dyn StateView) -> Decision {
+        if let Err(foreign) = self.owns(env) {
+            return *foreign;
+        }
         let machine = Machine::new(self.program(), &self.names, env, state);
         match self.admit(&machine, env) {
             Ok(agent) => self.run_rules(&machine, env, state, agent),
@@ -119,8 +122,28 @@ impl Runtime {
     /// Like [`Runtime::decide`], with an explanation of every candidate rule.
     pub fn explain(&self, env: &BoundEnvelope, state: &dyn StateView) -> Decision {
         let mut decision = self.decide(env, state);
-        decision.explanation = Some(explain::explain(self, env, state));
+        if self.owns(env).is_ok() {
+            decision.explanation = Some(explain::explain(self, env, state));
+        }
         decision
+    }
+
+    /// An envelope bound against another policy's schema has slots this
+    /// program cannot read: it is refused, never read out of range.
+    fn owns(&self, env: &BoundEnvelope) -> Result<(), Box<Decision>> {
+        if env.is_bound_to(&self.program().schema) {
+            return Ok(());
+        }
+        let error = ErrorOut {
+            code: "actpol::envelope::foreign".to_string(),
+            message: format!(
+                "the envelope was bound against another policy's schema (action `{}`)",
+                env.action_name
+            ),
+            path: Some("$.action.name".to_string()),
+            rule: None,
+        };
+        Err(Box::new(decision::failed(self.settle_ctx(), vec![error])))
     }
 
     /// Identity (C2) and scope (C3): the agent, or the refusal.

@@ -1,13 +1,13 @@
 //! The interpreter: runs one verified block against one envelope.
 
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 
 use actpol_bytecode::{BlockId, Instr, Program};
 use actpol_core::decision::EvalError;
+use actpol_core::ids::NameId;
 use actpol_core::ops::{self, ArithOp};
 use actpol_core::reads::{BudgetField, EnvField, Presence};
-use actpol_core::schema::{KeyKind, ReversibilityClass};
+use actpol_core::schema::{ActionDef, EntityDef, ReversibilityClass};
 use actpol_core::state::{WindowKind, WindowQuery};
 use actpol_core::types::Type;
 use actpol_core::value::{time_of_day, weekday, Value};
@@ -17,14 +17,6 @@ use actpol_core::{BoundEnvelope, Decimal, StateView};
 /// runs at most the length of the blocks it touches; this bounds even a
 /// program far larger than any policy.
 pub const FUEL: u64 = 10_000_000;
-
-const KEY_KINDS: [KeyKind; 5] = [
-    KeyKind::Agent,
-    KeyKind::Workflow,
-    KeyKind::Owner,
-    KeyKind::Object,
-    KeyKind::Plan,
-];
 
 /// Names a policy reads as values, built once per loaded program so that
 /// reading `action.name` allocates nothing.
@@ -49,16 +41,19 @@ thread_local! {
     static STACKS: RefCell<Vec<Vec<Value>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// One decision's evaluation state: the envelope, the state view, a stack
-/// reused across blocks, the fuel left, and budget keys computed once.
+/// One decision's evaluation state: the envelope with its action's and
+/// object's declarations, the state view, a stack reused across blocks,
+/// and the fuel left.
 pub(crate) struct Machine<'a> {
     prog: &'a Program,
     names: &'a Names,
     env: &'a BoundEnvelope,
+    /// The declarations the envelope's slots follow, looked up once.
+    action: &'a ActionDef,
+    entity: &'a EntityDef,
     state: &'a dyn StateView,
     stack: RefCell<Vec<Value>>,
     fuel: Cell<u64>,
-    keys: RefCell<[Option<Rc<str>>; 5]>,
 }
 
 impl Drop for Machine<'_> {
@@ -70,6 +65,14 @@ impl Drop for Machine<'_> {
             STACKS.with(|s| s.borrow_mut().push(stack));
         }
     }
+}
+
+/// Which of the envelope's typed objects a read is of.
+#[derive(Clone, Copy)]
+enum FieldKind {
+    Param,
+    Attr,
+    Context,
 }
 
 fn absent(what: &str) -> EvalError {
@@ -93,14 +96,18 @@ impl<'a> Machine<'a> {
         let stack = STACKS
             .with(|s| s.borrow_mut().pop())
             .unwrap_or_else(|| Vec::with_capacity(16));
+        // INVARIANT: the envelope was bound against this program's schema,
+        // so its action and the action's object are in the schema.
+        let action = prog.schema.action(env.action);
         Machine {
             prog,
             names,
             env,
+            action,
+            entity: prog.schema.entity(action.object),
             state,
             stack: RefCell::new(stack),
             fuel: Cell::new(FUEL),
-            keys: RefCell::new(Default::default()),
         }
     }
 
@@ -164,45 +171,9 @@ impl<'a> Machine<'a> {
                         .ok_or_else(|| corrupt("constant index"))?;
                     stack.push(v.clone());
                 }
-                Instr::Param(n) => {
-                    let def = self.prog.schema.action(self.env.action);
-                    let v = def
-                        .param_slot(n)
-                        .and_then(|slot| self.env.params.get(slot))
-                        .and_then(Option::as_ref)
-                        .ok_or_else(|| {
-                            absent(&format!("params.{}", self.prog.schema.field_name(n)))
-                        })?;
-                    stack.push(v.clone());
-                }
-                Instr::Attr(n) => {
-                    let entity = self
-                        .prog
-                        .schema
-                        .entity(self.prog.schema.action(self.env.action).object);
-                    let v = entity
-                        .attr_slot(n)
-                        .and_then(|slot| self.env.attrs.get(slot))
-                        .and_then(Option::as_ref)
-                        .ok_or_else(|| {
-                            absent(&format!("object.{}", self.prog.schema.field_name(n)))
-                        })?;
-                    stack.push(v.clone());
-                }
-                Instr::Context(n) => {
-                    let v = self
-                        .prog
-                        .schema
-                        .context
-                        .iter()
-                        .position(|f| f.name == n)
-                        .and_then(|slot| self.env.context.get(slot))
-                        .and_then(Option::as_ref)
-                        .ok_or_else(|| {
-                            absent(&format!("context.{}", self.prog.schema.field_name(n)))
-                        })?;
-                    stack.push(v.clone());
-                }
+                Instr::Param(n) => stack.push(self.field(FieldKind::Param, n)?.clone()),
+                Instr::Attr(n) => stack.push(self.field(FieldKind::Attr, n)?.clone()),
+                Instr::Context(n) => stack.push(self.field(FieldKind::Context, n)?.clone()),
                 Instr::Env(field) => stack.push(self.env_field(field)?),
                 Instr::Touches(d) => {
                     stack.push(Value::Bool(self.prog.schema.touches(self.env.action, d)))
@@ -287,8 +258,7 @@ impl<'a> Machine<'a> {
 
     fn env_field(&self, field: EnvField) -> Result<Value, EvalError> {
         let env = self.env;
-        let schema = &self.prog.schema;
-        let action = schema.action(env.action);
+        let action = self.action;
         Ok(match field {
             EnvField::AgentId => Value::String(env.agent_id.clone()),
             EnvField::AgentOwner => Value::String(env.owner.clone()),
@@ -352,40 +322,33 @@ impl<'a> Machine<'a> {
         })
     }
 
+    /// The value of a parameter, attribute or context field, or the
+    /// `absent` error naming it.
+    fn field(&self, kind: FieldKind, name: NameId) -> Result<&'a Value, EvalError> {
+        let (defs, values, prefix) = match kind {
+            FieldKind::Param => (&self.action.params, &self.env.params, "params"),
+            FieldKind::Attr => (&self.entity.attrs, &self.env.attrs, "object"),
+            FieldKind::Context => (&self.prog.schema.context, &self.env.context, "context"),
+        };
+        defs.iter()
+            .position(|d| d.name == name)
+            .and_then(|slot| values.get(slot))
+            .and_then(Option::as_ref)
+            .ok_or_else(|| absent(&format!("{prefix}.{}", self.prog.schema.field_name(name))))
+    }
+
     fn has(&self, presence: Presence) -> bool {
         let env = self.env;
-        let schema = &self.prog.schema;
         match presence {
-            Presence::Param(n) => schema
-                .action(env.action)
-                .param_slot(n)
-                .is_some_and(|slot| env.params.get(slot).is_some_and(Option::is_some)),
-            Presence::Attr(n) => schema
-                .entity(schema.action(env.action).object)
-                .attr_slot(n)
-                .is_some_and(|slot| env.attrs.get(slot).is_some_and(Option::is_some)),
-            Presence::Context(n) => schema
-                .context
-                .iter()
-                .position(|f| f.name == n)
-                .is_some_and(|slot| env.context.get(slot).is_some_and(Option::is_some)),
+            Presence::Param(n) => self.field(FieldKind::Param, n).is_ok(),
+            Presence::Attr(n) => self.field(FieldKind::Attr, n).is_ok(),
+            Presence::Context(n) => self.field(FieldKind::Context, n).is_ok(),
             Presence::Intent => env.intent.is_some(),
             Presence::Rollback => env.rollback.is_some(),
             Presence::RollbackAction => env.rollback.as_ref().is_some_and(|r| r.action.is_some()),
             Presence::RollbackWithin => env.rollback.as_ref().is_some_and(|r| r.within.is_some()),
             Presence::Plan => env.plan.is_some(),
         }
-    }
-
-    /// The key of this envelope for a budget or window kind, computed once.
-    fn key(&self, kind: KeyKind) -> Result<Rc<str>, EvalError> {
-        let slot = KEY_KINDS.iter().position(|k| *k == kind).unwrap_or(0);
-        if let Some(k) = &self.keys.borrow()[slot] {
-            return Ok(Rc::clone(k));
-        }
-        let key: Rc<str> = Rc::from(self.env.key(kind, &self.prog.schema)?);
-        self.keys.borrow_mut()[slot] = Some(Rc::clone(&key));
-        Ok(key)
     }
 
     fn budget(&self, id: actpol_core::BudgetId, field: BudgetField) -> Result<Value, EvalError> {
@@ -398,7 +361,7 @@ impl<'a> Machine<'a> {
         if field == BudgetField::Limit {
             return Ok(def.limit.clone());
         }
-        let key = self.key(def.key)?;
+        let key = self.env.key(def.key, &self.prog.schema)?;
         let amount = self
             .state
             .consumed(name, &key, def.window, self.env.time)
@@ -416,7 +379,7 @@ impl<'a> Machine<'a> {
             .windows
             .get(index as usize)
             .ok_or_else(|| corrupt("window index out of range"))?;
-        let key = self.key(spec.key)?;
+        let key = self.env.key(spec.key, &self.prog.schema)?;
         let query = WindowQuery {
             kind: spec.kind,
             pattern: &spec.pattern,
