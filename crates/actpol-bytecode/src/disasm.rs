@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use actpol_core::ids::RuleId;
-use actpol_core::reads::{BudgetField, Presence};
+use actpol_core::reads::BudgetField;
 use actpol_core::schema::Window;
 use actpol_core::value::format_duration;
 
@@ -123,19 +123,7 @@ pub fn instr(p: &Program, ins: Instr, start: usize, _pc: usize) -> String {
         Instr::Context(n) => format!("context      {}", s.field_name(n)),
         Instr::Env(f) => format!("env          {}", f.source()),
         Instr::Touches(d) => format!("touches      {}", s.data_class_name(d)),
-        Instr::Has(kind, name) => format!(
-            "has          {}",
-            match kind.presence(name) {
-                Presence::Param(n) => format!("params.{}", s.field_name(n)),
-                Presence::Attr(n) => format!("object.{}", s.field_name(n)),
-                Presence::Context(n) => format!("context.{}", s.field_name(n)),
-                Presence::Intent => "intent".into(),
-                Presence::Rollback => "rollback".into(),
-                Presence::RollbackAction => "rollback.action".into(),
-                Presence::RollbackWithin => "rollback.within".into(),
-                Presence::Plan => "plan".into(),
-            }
-        ),
+        Instr::Has(kind, name) => format!("has          {}", kind.presence(name).source(s)),
         Instr::Budget(b, f) => format!(
             "budget       {}.{}",
             p.meta.budget_name(b),

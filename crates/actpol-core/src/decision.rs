@@ -281,10 +281,6 @@ impl<'a> Combiner<'a> {
         self.failures.push((rule, error));
     }
 
-    pub fn matched_rules(&self) -> impl Iterator<Item = RuleId> + '_ {
-        self.hits.iter().map(|h| h.rule)
-    }
-
     /// Settles the decision. A raise's condition is asked of `probe` only
     /// when one of its arms could change the level.
     pub fn settle(

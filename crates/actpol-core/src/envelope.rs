@@ -648,17 +648,8 @@ fn unknown_code(what: &str) -> &'static str {
     }
 }
 
-/// Converts JSON to a value of type `ty`; errors name `path`.
-pub fn value_from_json(
-    json: &Json,
-    ty: &Type,
-    schema: &Schema,
-    path: &str,
-) -> Result<Value, EnvelopeError> {
-    value_at(json, ty, schema, &|| path.to_string())
-}
-
-/// [`value_from_json`], the path built only if an error needs it.
+/// Converts JSON to a value of type `ty`; errors name the path, built only
+/// if an error needs it.
 fn value_at(
     json: &Json,
     ty: &Type,

@@ -95,3 +95,19 @@ impl EnvField {
         }
     }
 }
+
+impl Presence {
+    /// How the presence is written after `has` in policy source.
+    pub fn source(self, schema: &crate::schema::Schema) -> String {
+        match self {
+            Presence::Param(n) => format!("params.{}", schema.field_name(n)),
+            Presence::Attr(n) => format!("object.{}", schema.field_name(n)),
+            Presence::Context(n) => format!("context.{}", schema.field_name(n)),
+            Presence::Intent => "intent".into(),
+            Presence::Rollback => "rollback".into(),
+            Presence::RollbackAction => "rollback.action".into(),
+            Presence::RollbackWithin => "rollback.within".into(),
+            Presence::Plan => "plan".into(),
+        }
+    }
+}

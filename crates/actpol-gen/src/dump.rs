@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use actpol_core::schema::{OutcomeSpec, ReversibilityClass, Schema, TriggerDef, Window};
 use actpol_core::value::format_duration;
-use actpol_ir::{BudgetField, Expr, ExprKind, Policy, Presence};
+use actpol_ir::{BudgetField, Expr, ExprKind, Policy};
 
 /// The policy as text: schema, declarations, risks, scopes, rules and
 /// raises, with every id resolved to its name. Not valid policy source in
@@ -265,19 +265,6 @@ fn spec(p: &Policy, spec: &OutcomeSpec) -> String {
     out
 }
 
-fn presence(s: &Schema, p: Presence) -> String {
-    match p {
-        Presence::Param(n) => format!("params.{}", s.field_name(n)),
-        Presence::Attr(n) => format!("object.{}", s.field_name(n)),
-        Presence::Context(n) => format!("context.{}", s.field_name(n)),
-        Presence::Intent => "intent".into(),
-        Presence::Rollback => "rollback".into(),
-        Presence::RollbackAction => "rollback.action".into(),
-        Presence::RollbackWithin => "rollback.within".into(),
-        Presence::Plan => "plan".into(),
-    }
-}
-
 /// An expression, fully parenthesised; constants as explanations show them.
 pub(crate) fn expr(p: &Policy, e: &Expr) -> String {
     let s = &p.schema;
@@ -289,7 +276,7 @@ pub(crate) fn expr(p: &Policy, e: &Expr) -> String {
         ExprKind::Attr(n) => format!("object.{}", s.field_name(*n)),
         ExprKind::Context(n) => format!("context.{}", s.field_name(*n)),
         ExprKind::Touches(d) => format!("action.touches({})", s.data_class_name(*d)),
-        ExprKind::Has(pr) => format!("has {}", presence(s, *pr)),
+        ExprKind::Has(pr) => format!("has {}", pr.source(s)),
         ExprKind::Budget(b, f) => {
             let field = match f {
                 BudgetField::Limit => "limit",
