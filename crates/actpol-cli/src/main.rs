@@ -277,12 +277,10 @@ fn read_input(path: &Path) -> Result<Vec<u8>, miette::Report> {
 }
 
 fn decide(policy: &Policy, bytes: &[u8], state: &MemoryState, explain: bool) -> Decision {
-    if !explain {
-        return policy.decide_json(bytes, state);
-    }
-    match actpol::Envelope::from_json(bytes) {
-        Ok(env) => policy.explain(env, state),
-        Err(_) => policy.decide_json(bytes, state),
+    if explain {
+        policy.explain_json(bytes, state)
+    } else {
+        policy.decide_json(bytes, state)
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use actpol::{Decision, Envelope, Policy};
+use actpol::{Decision, Policy};
 
 use crate::coverage::Coverage;
 use crate::diagnostic::TestDiagnostic;
@@ -115,10 +115,7 @@ impl Runner {
 /// policy's `on_error`), so a case can expect that too.
 fn decide(policy: &Policy, case: &Case) -> Decision {
     let bytes = serde_json::to_vec(&case.envelope).unwrap_or_default();
-    match Envelope::from_json(&bytes) {
-        Ok(envelope) => policy.explain(envelope, &*case.state),
-        Err(_) => policy.decide_json(&bytes, &*case.state),
-    }
+    policy.explain_json(&bytes, &*case.state)
 }
 
 fn result(case: &Case, decision: &Decision) -> CaseResult {

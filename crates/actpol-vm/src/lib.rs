@@ -111,6 +111,14 @@ impl Runtime {
         }
     }
 
+    /// Like [`Runtime::decide_json`], with an explanation.
+    pub fn explain_json(&self, bytes: &[u8], state: &dyn StateView) -> Decision {
+        match BoundEnvelope::from_json(bytes, &self.program().schema) {
+            Ok(env) => self.explain(&env, state),
+            Err(err) => decision::failed(self.settle_ctx(), vec![ErrorOut::from(&err)]),
+        }
+    }
+
     /// Like [`Runtime::decide_envelope`], with an explanation.
     pub fn explain_envelope(&self, env: Envelope, state: &dyn StateView) -> Decision {
         match self.bind(env) {

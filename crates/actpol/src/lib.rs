@@ -229,6 +229,11 @@ impl Policy {
         self.runtime.explain_envelope(envelope, state)
     }
 
+    /// Like [`Policy::decide_json`], with an explanation.
+    pub fn explain_json(&self, bytes: &[u8], state: &dyn StateView) -> Decision {
+        self.runtime.explain_json(bytes, state)
+    }
+
     /// The artifact bytes (`.actpolc`).
     pub fn to_artifact_bytes(&self) -> Result<Vec<u8>, ArtifactError> {
         self.runtime.artifact().encode()
