@@ -455,6 +455,21 @@ impl ItemPrinter<'_> {
         self.comments.get(i).is_some_and(|c| c.span.start < end)
     }
 
+    /// A top-level block of `members`, each laid out by `member`.
+    fn members<T>(
+        &mut self,
+        span: Span,
+        header: String,
+        members: &[T],
+        member: impl Fn(&mut Self, usize, &T),
+    ) {
+        self.block(0, span.start, span, header, members.is_empty(), |p, d| {
+            for m in members {
+                member(p, d, m);
+            }
+        });
+    }
+
     /// `header {`, the members one level deeper, `}`; or `header {}` when
     /// there is nothing to put inside.
     fn block(
@@ -487,99 +502,38 @@ impl ItemPrinter<'_> {
             }
             ItemKind::Policy(policy) => {
                 let header = format!("policy {}", policy.name.name);
-                self.block(
-                    0,
-                    span.start,
-                    span,
-                    header,
-                    policy.entries.is_empty(),
-                    |p, d| {
-                        for entry in &policy.entries {
-                            let keyword = match entry.kind {
-                                PolicyEntryKind::Default => "default",
-                                PolicyEntryKind::OnError => "on_error",
-                            };
-                            p.outcome(d, entry.span.start, keyword, &entry.outcome);
-                        }
-                    },
-                );
+                self.members(span, header, &policy.entries, |p, d, entry| {
+                    let keyword = match entry.kind {
+                        PolicyEntryKind::Default => "default",
+                        PolicyEntryKind::OnError => "on_error",
+                    };
+                    p.outcome(d, entry.span.start, keyword, &entry.outcome);
+                });
             }
             ItemKind::Enum(decl) => self.enum_decl(decl, span),
             ItemKind::DataClass(decl) => self.push(0, span.start, described("data_class", decl)),
             ItemKind::System(decl) => self.push(0, span.start, described("system", decl)),
             ItemKind::Context(context) => {
-                let fields = &context.fields;
-                self.block(
-                    0,
-                    span.start,
-                    span,
-                    "context".into(),
-                    fields.is_empty(),
-                    |p, d| {
-                        p.fields(d, fields);
-                    },
-                );
+                self.members(span, "context".into(), &context.fields, |p, d, field| {
+                    p.push(d, field.span.start, field_text(field));
+                });
             }
             ItemKind::Entity(entity) => {
                 let header = format!("entity {}", entity.name.name);
-                self.block(
-                    0,
-                    span.start,
-                    span,
-                    header,
-                    entity.members.is_empty(),
-                    |p, d| {
-                        for member in &entity.members {
-                            p.entity_member(d, member);
-                        }
-                    },
-                );
+                self.members(span, header, &entity.members, Self::entity_member);
             }
             ItemKind::Action(action) => {
                 let header = format!("action {}", action.name.name);
-                self.block(
-                    0,
-                    span.start,
-                    span,
-                    header,
-                    action.members.is_empty(),
-                    |p, d| {
-                        for member in &action.members {
-                            p.action_member(d, member);
-                        }
-                    },
-                );
+                self.members(span, header, &action.members, Self::action_member);
             }
             ItemKind::Agent(agent) => {
                 let header = format!("agent {}", agent.name.name);
-                self.block(
-                    0,
-                    span.start,
-                    span,
-                    header,
-                    agent.members.is_empty(),
-                    |p, d| {
-                        for member in &agent.members {
-                            p.agent_member(d, member);
-                        }
-                    },
-                );
+                self.members(span, header, &agent.members, Self::agent_member);
             }
             ItemKind::Approver(approver) => self.approver(approver, span),
             ItemKind::Budget(budget) => {
                 let header = format!("budget {}: {}", budget.name.name, type_text(&budget.ty));
-                self.block(
-                    0,
-                    span.start,
-                    span,
-                    header,
-                    budget.members.is_empty(),
-                    |p, d| {
-                        for member in &budget.members {
-                            p.budget_member(d, member);
-                        }
-                    },
-                );
+                self.members(span, header, &budget.members, Self::budget_member);
             }
             ItemKind::Risk(risk) => {
                 let mut lead = format!("risk {}", risk.name.name);
