@@ -145,22 +145,41 @@ fn attributes(set: &Set) -> BTreeSet<String> {
     out
 }
 
-/// Asserts that misspelling each of `names` where it is used fails the
-/// check with a suggestion of the right name. Returns how many it tried.
-fn each_misspelt(set: &Set, kind: &str, names: &[(String, String)]) -> usize {
+/// Which part of a use a misspelling changes.
+#[derive(Clone, Copy, PartialEq)]
+enum Part {
+    /// The whole name (`crm.update_owner`); a `.` may not follow it.
+    Whole,
+    /// What follows the last dot (`object.x`, `Enum.v`); a method may follow.
+    Last,
+}
+
+/// Asserts that misspelling each use (shown name, text to find) where the
+/// policy first uses it fails the check with a suggestion of the shown name.
+/// Returns how many it tried.
+fn each_misspelt(set: &Set, kind: &str, uses: &[(String, String)], part: Part) -> usize {
     let mut tried = 0;
-    for (shown, token) in names {
+    for (shown, token) in uses {
         let whole = |code: &str, at: usize| {
             let before = code[..at].chars().next_back();
             let after = code[at + token.len()..].chars().next();
-            !before.is_some_and(|c| is_name_char(c) || c == '.')
-                && !after.is_some_and(|c| is_name_char(c) || c == '.')
+            let ends = |c: char| is_name_char(c) || (part == Part::Whole && c == '.');
+            !before.is_some_and(|c| is_name_char(c) || c == '.') && !after.is_some_and(ends)
         };
         let Some((index, offset)) = first_use(set, token, whole) else {
             continue;
         };
-        let Some(wrong) = misspell(token) else {
+        let (prefix, name) = match part {
+            Part::Whole => ("", token.as_str()),
+            Part::Last => token.rsplit_once('.').expect("a dotted use"),
+        };
+        let Some(wrong_name) = misspell(name) else {
             continue;
+        };
+        let wrong = if prefix.is_empty() {
+            wrong_name
+        } else {
+            format!("{prefix}.{wrong_name}")
         };
         let (failed, text) = check_with(set, index, offset, token, &wrong);
         assert!(
@@ -194,9 +213,9 @@ fn misspell_everything(name: &'static str) {
         .collect();
     // A misspelt `object.x` reads as `object.` plus a misspelt `x`: the
     // name to misspell is the attribute, the one to find is `object.x`.
-    let attrs_tried = each_attr(&set, &attrs);
-    let actions_tried = each_misspelt(&set, "action", &actions);
-    let variants_tried = each_variant(&set, &variants);
+    let attrs_tried = each_misspelt(&set, "attribute", &attrs, Part::Last);
+    let actions_tried = each_misspelt(&set, "action", &actions, Part::Whole);
+    let variants_tried = each_misspelt(&set, "enum variant", &variants, Part::Last);
     assert!(
         actions_tried >= 5,
         "{name}: only {actions_tried} actions tried"
@@ -209,48 +228,6 @@ fn misspell_everything(name: &'static str) {
         variants_tried >= 5,
         "{name}: only {variants_tried} variants tried"
     );
-}
-
-/// Misspells the part after the last dot of each use (`object.x`,
-/// `Enum.v`), expecting the suggestion to name that part.
-fn each_suffix(set: &Set, kind: &str, uses: &[(String, String)]) -> usize {
-    let mut tried = 0;
-    for (shown, token) in uses {
-        let whole = |code: &str, at: usize| {
-            let before = code[..at].chars().next_back();
-            let after = code[at + token.len()..].chars().next();
-            !before.is_some_and(|c| is_name_char(c) || c == '.') && !after.is_some_and(is_name_char)
-        };
-        let Some((index, offset)) = first_use(set, token, whole) else {
-            continue;
-        };
-        let (prefix, last) = token.rsplit_once('.').expect("a dotted use");
-        let Some(wrong_last) = misspell(last) else {
-            continue;
-        };
-        let wrong = format!("{prefix}.{wrong_last}");
-        let (failed, text) = check_with(set, index, offset, token, &wrong);
-        assert!(
-            failed,
-            "{}: misspelling {kind} `{shown}` as `{wrong}` passed the check",
-            set.name
-        );
-        assert!(
-            text.contains(&format!("did you mean `{shown}`?")),
-            "{}: misspelling {kind} `{shown}` as `{wrong}` suggests something else:\n{text}",
-            set.name
-        );
-        tried += 1;
-    }
-    tried
-}
-
-fn each_attr(set: &Set, uses: &[(String, String)]) -> usize {
-    each_suffix(set, "attribute", uses)
-}
-
-fn each_variant(set: &Set, uses: &[(String, String)]) -> usize {
-    each_suffix(set, "enum variant", uses)
 }
 
 #[test]
