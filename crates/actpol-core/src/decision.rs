@@ -259,9 +259,9 @@ pub struct Combiner<'a> {
 }
 
 /// Per (budget, key): the prior consumption and this decision's delta.
-struct BudgetLine {
+struct BudgetLine<'e> {
     budget: BudgetId,
-    key: Arc<str>,
+    key: &'e str,
     prior: Decimal,
     delta: Decimal,
 }
@@ -657,12 +657,12 @@ impl MergedLimits {
     }
 }
 
-fn budget_lines(
+fn budget_lines<'e>(
     ctx: Settle<'_>,
     hits: &[Hit<'_>],
-    env: &BoundEnvelope,
+    env: &'e BoundEnvelope,
     state: &dyn StateView,
-) -> Result<Vec<BudgetLine>, EvalError> {
+) -> Result<Vec<BudgetLine<'e>>, EvalError> {
     let mut lines: Vec<BudgetLine> = Vec::new();
     // Only a rule that lets the action proceed consumes: a denying or
     // escalating rule's `consume` can never apply.

@@ -232,7 +232,7 @@ pub struct BoundEnvelope {
     source: Source,
     /// Budget and window keys, each built the first time it is asked for:
     /// rules, budgets and windows of one decision share them.
-    keys: [OnceLock<Arc<str>>; KeyKind::COUNT],
+    keys: [OnceLock<Box<str>>; KeyKind::COUNT],
 }
 
 /// Where a bound envelope came from. JSON text is read into an
@@ -461,13 +461,13 @@ impl BoundEnvelope {
     /// The key a budget or window of this kind counts under:
     /// `agent:growth-bot`, `object:Sequence/seq-42`… Built once per
     /// envelope and kind.
-    pub fn key(&self, kind: KeyKind, schema: &Schema) -> Result<Arc<str>, EvalError> {
+    pub fn key(&self, kind: KeyKind, schema: &Schema) -> Result<&str, EvalError> {
         let slot = &self.keys[kind.index()];
         if let Some(key) = slot.get() {
-            return Ok(Arc::clone(key));
+            return Ok(key);
         }
-        let key: Arc<str> = Arc::from(self.key_text(kind, schema)?);
-        Ok(Arc::clone(slot.get_or_init(|| key)))
+        let key = self.key_text(kind, schema)?.into_boxed_str();
+        Ok(slot.get_or_init(|| key))
     }
 
     fn key_text(&self, kind: KeyKind, schema: &Schema) -> Result<String, EvalError> {

@@ -322,27 +322,35 @@ impl<'a> Machine<'a> {
         })
     }
 
-    /// The value of a parameter, attribute or context field, or the
-    /// `absent` error naming it.
-    fn field(&self, kind: FieldKind, name: NameId) -> Result<&'a Value, EvalError> {
-        let (defs, values, prefix) = match kind {
-            FieldKind::Param => (&self.action.params, &self.env.params, "params"),
-            FieldKind::Attr => (&self.entity.attrs, &self.env.attrs, "object"),
-            FieldKind::Context => (&self.prog.schema.context, &self.env.context, "context"),
+    /// The value of a parameter, attribute or context field, if present.
+    fn slot(&self, kind: FieldKind, name: NameId) -> Option<&'a Value> {
+        let (defs, values) = match kind {
+            FieldKind::Param => (&self.action.params, &self.env.params),
+            FieldKind::Attr => (&self.entity.attrs, &self.env.attrs),
+            FieldKind::Context => (&self.prog.schema.context, &self.env.context),
         };
-        defs.iter()
-            .position(|d| d.name == name)
-            .and_then(|slot| values.get(slot))
-            .and_then(Option::as_ref)
-            .ok_or_else(|| absent(&format!("{prefix}.{}", self.prog.schema.field_name(name))))
+        let index = defs.iter().position(|d| d.name == name)?;
+        values.get(index)?.as_ref()
+    }
+
+    /// The value of a field, or the `absent` error naming it.
+    fn field(&self, kind: FieldKind, name: NameId) -> Result<&'a Value, EvalError> {
+        self.slot(kind, name).ok_or_else(|| {
+            let prefix = match kind {
+                FieldKind::Param => "params",
+                FieldKind::Attr => "object",
+                FieldKind::Context => "context",
+            };
+            absent(&format!("{prefix}.{}", self.prog.schema.field_name(name)))
+        })
     }
 
     fn has(&self, presence: Presence) -> bool {
         let env = self.env;
         match presence {
-            Presence::Param(n) => self.field(FieldKind::Param, n).is_ok(),
-            Presence::Attr(n) => self.field(FieldKind::Attr, n).is_ok(),
-            Presence::Context(n) => self.field(FieldKind::Context, n).is_ok(),
+            Presence::Param(n) => self.slot(FieldKind::Param, n).is_some(),
+            Presence::Attr(n) => self.slot(FieldKind::Attr, n).is_some(),
+            Presence::Context(n) => self.slot(FieldKind::Context, n).is_some(),
             Presence::Intent => env.intent.is_some(),
             Presence::Rollback => env.rollback.is_some(),
             Presence::RollbackAction => env.rollback.as_ref().is_some_and(|r| r.action.is_some()),
