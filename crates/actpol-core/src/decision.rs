@@ -699,7 +699,7 @@ fn budget_lines<'e>(
             continue;
         }
         let prior = state
-            .consumed(ctx.meta.budget_name(*budget), &key, def.window, env.time)
+            .consumed(ctx.meta.budget_name(*budget), key, def.window, env.time)
             .map_err(|e| EvalError::new("actpol::state::unavailable", e.to_string()))?;
         lines.push(BudgetLine {
             budget: *budget,

@@ -328,7 +328,7 @@ impl<'a> Eval<'a> {
         let key = self.env.key(def.key, &self.policy.schema)?;
         let amount = self
             .state
-            .consumed(name, &key, def.window, self.env.time)
+            .consumed(name, key, def.window, self.env.time)
             .map_err(state_error)?;
         self.amount(&def.ty, amount)
     }
@@ -346,7 +346,7 @@ impl<'a> Eval<'a> {
             param,
             window: read.window,
             key: read.key,
-            key_value: &key_value,
+            key_value,
             now: self.env.time,
         };
         let amount = self.state.window(&query).map_err(state_error)?;

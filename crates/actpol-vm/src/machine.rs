@@ -372,7 +372,7 @@ impl<'a> Machine<'a> {
         let key = self.env.key(def.key, &self.prog.schema)?;
         let amount = self
             .state
-            .consumed(name, &key, def.window, self.env.time)
+            .consumed(name, key, def.window, self.env.time)
             .map_err(|e| EvalError::new("actpol::state::unavailable", e.to_string()))?;
         let consumed = amount_value(&def.ty, amount)?;
         match field {
@@ -394,7 +394,7 @@ impl<'a> Machine<'a> {
             param: spec.param.map(|n| self.prog.schema.field_name(n)),
             window: spec.window,
             key: spec.key,
-            key_value: &key,
+            key_value: key,
             now: self.env.time,
         };
         let amount = self
