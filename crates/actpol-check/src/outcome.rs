@@ -2,7 +2,7 @@
 //! fixed outcome (the header's `default` and `on_error`, a budget's
 //! `on_exhausted`, a raise's arms), each with the levels it admits.
 
-use actpol_core::decision::{ConstraintOp, Level, Requirement};
+use actpol_core::decision::Level;
 use actpol_core::ids::ApproverId;
 use actpol_core::schema::OutcomeSpec;
 use actpol_core::types::Type;
@@ -14,32 +14,6 @@ use crate::diag::{suggest, CheckError};
 use crate::expr::{Cx, Usage};
 use crate::members::Members;
 use crate::operators::{self, clash, Clash};
-
-pub(crate) fn level(l: ast::Level) -> Level {
-    match l {
-        ast::Level::Allow => Level::Allow,
-        ast::Level::Constrain => Level::Constrain,
-        ast::Level::Escalate => Level::Escalate,
-        ast::Level::Deny => Level::Deny,
-    }
-}
-
-fn constraint_op(op: ast::ConstraintOp) -> ConstraintOp {
-    match op {
-        ast::ConstraintOp::Le => ConstraintOp::Le,
-        ast::ConstraintOp::Lt => ConstraintOp::Lt,
-        ast::ConstraintOp::Ge => ConstraintOp::Ge,
-        ast::ConstraintOp::Gt => ConstraintOp::Gt,
-        ast::ConstraintOp::In => ConstraintOp::In,
-    }
-}
-
-fn requirement(r: ast::Requirement) -> Requirement {
-    match r {
-        ast::Requirement::DryRun => Requirement::DryRun,
-        ast::Requirement::Rollback => Requirement::Rollback,
-    }
-}
 
 /// A place that takes a fixed outcome, and what it admits.
 #[derive(Clone, Copy, Debug)]
@@ -113,7 +87,7 @@ impl Checker<'_> {
     /// The reason of an outcome; reports a `deny` or `escalate` without one
     /// when one is required.
     fn reason(&mut self, file: u32, o: &ast::Outcome, required: bool) -> Option<String> {
-        let level = level(o.level());
+        let level = o.level();
         if o.reason.is_none() && required && matches!(level, Level::Deny | Level::Escalate) {
             let example = match &o.kind {
                 OutcomeKind::Escalate(a) => {
@@ -160,7 +134,7 @@ impl Checker<'_> {
         o: &ast::Outcome,
         place: Place,
     ) -> OutcomeSpec {
-        let lvl = level(o.level());
+        let lvl = o.level();
         if !place.allowed.contains(&lvl) {
             let forms: Vec<&str> = place.allowed.iter().map(|l| written_form(*l)).collect();
             self.invalid_outcome(
@@ -185,14 +159,14 @@ impl Checker<'_> {
             OutcomeKind::Constrain(cs) => cs
                 .iter()
                 .filter_map(|c| match c {
-                    ast::Constraint::Require(r, _) => Some(requirement(*r)),
+                    ast::Constraint::Require(r, _) => Some(*r),
                     ast::Constraint::Param { .. } => None,
                 })
                 .collect(),
             _ => Vec::new(),
         };
         OutcomeSpec {
-            level: level(o.level()),
+            level: o.level(),
             approver,
             reason: self.reason(file, o, reason_required),
             requires,
@@ -211,14 +185,14 @@ impl Checker<'_> {
         let mut members = Members::new(&owner);
         let mut arms = Vec::new();
         for arm in &raise.arms {
-            let from = level(arm.from);
+            let from = arm.from;
             let member = match from {
                 Level::Allow => "allow ->",
                 Level::Constrain => "constrain ->",
                 _ => "escalate ->",
             };
             let first = members.once(&mut self.unit, file, member, arm.from_span);
-            let to = level(arm.outcome.level());
+            let to = arm.outcome.level();
             let adds_requirements = matches!(&arm.outcome.kind,
                 OutcomeKind::Constrain(cs) if cs.iter().any(|c| matches!(c, ast::Constraint::Require(..))));
             let tightens = to > from
@@ -269,7 +243,7 @@ impl Checker<'_> {
             for c in constraints {
                 match c {
                     ast::Constraint::Require(r, _) => {
-                        let r = requirement(*r);
+                        let r = *r;
                         if !requires.contains(&r) {
                             requires.push(r);
                         }
@@ -288,7 +262,7 @@ impl Checker<'_> {
             }
         }
         ir::Outcome {
-            level: level(o.level()),
+            level: o.level(),
             approver,
             reason: self.reason(file, o, true),
             limits,
@@ -390,7 +364,7 @@ impl Checker<'_> {
         };
         Some(ir::Limit {
             param: name,
-            op: constraint_op(op),
+            op,
             value: fold(value),
         })
     }

@@ -19,39 +19,7 @@ use crate::schema::{OutcomeSpec, PolicyMeta, Schema};
 use crate::state::StateView;
 use crate::value::{decimal_to_json, Value};
 
-/// The four decisions, ordered from the most permissive to the strictest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Allow,
-    Constrain,
-    Escalate,
-    Deny,
-}
-
-impl Level {
-    pub const ALL: [Level; 4] = [Level::Allow, Level::Constrain, Level::Escalate, Level::Deny];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Allow => "allow",
-            Level::Constrain => "constrain",
-            Level::Escalate => "escalate",
-            Level::Deny => "deny",
-        }
-    }
-
-    /// Whether the action may go ahead (and budgets are consumed).
-    pub fn proceeds(self) -> bool {
-        self <= Level::Constrain
-    }
-}
-
-impl std::fmt::Display for Level {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use actpol_vocab::{ConstraintOp, Level, Requirement};
 
 /// The decision JSON. Field names are part of the contract.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -129,42 +97,6 @@ pub struct ErrorOut {
     /// The rule whose evaluation failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ConstraintOp {
-    Le,
-    Lt,
-    Ge,
-    Gt,
-    In,
-}
-
-impl ConstraintOp {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConstraintOp::Le => "<=",
-            ConstraintOp::Lt => "<",
-            ConstraintOp::Ge => ">=",
-            ConstraintOp::Gt => ">",
-            ConstraintOp::In => "in",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Requirement {
-    DryRun,
-    Rollback,
-}
-
-impl Requirement {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Requirement::DryRun => "dry_run",
-            Requirement::Rollback => "rollback",
-        }
-    }
 }
 
 /// A limit a constrain rule puts on one parameter, evaluated.

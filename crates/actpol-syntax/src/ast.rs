@@ -6,6 +6,9 @@
 
 use std::fmt;
 
+/// The decision words the syntax tree shares with decisions.
+pub use actpol_vocab::{ConstraintOp, Level, Requirement};
+
 /// A byte range `start..end` into one source file.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Span {
@@ -426,26 +429,6 @@ pub struct RaiseArm {
     pub span: Span,
 }
 
-/// The four decisions, ordered from the most permissive to the strictest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Level {
-    Allow,
-    Constrain,
-    Escalate,
-    Deny,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Allow => "allow",
-            Level::Constrain => "constrain",
-            Level::Escalate => "escalate",
-            Level::Deny => "deny",
-        }
-    }
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
     pub kind: OutcomeKind,
@@ -484,42 +467,6 @@ pub enum Constraint {
         value: Expr,
         span: Span,
     },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Requirement {
-    DryRun,
-    Rollback,
-}
-
-impl Requirement {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Requirement::DryRun => "dry_run",
-            Requirement::Rollback => "rollback",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ConstraintOp {
-    Le,
-    Lt,
-    Ge,
-    Gt,
-    In,
-}
-
-impl ConstraintOp {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConstraintOp::Le => "<=",
-            ConstraintOp::Lt => "<",
-            ConstraintOp::Ge => ">=",
-            ConstraintOp::Gt => ">",
-            ConstraintOp::In => "in",
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

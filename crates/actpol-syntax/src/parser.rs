@@ -462,20 +462,13 @@ impl Builder<'_> {
         let is_require = inner.as_rule() == Rule::require_constraint;
         let mut c = Children::of(inner);
         if is_require {
-            let what = match c.next().as_str() {
-                "dry_run" => Requirement::DryRun,
-                _ => Requirement::Rollback,
-            };
+            // The grammar admits only the requirements' own words.
+            let what = Requirement::from_text(c.next().as_str()).unwrap_or(Requirement::Rollback);
             return Ok(Constraint::Require(what, span));
         }
         let param = ident(c.next());
-        let op = match c.next().as_str() {
-            "<=" => ConstraintOp::Le,
-            "<" => ConstraintOp::Lt,
-            ">=" => ConstraintOp::Ge,
-            ">" => ConstraintOp::Gt,
-            _ => ConstraintOp::In,
-        };
+        // The grammar admits only the operators' own words.
+        let op = ConstraintOp::from_text(c.next().as_str()).unwrap_or(ConstraintOp::In);
         let value = self.expr(c.next())?;
         Ok(Constraint::Param {
             param,
