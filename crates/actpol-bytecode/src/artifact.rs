@@ -14,6 +14,7 @@
 //! decodes with no bytes left over, and then [`verify`](crate::verify)s the
 //! program. Any single flipped or missing byte is caught by one of them.
 
+use actpol_core::error::ErrorCode;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -43,8 +44,7 @@ impl Artifact {
 
     /// Encodes the artifact. The program should have been verified.
     pub fn encode(&self) -> Result<Vec<u8>, ArtifactError> {
-        let payload =
-            postcard::to_allocvec(self).map_err(|e| ArtifactError::Encode(e.to_string()))?;
+        let payload = postcard::to_allocvec(self).map_err(ArtifactError::Encode)?;
         let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -87,12 +87,9 @@ impl Artifact {
             return Err(ArtifactError::Checksum);
         }
         let (artifact, rest): (Artifact, &[u8]) =
-            postcard::take_from_bytes(payload).map_err(|e| ArtifactError::Decode(e.to_string()))?;
+            postcard::take_from_bytes(payload).map_err(ArtifactError::Decode)?;
         if !rest.is_empty() {
-            return Err(ArtifactError::Decode(format!(
-                "{} bytes left over",
-                rest.len()
-            )));
+            return Err(ArtifactError::TrailingBytes(rest.len()));
         }
         verify(&artifact.program)?;
         Ok(artifact)
@@ -108,62 +105,106 @@ pub fn hash_text(hash: &[u8; 32]) -> String {
     out
 }
 
-#[derive(Debug, thiserror::Error, miette::Diagnostic, PartialEq, Eq)]
+/// Why an artifact does not load (or cannot be written).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ArtifactError {
+    /// Shorter than its header.
     #[error("artifact is {len} bytes, shorter than its {need}-byte header")]
-    #[diagnostic(
-        code(actpol::artifact::truncated),
-        help("the file was cut short: compile the policy again")
-    )]
-    Truncated { len: usize, need: usize },
+    Truncated {
+        /// The artifact's length.
+        len: usize,
+        /// The header's length.
+        need: usize,
+    },
 
+    /// Not an actpol artifact.
     #[error("not an actpol artifact: the magic bytes are wrong")]
-    #[diagnostic(
-        code(actpol::artifact::magic),
-        help("pass a file written by `actpol compile`")
-    )]
     Magic,
 
+    /// Another format version.
     #[error("artifact format version {found} is not supported (this build reads version {FORMAT_VERSION})")]
-    #[diagnostic(
-        code(actpol::artifact::version),
-        help("compile the policy again with this version of actpol")
-    )]
-    Version { found: u16 },
+    Version {
+        /// The version the header names.
+        found: u16,
+    },
 
+    /// Reserved header bytes are set.
     #[error("artifact header has non-zero reserved bytes")]
-    #[diagnostic(
-        code(actpol::artifact::reserved),
-        help("the file is damaged: compile the policy again")
-    )]
     Reserved,
 
+    /// The payload's length is not the header's.
     #[error("artifact says its payload is {declared} bytes, but {found} follow the header")]
-    #[diagnostic(
-        code(actpol::artifact::length),
-        help("the file was cut short or appended to: compile the policy again")
-    )]
-    Length { declared: u64, found: u64 },
+    Length {
+        /// The length the header declares.
+        declared: u64,
+        /// The bytes that follow the header.
+        found: u64,
+    },
 
+    /// The checksum does not match.
     #[error("artifact checksum does not match its contents")]
-    #[diagnostic(
-        code(actpol::artifact::checksum),
-        help("the file is damaged: compile the policy again")
-    )]
     Checksum,
 
+    /// The payload does not decode.
     #[error("artifact payload cannot be read: {0}")]
-    #[diagnostic(
-        code(actpol::artifact::decode),
-        help("the file is damaged or from another version: compile the policy again")
-    )]
-    Decode(String),
+    Decode(#[source] postcard::Error),
 
+    /// The payload decodes with bytes left over.
+    #[error("artifact payload cannot be read: {0} bytes left over")]
+    TrailingBytes(usize),
+
+    /// The artifact cannot be encoded.
     #[error("artifact cannot be written: {0}")]
-    #[diagnostic(code(actpol::artifact::encode), help("report this as a bug"))]
-    Encode(String),
+    Encode(#[source] postcard::Error),
 
+    /// The program fails verification.
     #[error(transparent)]
-    #[diagnostic(transparent)]
     Verify(#[from] VerifyError),
+}
+
+impl ArtifactError {
+    /// The error's stable code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ArtifactError::Truncated { .. } => ErrorCode::ArtifactTruncated,
+            ArtifactError::Magic => ErrorCode::ArtifactMagic,
+            ArtifactError::Version { .. } => ErrorCode::ArtifactVersion,
+            ArtifactError::Reserved => ErrorCode::ArtifactReserved,
+            ArtifactError::Length { .. } => ErrorCode::ArtifactLength,
+            ArtifactError::Checksum => ErrorCode::ArtifactChecksum,
+            ArtifactError::Decode(_) | ArtifactError::TrailingBytes(_) => ErrorCode::ArtifactDecode,
+            ArtifactError::Encode(_) => ErrorCode::ArtifactEncode,
+            ArtifactError::Verify(e) => e.code(),
+        }
+    }
+
+    fn help(&self) -> &'static str {
+        match self {
+            ArtifactError::Truncated { .. } => "the file was cut short: compile the policy again",
+            ArtifactError::Magic => "pass a file written by `actpol compile`",
+            ArtifactError::Version { .. } => "compile the policy again with this version of actpol",
+            ArtifactError::Reserved | ArtifactError::Checksum => {
+                "the file is damaged: compile the policy again"
+            }
+            ArtifactError::Length { .. } => {
+                "the file was cut short or appended to: compile the policy again"
+            }
+            ArtifactError::Decode(_) | ArtifactError::TrailingBytes(_) => {
+                "the file is damaged or from another version: compile the policy again"
+            }
+            ArtifactError::Encode(_) => "report this as a bug",
+            ArtifactError::Verify(_) => VerifyError::HELP,
+        }
+    }
+}
+
+impl miette::Diagnostic for ArtifactError {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(ArtifactError::code(self)))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(ArtifactError::help(self)))
+    }
 }

@@ -3,6 +3,7 @@
 //! forward inside their block, the stack never underflows and each block
 //! leaves exactly one value, and every table index is in range.
 
+use actpol_core::error::ErrorCode;
 use actpol_core::ids::*;
 use actpol_core::reads::Presence;
 use actpol_core::schema::{OutcomeSpec, ReversibilityClass, Schema, TriggerDef};
@@ -14,15 +15,30 @@ use crate::{BlockId, Instr, Program};
 /// Most values a `MakeSet` may gather; far above any policy's set literal.
 pub const MAX_SET_LITERAL: u32 = 4096;
 
-#[derive(Debug, thiserror::Error, miette::Diagnostic, PartialEq, Eq)]
+/// A program the verifier refuses: what is wrong with it.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("invalid program: {0}")]
-#[diagnostic(
-    code(actpol::artifact::verify),
-    help(
-        "the artifact is damaged or was not written by `actpol compile`: compile the policy again"
-    )
-)]
 pub struct VerifyError(pub String);
+
+impl VerifyError {
+    pub(crate) const HELP: &'static str =
+        "the artifact is damaged or was not written by `actpol compile`: compile the policy again";
+
+    /// The error's stable code.
+    pub fn code(&self) -> ErrorCode {
+        ErrorCode::ArtifactVerify
+    }
+}
+
+impl miette::Diagnostic for VerifyError {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(VerifyError::code(self)))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(VerifyError::HELP))
+    }
+}
 
 fn fail<T>(what: impl Into<String>) -> Result<T, VerifyError> {
     Err(VerifyError(what.into()))

@@ -7,6 +7,7 @@ use actpol_bytecode::artifact::{Artifact, ArtifactError, FORMAT_VERSION, MAGIC};
 use actpol_bytecode::verify::MAX_SET_LITERAL;
 use actpol_bytecode::{Block, BlockId, Instr};
 use actpol_core::decision::{ConstraintOp, Level, Requirement};
+use actpol_core::error::ErrorCode;
 use actpol_core::ids::*;
 use actpol_core::ops::{ArithOp, CmpOp};
 use actpol_core::reads::{BudgetField, EnvField, Presence};
@@ -430,7 +431,9 @@ fn payloads_that_are_no_artifact_are_refused() {
         ("an artifact and a byte more", left_over),
     ] {
         match Artifact::decode(&seal(&payload)) {
-            Err(ArtifactError::Decode(_)) => {}
+            Err(e @ (ArtifactError::Decode(_) | ArtifactError::TrailingBytes(_))) => {
+                assert_eq!(e.code(), ErrorCode::ArtifactDecode, "{what}");
+            }
             other => panic!("{what}: {other:?}"),
         }
     }

@@ -139,8 +139,13 @@ fn main() -> ExitCode {
 /// A path on the command line that cannot be read is a usage error (2);
 /// anything else that stops a command is an input error (1).
 fn exit_code_of(report: &miette::Report) -> u8 {
-    let code = report.code().map(|c| c.to_string()).unwrap_or_default();
-    if code == "actpol::io" || code.starts_with("actpol::load::") {
+    let io = report.code().is_some_and(|c| c.to_string() == "actpol::io");
+    let load = report.downcast_ref::<actpol::LoadError>().is_some()
+        || matches!(
+            report.downcast_ref::<actpol::CompileFailure>(),
+            Some(actpol::CompileFailure::Load(_))
+        );
+    if io || load {
         2
     } else {
         1
@@ -255,13 +260,7 @@ fn load_state(path: Option<&Path>) -> Result<MemoryState, miette::Report> {
     let bytes = std::fs::read(path).map_err(|e| {
         miette::miette!(code = "actpol::io", "cannot read `{}`: {e}", path.display())
     })?;
-    MemoryState::from_json(&bytes).map_err(|e| {
-        miette::miette!(
-            code = "actpol::state::invalid",
-            help = "the state file holds {{\"budgets\": [...], \"events\": [...]}}",
-            "{e}"
-        )
-    })
+    Ok(MemoryState::from_json(&bytes)?)
 }
 
 fn read_input(path: &Path) -> Result<Vec<u8>, miette::Report> {

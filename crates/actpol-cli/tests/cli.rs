@@ -3,6 +3,7 @@
 //! examples and the failing corpus. Each test checks an exit code and what
 //! the output says.
 
+use actpol::{ErrorCode, ErrorFamily};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -173,11 +174,10 @@ fn bad_envelopes_fail_closed_with_a_json_path() {
         assert_ne!(d["decision"], "constrain", "{what}");
         let error = &d["errors"][0];
         assert_eq!(error["path"], path, "{what}: {d}");
-        assert!(
-            error["code"]
-                .as_str()
-                .unwrap()
-                .starts_with("actpol::envelope::"),
+        let code = ErrorCode::from_text(error["code"].as_str().unwrap());
+        assert_eq!(
+            code.map(ErrorCode::family),
+            Some(ErrorFamily::Envelope),
             "{what}"
         );
     }
@@ -312,7 +312,7 @@ fn a_damaged_artifact_is_refused() {
         run.stdout
     );
     assert!(
-        run.stderr.contains("actpol::artifact::checksum"),
+        run.stderr.contains(ErrorCode::ArtifactChecksum.as_str()),
         "{}",
         run.stderr
     );

@@ -14,6 +14,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::envelope::BoundEnvelope;
+use crate::error::ErrorCode;
+pub use crate::error::EvalError;
 use crate::ids::{ApproverId, BudgetId, NameId, RaiseId, RuleId};
 use crate::schema::{OutcomeSpec, PolicyMeta, Schema};
 use crate::state::StateView;
@@ -88,8 +90,8 @@ impl PolicyRef {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ErrorOut {
-    /// A stable code such as `actpol::envelope::unknown_attribute`.
-    pub code: String,
+    /// The error's stable code, written as its text.
+    pub code: ErrorCode,
     pub message: String,
     /// The JSON path of the offending envelope field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -118,38 +120,6 @@ pub struct Hit<'a> {
     pub limits: Vec<ParamLimit>,
     pub requires: &'a [Requirement],
     pub consumes: Vec<(BudgetId, Value)>,
-}
-
-/// An error met while evaluating, reported in the decision.
-#[derive(Clone, Debug, PartialEq)]
-pub struct EvalError {
-    pub code: &'static str,
-    pub message: String,
-}
-
-impl EvalError {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        EvalError {
-            code,
-            message: message.into(),
-        }
-    }
-
-    /// An optional part of the envelope was read where it is absent.
-    pub fn absent(what: &str) -> Self {
-        EvalError::new(
-            "actpol::eval::absent",
-            format!("`{what}` is absent from the envelope"),
-        )
-    }
-
-    /// The state view returned an amount the budget or window cannot hold.
-    pub fn out_of_range(amount: Decimal) -> Self {
-        EvalError::new(
-            "actpol::state::out_of_range",
-            format!("the state view returned {amount}, which is not a valid amount"),
-        )
-    }
 }
 
 /// What settling asks back of the evaluator that found the hits.
@@ -240,12 +210,7 @@ impl<'a> Combiner<'a> {
         self.failures.sort_by_key(|(rule, _)| *rule);
         for (rule, err) in &self.failures {
             causes.push(on_error_cause(meta, rule.map(rule_name), err));
-            errors.push(ErrorOut {
-                code: err.code.to_string(),
-                message: err.message.clone(),
-                path: None,
-                rule: rule.map(|r| rule_name(r).to_string()),
-            });
+            errors.push(ErrorOut::eval(err, rule.map(|r| rule_name(r).to_string())));
         }
         if causes.is_empty() {
             causes.push(spec_cause(&meta.default, None));
@@ -271,12 +236,7 @@ impl<'a> Combiner<'a> {
             Ok(lines) => lines,
             Err(err) => {
                 causes.push(on_error_cause(meta, None, &err));
-                errors.push(ErrorOut {
-                    code: err.code.to_string(),
-                    message: err.message,
-                    path: None,
-                    rule: None,
-                });
+                errors.push(ErrorOut::eval(&err, None));
                 Vec::new()
             }
         };
@@ -328,12 +288,7 @@ impl<'a> Combiner<'a> {
                 }
                 Err(err) => {
                     causes.push(on_error_cause(meta, Some(&raise.name), &err));
-                    errors.push(ErrorOut {
-                        code: err.code.to_string(),
-                        message: err.message,
-                        path: None,
-                        rule: Some(raise.name.clone()),
-                    });
+                    errors.push(ErrorOut::eval(&err, Some(raise.name.clone())));
                     level = top_level(&causes);
                 }
             }
@@ -429,7 +384,7 @@ fn on_error_cause<'a>(meta: &'a PolicyMeta, rule: Option<&'a str>, err: &EvalErr
     let level = meta.on_error.level.max(Level::Escalate);
     let reason = match &meta.on_error.reason {
         Some(r) => Cow::Borrowed(r.as_str()),
-        None => Cow::Owned(format!("evaluation failed: {}", err.message)),
+        None => Cow::Owned(format!("evaluation failed: {err}")),
     };
     Cause {
         level,
@@ -605,23 +560,17 @@ fn budget_lines<'e>(
             .budgets
             .get_index(budget.index())
             .map(|(_, d)| d)
-            .ok_or_else(|| {
-                EvalError::new("actpol::eval::bad_budget", "budget index out of range")
-            })?;
+            .ok_or(EvalError::BadBudget)?;
         let key = env.key(def.key, ctx.schema)?;
         let delta = amount
             .as_amount()
-            .ok_or_else(|| EvalError::new("actpol::eval::type", "budget amount is not a number"))?;
+            .ok_or_else(|| EvalError::Type("budget amount is not a number".to_string()))?;
         // `-0` is not negative: only a true negative amount is refused.
         if delta < Decimal::ZERO {
-            return Err(EvalError::new(
-                "actpol::eval::negative_consume",
-                format!(
-                    "rule would consume {} from budget `{}`: amounts must not be negative",
-                    delta.normalize(),
-                    ctx.meta.budget_name(*budget)
-                ),
-            ));
+            return Err(EvalError::NegativeConsume {
+                budget: ctx.meta.budget_name(*budget).to_string(),
+                amount: delta.normalize(),
+            });
         }
         if let Some(line) = lines
             .iter_mut()
@@ -630,9 +579,7 @@ fn budget_lines<'e>(
             line.delta = line.delta.checked_add(delta).ok_or_else(budget_overflow)?;
             continue;
         }
-        let prior = state
-            .consumed(ctx.meta.budget_name(*budget), key, def.window, env.time)
-            .map_err(|e| EvalError::new("actpol::state::unavailable", e.to_string()))?;
+        let prior = state.consumed(ctx.meta.budget_name(*budget), key, def.window, env.time)?;
         lines.push(BudgetLine {
             budget: *budget,
             key,
@@ -644,10 +591,7 @@ fn budget_lines<'e>(
 }
 
 fn budget_overflow() -> EvalError {
-    EvalError::new(
-        "actpol::eval::overflow",
-        "budget amounts add up past what a decimal holds",
-    )
+    EvalError::Overflow("budget amounts add up past what a decimal holds".to_string())
 }
 
 fn render_budgets(ctx: Settle<'_>, lines: &[BudgetLine], applied: bool) -> Vec<BudgetUse> {
@@ -748,10 +692,23 @@ pub fn failed(ctx: Settle<'_>, errors: Vec<ErrorOut>) -> Decision {
     }
 }
 
+impl ErrorOut {
+    /// An evaluation error as a decision reports it; `rule` names the rule
+    /// or raise that failed, if one did.
+    pub fn eval(err: &EvalError, rule: Option<String>) -> Self {
+        ErrorOut {
+            code: err.code(),
+            message: err.to_string(),
+            path: None,
+            rule,
+        }
+    }
+}
+
 impl From<&crate::envelope::EnvelopeError> for ErrorOut {
     fn from(err: &crate::envelope::EnvelopeError) -> Self {
         ErrorOut {
-            code: err.code.to_string(),
+            code: err.code,
             message: err.message.clone(),
             path: Some(err.path.clone()),
             rule: None,

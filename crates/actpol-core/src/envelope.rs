@@ -12,7 +12,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
-use crate::decision::EvalError;
+use crate::envelope_errors;
+use crate::error::{ErrorCode, EvalError};
 use crate::ids::ActionId;
 use crate::schema::{FieldDef, KeyKind, Schema};
 use crate::suggest::did_you_mean;
@@ -98,15 +99,32 @@ fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Map<String, J
 }
 
 /// An envelope that does not fit the contract or the schema.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct EnvelopeError {
-    /// A stable code: `actpol::envelope::<kind>`.
-    pub code: &'static str,
+    /// The stable code, one of the `actpol::envelope::*` family.
+    pub code: ErrorCode,
     /// JSON path of the offending field, such as `$.action.params.recipients`.
     pub path: String,
+    /// What is wrong, for people.
     pub message: String,
+    /// What to do about it.
     pub help: Option<String>,
+    /// The JSON reader's error, when the bytes did not read as an envelope.
+    source: Option<Arc<serde_json::Error>>,
 }
+
+/// Two envelope errors are equal when they say the same thing; the JSON
+/// reader's error they may carry is not compared.
+impl PartialEq for EnvelopeError {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code
+            && self.path == other.path
+            && self.message == other.message
+            && self.help == other.help
+    }
+}
+
+impl Eq for EnvelopeError {}
 
 impl fmt::Display for EnvelopeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -114,7 +132,13 @@ impl fmt::Display for EnvelopeError {
     }
 }
 
-impl std::error::Error for EnvelopeError {}
+impl std::error::Error for EnvelopeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 impl miette::Diagnostic for EnvelopeError {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
@@ -129,18 +153,42 @@ impl miette::Diagnostic for EnvelopeError {
 }
 
 impl EnvelopeError {
-    fn new(code: &'static str, path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        code: ErrorCode,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         EnvelopeError {
             code,
             path: path.into(),
             message: message.into(),
             help: None,
+            source: None,
         }
     }
 
-    fn help(mut self, help: impl Into<String>) -> Self {
+    /// An envelope bound against another policy's schema, for the action
+    /// it names: its slots are not this policy's to read.
+    pub fn foreign(action: &str) -> Self {
+        EnvelopeError::new(
+            ErrorCode::EnvelopeForeign,
+            "$.action.name",
+            format!("the envelope was bound against another policy's schema (action `{action}`)"),
+        )
+    }
+
+    /// The envelope's stable code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    pub(crate) fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
+    }
+
+    pub(crate) fn set_source(&mut self, source: Arc<serde_json::Error>) {
+        self.source = Some(source);
     }
 }
 
@@ -149,61 +197,13 @@ impl Envelope {
     pub fn from_json(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let env: Envelope = serde_path_to_error::deserialize(&mut de).map_err(|err| {
-            let path = json_path(&err.path().to_string());
-            json_error(path, err.into_inner())
+            let path = err.path().clone();
+            envelope_errors::classify(bytes, &path, err.into_inner())
         })?;
-        de.end().map_err(|e| json_error("$".to_string(), e))?;
+        de.end()
+            .map_err(|e| envelope_errors::malformed("$".to_string(), e))?;
         Ok(env)
     }
-}
-
-fn json_path(serde_path: &str) -> String {
-    if serde_path == "." || serde_path.is_empty() {
-        "$".to_string()
-    } else {
-        format!("$.{serde_path}")
-    }
-}
-
-fn json_error(path: String, err: serde_json::Error) -> EnvelopeError {
-    use serde_json::error::Category;
-    let text = err.to_string();
-    let message = text
-        .rsplit_once(" at line ")
-        .map_or(text.as_str(), |(m, _)| m)
-        .to_string();
-    match err.classify() {
-        Category::Syntax | Category::Eof | Category::Io => EnvelopeError::new(
-            "actpol::envelope::malformed_json",
-            path,
-            format!("malformed JSON: {text}"),
-        )
-        .help("send one JSON object per envelope"),
-        Category::Data => {
-            if let Some(field) = backticked(&message, "missing field ") {
-                EnvelopeError::new(
-                    "actpol::envelope::missing_field",
-                    format!("{path}.{field}"),
-                    format!("missing field `{field}`"),
-                )
-                .help("see the envelope contract in PRODUCT.md")
-            } else if let Some(field) = backticked(&message, "unknown field ") {
-                EnvelopeError::new(
-                    "actpol::envelope::unknown_field",
-                    format!("{path}.{field}"),
-                    format!("unknown field `{field}`"),
-                )
-                .help("envelope field names are fixed; put extra data under `context`")
-            } else {
-                EnvelopeError::new("actpol::envelope::wrong_type", path, message)
-            }
-        }
-    }
-}
-
-fn backticked<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
-    let rest = message.strip_prefix(prefix)?.strip_prefix('`')?;
-    rest.split('`').next()
 }
 
 /// An envelope checked against the schema, its values in typed slots.
@@ -336,8 +336,8 @@ pub(crate) struct Parts<'e> {
 
 /// Binds the fields of one object (params, attrs or context) to their
 /// declarations; the two readers differ only here.
-pub(crate) type FieldReader<'r> =
-    &'r mut dyn FnMut(Fields, &[FieldDef]) -> Result<Vec<Option<Value>>, EnvelopeError>;
+pub(crate) type FieldReader<'r, E> =
+    &'r mut dyn FnMut(Fields, &[FieldDef]) -> Result<Vec<Option<Value>>, E>;
 
 /// Which object of the envelope a field list comes from.
 #[derive(Clone, Copy, Debug)]
@@ -353,6 +353,14 @@ impl Fields {
             Fields::Params => "$.action.params",
             Fields::Attrs => "$.object.attrs",
             Fields::Context => "$.context",
+        }
+    }
+
+    fn unknown_code(self) -> ErrorCode {
+        match self {
+            Fields::Params => ErrorCode::EnvelopeUnknownParam,
+            Fields::Attrs => ErrorCode::EnvelopeUnknownAttribute,
+            Fields::Context => ErrorCode::EnvelopeUnknownContext,
         }
     }
 
@@ -376,7 +384,7 @@ impl BoundEnvelope {
                 Fields::Attrs => &env.object.attrs,
                 Fields::Context => env.context.as_ref().unwrap_or(&empty),
             };
-            bind_fields(given, defs, schema, fields.path(), fields.what())
+            bind_fields(given, defs, schema, fields)
         };
         let parts = Parts {
             agent: &env.agent.id,
@@ -399,7 +407,9 @@ impl BoundEnvelope {
     pub fn from_json(bytes: &[u8], schema: &Schema) -> Result<BoundEnvelope, EnvelopeError> {
         match crate::envelope_bytes::bind(bytes, schema) {
             Ok(bound) => Ok(bound),
-            Err(_) => BoundEnvelope::bind(Envelope::from_json(bytes)?, schema),
+            Err(crate::envelope_bytes::Refused) => {
+                BoundEnvelope::bind(Envelope::from_json(bytes)?, schema)
+            }
         }
     }
 
@@ -482,12 +492,7 @@ impl BoundEnvelope {
             ),
             KeyKind::Plan => match &self.plan {
                 Some((id, _)) => format!("plan:{id}"),
-                None => {
-                    return Err(EvalError::new(
-                        "actpol::eval::no_plan",
-                        "a budget or window is kept per plan, and the envelope has no `plan`",
-                    ))
-                }
+                None => return Err(EvalError::NoPlan),
             },
         })
     }
@@ -495,16 +500,16 @@ impl BoundEnvelope {
 
 /// Builds a bound envelope from its parts; `read` binds the three field
 /// objects.
-pub(crate) fn assemble(
+pub(crate) fn assemble<E: From<EnvelopeError>>(
     p: &Parts<'_>,
     schema: &Schema,
-    read: FieldReader<'_>,
+    read: FieldReader<'_, E>,
     source: Source,
-) -> Result<BoundEnvelope, EnvelopeError> {
+) -> Result<BoundEnvelope, E> {
     let action = schema.action_id(p.action).ok_or_else(|| {
         let names = schema.actions.keys().map(String::as_str);
         let mut err = EnvelopeError::new(
-            "actpol::envelope::unknown_action",
+            ErrorCode::EnvelopeUnknownAction,
             "$.action.name",
             format!("unknown action `{}`", p.action),
         );
@@ -517,22 +522,24 @@ pub(crate) fn assemble(
     let def = schema.action(action);
     let entity_name = schema.entity_name(def.object);
     if p.object_type != entity_name {
-        return Err(EnvelopeError::new(
-            "actpol::envelope::object_type",
-            "$.object.type",
-            format!(
-                "action `{}` acts on `{entity_name}`, not `{}`",
-                p.action, p.object_type
-            ),
-        )
-        .help(format!("set `object.type` to `{entity_name}`")));
+        return Err(E::from(
+            EnvelopeError::new(
+                ErrorCode::EnvelopeObjectType,
+                "$.object.type",
+                format!(
+                    "action `{}` acts on `{entity_name}`, not `{}`",
+                    p.action, p.object_type
+                ),
+            )
+            .help(format!("set `object.type` to `{entity_name}`")),
+        ));
     }
     let params = read(Fields::Params, &def.params)?;
     let attrs = read(Fields::Attrs, &schema.entity(def.object).attrs)?;
     let context = read(Fields::Context, &schema.context)?;
     let time = parse_timestamp(p.time).ok_or_else(|| {
         EnvelopeError::new(
-            "actpol::envelope::bad_value",
+            ErrorCode::EnvelopeBadValue,
             "$.time",
             format!("`{}` is not an RFC 3339 timestamp", p.time),
         )
@@ -542,17 +549,17 @@ pub(crate) fn assemble(
         None => None,
         Some(i) => {
             if !(0.0..=1.0).contains(&i.confidence) {
-                return Err(EnvelopeError::new(
-                    "actpol::envelope::bad_value",
+                return Err(E::from(EnvelopeError::new(
+                    ErrorCode::EnvelopeBadValue,
                     "$.intent.confidence",
                     format!("confidence {} is outside 0..1", i.confidence),
-                ));
+                )));
             }
             let confidence = Decimal::from_str(&i.confidence.to_string())
                 .or_else(|_| Decimal::from_scientific(&i.confidence.to_string()))
                 .map_err(|_| {
                     EnvelopeError::new(
-                        "actpol::envelope::bad_value",
+                        ErrorCode::EnvelopeBadValue,
                         "$.intent.confidence",
                         "confidence is not a decimal number",
                     )
@@ -569,7 +576,7 @@ pub(crate) fn assemble(
                 None => None,
                 Some(text) => Some(parse_duration(text).ok_or_else(|| {
                     EnvelopeError::new(
-                        "actpol::envelope::bad_value",
+                        ErrorCode::EnvelopeBadValue,
                         "$.rollback.within",
                         format!("`{text}` is not a duration"),
                     )
@@ -602,14 +609,14 @@ fn bind_fields(
     given: &Map<String, Json>,
     defs: &[FieldDef],
     schema: &Schema,
-    path: &str,
-    what: &str,
+    fields: Fields,
 ) -> Result<Vec<Option<Value>>, EnvelopeError> {
+    let (path, what) = (fields.path(), fields.what());
     for name in given.keys() {
         if !defs.iter().any(|d| schema.field_name(d.name) == name) {
             let names = defs.iter().map(|d| schema.field_name(d.name));
             let err = EnvelopeError::new(
-                unknown_code(what),
+                fields.unknown_code(),
                 format!("{path}.{name}"),
                 format!("unknown {what} `{name}`"),
             );
@@ -626,7 +633,7 @@ fn bind_fields(
             match given.get(name) {
                 None | Some(Json::Null) if def.optional => Ok(None),
                 None | Some(Json::Null) => Err(EnvelopeError::new(
-                    "actpol::envelope::missing_field",
+                    ErrorCode::EnvelopeMissingField,
                     field_path(),
                     format!("missing {what} `{name}`"),
                 )
@@ -640,14 +647,6 @@ fn bind_fields(
         .collect()
 }
 
-fn unknown_code(what: &str) -> &'static str {
-    match what {
-        "parameter" => "actpol::envelope::unknown_param",
-        "attribute" => "actpol::envelope::unknown_attribute",
-        _ => "actpol::envelope::unknown_context",
-    }
-}
-
 /// Converts JSON to a value of type `ty`; errors name the path, built only
 /// if an error needs it.
 fn value_at(
@@ -658,7 +657,7 @@ fn value_at(
 ) -> Result<Value, EnvelopeError> {
     let wrong = || {
         EnvelopeError::new(
-            "actpol::envelope::wrong_type",
+            ErrorCode::EnvelopeWrongType,
             path(),
             format!(
                 "expected {}, found {}",
@@ -677,7 +676,7 @@ fn value_at(
                     let (num, cur) = s.split_once(' ').unwrap_or((s.as_str(), currency.as_str()));
                     if cur != currency.as_str() {
                         return Err(EnvelopeError::new(
-                            "actpol::envelope::currency",
+                            ErrorCode::EnvelopeCurrency,
                             path(),
                             format!("expected an amount in {currency}, found {cur}"),
                         ));
@@ -692,7 +691,7 @@ fn value_at(
             let text = json.as_str().ok_or_else(wrong)?;
             Value::Duration(parse_duration(text).ok_or_else(|| {
                 EnvelopeError::new(
-                    "actpol::envelope::bad_value",
+                    ErrorCode::EnvelopeBadValue,
                     path(),
                     format!("`{text}` is not a duration"),
                 )
@@ -703,7 +702,7 @@ fn value_at(
             let text = json.as_str().ok_or_else(wrong)?;
             Value::Timestamp(parse_timestamp(text).ok_or_else(|| {
                 EnvelopeError::new(
-                    "actpol::envelope::bad_value",
+                    ErrorCode::EnvelopeBadValue,
                     path(),
                     format!("`{text}` is not an RFC 3339 timestamp"),
                 )
@@ -718,7 +717,7 @@ fn value_at(
                 Some(v) => Value::Enum(v),
                 None => {
                     let err = EnvelopeError::new(
-                        "actpol::envelope::unknown_variant",
+                        ErrorCode::EnvelopeUnknownVariant,
                         path(),
                         format!("`{text}` is not a variant of `{}`", schema.enum_name(*id)),
                     );

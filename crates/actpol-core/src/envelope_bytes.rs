@@ -82,9 +82,9 @@ struct RawObject<'a> {
 }
 
 /// Binds `bytes`, or refuses (the caller then reads them the slow way).
-pub(crate) fn bind(bytes: &[u8], schema: &Schema) -> Result<BoundEnvelope, EnvelopeError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| refused())?;
-    let raw: RawEnvelope<'_> = serde_json::from_str(text).map_err(|_| refused())?;
+pub(crate) fn bind(bytes: &[u8], schema: &Schema) -> Result<BoundEnvelope, Refused> {
+    let text = std::str::from_utf8(bytes).map_err(|_| Refused)?;
+    let raw: RawEnvelope<'_> = serde_json::from_str(text).map_err(|_| Refused)?;
     let parts = Parts {
         agent: &raw.agent.id,
         owner: &raw.agent.owner,
@@ -108,7 +108,7 @@ pub(crate) fn bind(bytes: &[u8], schema: &Schema) -> Result<BoundEnvelope, Envel
             Some(text) => {
                 let mut de = serde_json::Deserializer::from_str(text.get());
                 de.deserialize_any(FieldsVisitor { defs, schema })
-                    .map_err(|_| refused())
+                    .map_err(|_| Refused)
             }
         }
     };
@@ -117,21 +117,21 @@ pub(crate) fn bind(bytes: &[u8], schema: &Schema) -> Result<BoundEnvelope, Envel
 }
 
 /// The reader's refusal; never shown (the slow reader words the error).
-fn refused() -> EnvelopeError {
-    EnvelopeError {
-        code: "actpol::envelope::refused",
-        path: "$".to_string(),
-        message: "refused by the fast reader".to_string(),
-        help: None,
+#[derive(Debug)]
+pub(crate) struct Refused;
+
+impl From<EnvelopeError> for Refused {
+    fn from(_: EnvelopeError) -> Self {
+        Refused
     }
 }
 
 /// No object at all: every field absent, which only optional ones may be.
-fn absent_fields(defs: &[FieldDef]) -> Result<Vec<Option<Value>>, EnvelopeError> {
+fn absent_fields(defs: &[FieldDef]) -> Result<Vec<Option<Value>>, Refused> {
     if defs.iter().all(|d| d.optional) {
         Ok(vec![None; defs.len()])
     } else {
-        Err(refused())
+        Err(Refused)
     }
 }
 

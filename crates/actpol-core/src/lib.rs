@@ -10,6 +10,8 @@
 pub mod decision;
 pub mod envelope;
 mod envelope_bytes;
+mod envelope_errors;
+pub mod error;
 pub mod ids;
 pub mod nesting;
 pub mod ops;
@@ -21,8 +23,9 @@ pub mod suggest;
 pub mod types;
 pub mod value;
 
-pub use decision::{Combiner, Decision, EvalError, Hit, Level, Probe, Settle};
+pub use decision::{Combiner, Decision, Hit, Level, Probe, Settle};
 pub use envelope::{BoundEnvelope, Envelope, EnvelopeError};
+pub use error::{ErrorCode, ErrorFamily, EvalError};
 pub use ids::*;
 pub use rust_decimal::Decimal;
 pub use schema::{PolicyMeta, Schema};

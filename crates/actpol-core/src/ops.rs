@@ -105,21 +105,15 @@ impl Builtin {
 }
 
 fn overflow(op: &str) -> EvalError {
-    EvalError::new(
-        "actpol::eval::overflow",
-        format!("arithmetic overflow in `{op}`"),
-    )
+    EvalError::Overflow(format!("arithmetic overflow in `{op}`"))
 }
 
 fn type_error(what: &str) -> EvalError {
-    EvalError::new(
-        "actpol::eval::type",
-        format!("operands of `{what}` have the wrong types"),
-    )
+    EvalError::Type(format!("operands of `{what}` have the wrong types"))
 }
 
 fn div_zero() -> EvalError {
-    EvalError::new("actpol::eval::division_by_zero", "division by zero")
+    EvalError::DivisionByZero
 }
 
 fn dec(op: ArithOp, a: Decimal, b: Decimal) -> Result<Decimal, EvalError> {
@@ -289,6 +283,7 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
 
     #[test]
     fn globs() {
@@ -305,14 +300,14 @@ mod tests {
         assert_eq!(
             arith(ArithOp::Add, &Value::Int(i64::MAX), &Value::Int(1))
                 .unwrap_err()
-                .code,
-            "actpol::eval::overflow"
+                .code(),
+            ErrorCode::EvalOverflow
         );
         assert_eq!(
             arith(ArithOp::Div, &Value::Int(1), &Value::Int(0))
                 .unwrap_err()
-                .code,
-            "actpol::eval::division_by_zero"
+                .code(),
+            ErrorCode::EvalDivisionByZero
         );
         assert_eq!(
             arith(

@@ -6,17 +6,106 @@
 //! with an atomic reserve / commit / release (see [`BudgetLedger`]).
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
+use crate::error::ErrorCode;
 use crate::schema::{KeyKind, Window};
 use crate::value::parse_timestamp;
 
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct StateError(pub String);
+/// A state view that cannot answer, or a state file that does not read.
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// The store or service behind the view failed. `source` is its error,
+    /// when it has one.
+    #[error("{message}")]
+    Unavailable {
+        /// What failed, for people.
+        message: String,
+        /// The underlying error.
+        #[source]
+        source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    },
+    /// A state file that is not JSON of the state's shape.
+    #[error("state file at `{path}`: {source}")]
+    Invalid {
+        /// Where in the file, as serde names it (`budgets[0].consumed`).
+        path: String,
+        /// The JSON error.
+        #[source]
+        source: Arc<serde_json::Error>,
+    },
+    /// An event whose time is not a timestamp.
+    #[error("state file at `events[{index}].time`: `{text}` is not an RFC 3339 timestamp")]
+    BadTimestamp {
+        /// The event's position in `events`.
+        index: usize,
+        /// The time as written.
+        text: String,
+    },
+    /// A summed event parameter that is not a number.
+    #[error("event param `{param}` is not a number: {value}")]
+    NotANumber {
+        /// The parameter summed.
+        param: String,
+        /// Its value, as JSON.
+        value: String,
+    },
+}
+
+impl StateError {
+    /// The view could not answer: `message` says why.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        StateError::Unavailable {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The view could not answer because `source` failed.
+    pub fn backend(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        StateError::Unavailable {
+            message: message.into(),
+            source: Some(Arc::new(source)),
+        }
+    }
+
+    /// The error's stable code: a view that cannot answer during a
+    /// decision is `unavailable`; a state file that does not read is
+    /// `invalid`.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            StateError::Unavailable { .. } | StateError::NotANumber { .. } => {
+                ErrorCode::StateUnavailable
+            }
+            StateError::Invalid { .. } | StateError::BadTimestamp { .. } => ErrorCode::StateInvalid,
+        }
+    }
+}
+
+impl miette::Diagnostic for StateError {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(StateError::code(self)))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        let help = match self {
+            StateError::Invalid { .. } | StateError::BadTimestamp { .. } => {
+                "the state file holds {\"budgets\": [...], \"events\": [...]}"
+            }
+            StateError::NotANumber { .. } => "give summed event parameters as numbers",
+            StateError::Unavailable { .. } => return None,
+        };
+        Some(Box::new(help))
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum WindowKind {
@@ -158,14 +247,17 @@ impl Event {
 impl MemoryState {
     pub fn from_json(bytes: &[u8]) -> Result<MemoryState, StateError> {
         let mut de = serde_json::Deserializer::from_slice(bytes);
-        let state: MemoryState = serde_path_to_error::deserialize(&mut de)
-            .map_err(|e| StateError(format!("state file at `{}`: {}", e.path(), e.inner())))?;
-        for (i, event) in state.events.iter().enumerate() {
+        let state: MemoryState =
+            serde_path_to_error::deserialize(&mut de).map_err(|e| StateError::Invalid {
+                path: e.path().to_string(),
+                source: Arc::new(e.into_inner()),
+            })?;
+        for (index, event) in state.events.iter().enumerate() {
             if parse_timestamp(&event.time).is_none() {
-                return Err(StateError(format!(
-                    "state file at `events[{i}].time`: `{}` is not an RFC 3339 timestamp",
-                    event.time
-                )));
+                return Err(StateError::BadTimestamp {
+                    index,
+                    text: event.time.clone(),
+                });
             }
         }
         Ok(state)
@@ -230,8 +322,9 @@ impl StateView for MemoryState {
                 let mut total = Decimal::ZERO;
                 for e in self.matching(q, from, to) {
                     if let Some(v) = e.params.get(param) {
-                        total += json_amount(v).ok_or_else(|| {
-                            StateError(format!("event param `{param}` is not a number: {v}"))
+                        total += json_amount(v).ok_or_else(|| StateError::NotANumber {
+                            param: param.to_string(),
+                            value: v.to_string(),
                         })?;
                     }
                 }

@@ -9,23 +9,18 @@ use actpol_core::envelope::BoundEnvelope;
 use actpol_core::ids::{BudgetId, NameId, RaiseId, RiskId};
 use actpol_core::ops::{self, ArithOp};
 use actpol_core::schema::{ActionDef, BudgetDef, EntityDef, ReversibilityClass};
-use actpol_core::state::{StateError, StateView, WindowKind, WindowQuery};
+use actpol_core::state::{StateView, WindowKind, WindowQuery};
 use actpol_core::types::Type;
 use actpol_core::value::{time_of_day, weekday, Value};
 use actpol_core::Decimal;
 use actpol_ir::{BudgetField, EnvField, Expr, ExprKind, Policy, Presence, Rule, WindowRead};
 
-/// The IR refers to something that does not exist (an id out of range, a
-/// field the action does not declare): an artifact the checker did not make.
-pub(crate) const MALFORMED: &str = "actpol::eval::malformed";
-const STATE_UNAVAILABLE: &str = "actpol::state::unavailable";
-/// Same code as the type errors of [`actpol_core::ops`].
-const TYPE: &str = "actpol::eval::type";
-
 const HOUR_MS: i64 = 3_600_000;
 
-fn malformed(message: impl Into<String>) -> EvalError {
-    EvalError::new(MALFORMED, message)
+/// The IR refers to something that does not exist (an id out of range, a
+/// field the action does not declare): an IR the checker did not make.
+pub(crate) fn malformed(message: impl Into<String>) -> EvalError {
+    EvalError::Malformed(message.into())
 }
 
 // Errors that a well-typed policy can meet (an absent field, an amount out
@@ -34,10 +29,6 @@ fn malformed(message: impl Into<String>) -> EvalError {
 
 fn absent(what: &str) -> EvalError {
     EvalError::absent(what)
-}
-
-fn state_error(err: StateError) -> EvalError {
-    EvalError::new(STATE_UNAVAILABLE, err.to_string())
 }
 
 /// Evaluates expressions against one envelope.
@@ -124,7 +115,7 @@ impl<'a> Eval<'a> {
     pub(crate) fn truth(&mut self, expr: &Expr) -> Result<bool, EvalError> {
         match self.eval(expr)? {
             Value::Bool(b) => Ok(b),
-            _ => Err(EvalError::new(TYPE, "a condition is not a `Bool`")),
+            _ => Err(EvalError::Type("a condition is not a `Bool`".to_string())),
         }
     }
 
@@ -326,10 +317,7 @@ impl<'a> Eval<'a> {
     /// key, as a value of the budget's type.
     fn consumed(&self, name: &str, def: &BudgetDef) -> Result<Value, EvalError> {
         let key = self.env.key(def.key, &self.policy.schema)?;
-        let amount = self
-            .state
-            .consumed(name, key, def.window, self.env.time)
-            .map_err(state_error)?;
+        let amount = self.state.consumed(name, key, def.window, self.env.time)?;
         self.amount(&def.ty, amount)
     }
 
@@ -349,7 +337,7 @@ impl<'a> Eval<'a> {
             key_value,
             now: self.env.time,
         };
-        let amount = self.state.window(&query).map_err(state_error)?;
+        let amount = self.state.window(&query)?;
         // The kind fixes the result type, except a sum, which has the type
         // of the parameter summed: the expression's.
         let result_ty = match read.kind {
@@ -362,7 +350,7 @@ impl<'a> Eval<'a> {
 
     /// An amount the state view returned, as a value of type `ty`.
     fn amount(&self, ty: &Type, amount: Decimal) -> Result<Value, EvalError> {
-        Value::from_amount(ty, amount).ok_or_else(|| EvalError::out_of_range(amount))
+        Value::from_amount(ty, amount).ok_or(EvalError::OutOfRange(amount))
     }
 
     fn risk(&mut self, risk: RiskId) -> Result<Value, EvalError> {

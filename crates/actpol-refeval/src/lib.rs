@@ -97,12 +97,7 @@ fn settle_ctx<'a>(policy: &'a Policy, named: &'a PolicyRef) -> Settle<'a> {
 /// An error met before any rule ran. It names no JSON path: the envelope
 /// fit the schema, and what failed was the policy's own evaluation.
 fn error_out(err: EvalError) -> ErrorOut {
-    ErrorOut {
-        code: err.code.to_string(),
-        message: err.message,
-        path: None,
-        rule: None,
-    }
+    ErrorOut::eval(&err, None)
 }
 
 /// C2: the agent must be declared, with the owner and workflow it claims.
@@ -169,10 +164,9 @@ fn scope_refusal(
     // `scopes` is indexed by agent; a scoped agent without an entry means
     // the IR lost its predicates, and admitting the record would fail open.
     let predicates = policy.scopes.get(agent.index()).ok_or_else(|| {
-        EvalError::new(
-            eval::MALFORMED,
-            format!("the record predicates of agent `{name}` are missing"),
-        )
+        eval::malformed(format!(
+            "the record predicates of agent `{name}` are missing"
+        ))
     })?;
     // The language allows one predicate per entity; should an IR hold
     // several, each must hold, which is the stricter reading.

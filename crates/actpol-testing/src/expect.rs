@@ -368,6 +368,7 @@ fn any_form(_: &Map<String, Json>) -> Option<(&'static str, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actpol::ErrorCode;
     use serde_json::json;
 
     fn param(param: &str, op: &str, value: Json) -> actpol::ConstraintOut {
@@ -427,7 +428,7 @@ constraints = [{ param = "recipients", op = "<=", value = 380 }, { require = "dr
         other.rules = vec!["cap".into()];
         other.reasons = vec!["fine".into()];
         other.constraints.remove(0);
-        other.errors = vec!["actpol::eval::absent".into()];
+        other.errors = vec![ErrorCode::EvalAbsent.to_string()];
         let fields: Vec<&str> = e.check(&other).iter().map(|d| d.field).collect();
         assert_eq!(
             fields,
@@ -437,12 +438,14 @@ constraints = [{ param = "recipients", op = "<=", value = 380 }, { require = "dr
 
     #[test]
     fn expected_errors_must_be_present() {
-        let (e, _) =
-            expect_from("decision = \"deny\"\nerrors = [\"actpol::envelope::wrong_type\"]\n");
+        let wrong_type = ErrorCode::EnvelopeWrongType;
+        let (e, _) = expect_from(&format!(
+            "decision = \"deny\"\nerrors = [\"{wrong_type}\"]\n"
+        ));
         let mut got = actual();
         got.decision = Level::Deny;
         got.constraints.clear();
-        got.errors = vec!["actpol::envelope::wrong_type".into()];
+        got.errors = vec![wrong_type.to_string()];
         assert!(e.clone().unwrap().check(&got).is_empty());
         got.errors.clear();
         assert_eq!(e.unwrap().check(&got)[0].field, "errors");

@@ -37,7 +37,7 @@ impl From<&Decision> for Record {
             reasons: d.reasons.clone(),
             constraints: d.constraints.clone(),
             budgets: d.budgets.clone(),
-            errors: d.errors.iter().map(|e| e.code.clone()).collect(),
+            errors: d.errors.iter().map(|e| e.code.to_string()).collect(),
         }
     }
 }

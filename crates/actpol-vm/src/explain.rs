@@ -46,7 +46,7 @@ pub(crate) fn explain(runtime: &Runtime, env: &BoundEnvelope, state: &dyn StateV
             }
             Err(err) => {
                 trace["matched"] = json!(false);
-                trace["error"] = json!({"code": err.code, "message": err.message});
+                trace["error"] = json!({"code": err.code(), "message": err.to_string()});
             }
         }
         traces.push(trace);
@@ -76,7 +76,7 @@ fn first_failed(
                     .map(|(text, block, ty)| {
                         let shown = match machine.run(*block) {
                             Ok(v) => v.display(ty, &p.schema),
-                            Err(e) => format!("error: {}", e.message),
+                            Err(e) => format!("error: {e}"),
                         };
                         json!({"expr": text, "value": shown})
                     })
@@ -84,7 +84,7 @@ fn first_failed(
                 return Some(json!({"condition": conjunct.text, "values": values}));
             }
             Err(e) => {
-                return Some(json!({"condition": conjunct.text, "error": e.message}));
+                return Some(json!({"condition": conjunct.text, "error": e.to_string()}));
             }
         }
     }

@@ -14,7 +14,7 @@ use actpol_bytecode::artifact::{hash_text, Artifact, ArtifactError};
 use actpol_bytecode::{verify, BlockId, Program, VerifyError};
 use actpol_core::decision::{self, ErrorOut, EvalError, Hit, ParamLimit, PolicyRef, Probe, Settle};
 use actpol_core::ids::{AgentId, RaiseId, RuleId};
-use actpol_core::{BoundEnvelope, Combiner, Decision, Envelope, StateView};
+use actpol_core::{BoundEnvelope, Combiner, Decision, Envelope, EnvelopeError, StateView};
 
 mod explain;
 mod machine;
@@ -87,7 +87,7 @@ impl Runtime {
     pub fn decide_json(&self, bytes: &[u8], state: &dyn StateView) -> Decision {
         match BoundEnvelope::from_json(bytes, &self.program().schema) {
             Ok(env) => self.decide(&env, state),
-            Err(err) => decision::failed(self.settle_ctx(), vec![ErrorOut::from(&err)]),
+            Err(err) => self.refuse(&err),
         }
     }
 
@@ -95,7 +95,7 @@ impl Runtime {
     pub fn decide_envelope(&self, env: Envelope, state: &dyn StateView) -> Decision {
         match self.bind(env) {
             Ok(env) => self.decide(&env, state),
-            Err(err) => decision::failed(self.settle_ctx(), vec![ErrorOut::from(&err)]),
+            Err(err) => self.refuse(&err),
         }
     }
 
@@ -115,7 +115,7 @@ impl Runtime {
     pub fn explain_json(&self, bytes: &[u8], state: &dyn StateView) -> Decision {
         match BoundEnvelope::from_json(bytes, &self.program().schema) {
             Ok(env) => self.explain(&env, state),
-            Err(err) => decision::failed(self.settle_ctx(), vec![ErrorOut::from(&err)]),
+            Err(err) => self.refuse(&err),
         }
     }
 
@@ -123,7 +123,7 @@ impl Runtime {
     pub fn explain_envelope(&self, env: Envelope, state: &dyn StateView) -> Decision {
         match self.bind(env) {
             Ok(env) => self.explain(&env, state),
-            Err(err) => decision::failed(self.settle_ctx(), vec![ErrorOut::from(&err)]),
+            Err(err) => self.refuse(&err),
         }
     }
 
@@ -136,22 +136,20 @@ impl Runtime {
         decision
     }
 
+    /// The policy's `on_error` decision for an envelope that does not fit:
+    /// never `allow`, with the error and its JSON path.
+    pub fn refuse(&self, err: &EnvelopeError) -> Decision {
+        decision::failed(self.settle_ctx(), vec![ErrorOut::from(err)])
+    }
+
     /// An envelope bound against another policy's schema has slots this
     /// program cannot read: it is refused, never read out of range.
     fn owns(&self, env: &BoundEnvelope) -> Result<(), Box<Decision>> {
         if env.is_bound_to(&self.program().schema) {
             return Ok(());
         }
-        let error = ErrorOut {
-            code: "actpol::envelope::foreign".to_string(),
-            message: format!(
-                "the envelope was bound against another policy's schema (action `{}`)",
-                env.action_name
-            ),
-            path: Some("$.action.name".to_string()),
-            rule: None,
-        };
-        Err(Box::new(decision::failed(self.settle_ctx(), vec![error])))
+        let error = EnvelopeError::foreign(&env.action_name);
+        Err(Box::new(self.refuse(&error)))
     }
 
     /// Identity (C2) and scope (C3): the agent, or the refusal.
@@ -173,12 +171,7 @@ impl Runtime {
                     return Err(Box::new(decision::refused(self.settle_ctx(), reason)));
                 }
                 Err(err) => {
-                    let out = ErrorOut {
-                        code: err.code.to_string(),
-                        message: err.message,
-                        path: None,
-                        rule: None,
-                    };
+                    let out = ErrorOut::eval(&err, None);
                     return Err(Box::new(decision::failed_bound(
                         self.settle_ctx(),
                         env,
@@ -301,7 +294,7 @@ impl Probe for VmProbe<'_> {
             .program()
             .raises
             .get(raise.index())
-            .ok_or_else(|| EvalError::new("actpol::eval::bad_raise", "raise index out of range"))?;
+            .ok_or(EvalError::BadRaise)?;
         self.machine.truth(block)
     }
 

@@ -76,14 +76,11 @@ enum FieldKind {
 }
 
 fn absent(what: &str) -> EvalError {
-    EvalError::new(
-        "actpol::eval::absent",
-        format!("`{what}` is absent from the envelope"),
-    )
+    EvalError::absent(what)
 }
 
 fn corrupt(what: &str) -> EvalError {
-    EvalError::new("actpol::eval::invalid_program", what.to_string())
+    EvalError::InvalidProgram(what.to_string())
 }
 
 impl<'a> Machine<'a> {
@@ -148,10 +145,7 @@ impl<'a> Machine<'a> {
         let mut pc = 0usize;
         let fuel = self.fuel.get();
         if fuel < code.len() as u64 {
-            return Err(EvalError::new(
-                "actpol::eval::fuel",
-                "the decision ran out of fuel",
-            ));
+            return Err(EvalError::Fuel);
         }
         // Each instruction runs at most once (jumps go forward), so charging
         // the block's length up front bounds the run.
@@ -370,10 +364,7 @@ impl<'a> Machine<'a> {
             return Ok(def.limit.clone());
         }
         let key = self.env.key(def.key, &self.prog.schema)?;
-        let amount = self
-            .state
-            .consumed(name, key, def.window, self.env.time)
-            .map_err(|e| EvalError::new("actpol::state::unavailable", e.to_string()))?;
+        let amount = self.state.consumed(name, key, def.window, self.env.time)?;
         let consumed = amount_value(&def.ty, amount)?;
         match field {
             BudgetField::Consumed => Ok(consumed),
@@ -397,10 +388,7 @@ impl<'a> Machine<'a> {
             key_value: key,
             now: self.env.time,
         };
-        let amount = self
-            .state
-            .window(&query)
-            .map_err(|e| EvalError::new("actpol::state::unavailable", e.to_string()))?;
+        let amount = self.state.window(&query)?;
         match spec.kind {
             WindowKind::Baseline => Ok(Value::Decimal(amount)),
             WindowKind::Count => amount_value(&Type::Int, amount),
@@ -410,7 +398,7 @@ impl<'a> Machine<'a> {
 }
 
 fn amount_value(ty: &Type, amount: Decimal) -> Result<Value, EvalError> {
-    Value::from_amount(ty, amount).ok_or_else(|| EvalError::out_of_range(amount))
+    Value::from_amount(ty, amount).ok_or(EvalError::OutOfRange(amount))
 }
 
 fn jump(target: u32, start: usize, pc: usize) -> Result<usize, EvalError> {

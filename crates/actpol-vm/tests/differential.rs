@@ -18,7 +18,7 @@ use std::fmt;
 use std::time::Instant;
 
 use actpol_core::decision::{self, ConstraintOut, Decision, ErrorOut, Level, Settle};
-use actpol_core::{Envelope, MemoryState};
+use actpol_core::{Envelope, ErrorCode, MemoryState};
 use actpol_gen::Input;
 use actpol_ir::Policy;
 use actpol_vm::Runtime;
@@ -102,11 +102,7 @@ fn run_policy(seed: u64, coverage: &mut Coverage) {
         // Both may agree and still be wrong in the same way: an error only a
         // mistyped or corrupt program can meet means the generated policy
         // was not well typed, or an evaluator mistook a type.
-        if let Some(e) = vm
-            .errors
-            .iter()
-            .find(|e| ILL_TYPED.contains(&e.code.as_str()))
-        {
+        if let Some(e) = vm.errors.iter().find(|e| ILL_TYPED.contains(&e.code)) {
             panic!(
                 "{}",
                 report(&format!("a well-typed policy met `{}`", e.code))
@@ -155,13 +151,13 @@ fn decide_both(
 
 /// Errors a checked policy can never meet: they mean an operand of the
 /// wrong type, a reference out of range, or a runaway program.
-const ILL_TYPED: [&str; 6] = [
-    "actpol::eval::type",
-    "actpol::eval::invalid_program",
-    "actpol::eval::malformed",
-    "actpol::eval::fuel",
-    "actpol::eval::bad_budget",
-    "actpol::eval::bad_raise",
+const ILL_TYPED: [ErrorCode; 6] = [
+    ErrorCode::EvalType,
+    ErrorCode::EvalInvalidProgram,
+    ErrorCode::EvalMalformed,
+    ErrorCode::EvalFuel,
+    ErrorCode::EvalBadBudget,
+    ErrorCode::EvalBadRaise,
 ];
 
 /// Everything needed to reproduce and read a failed case.
@@ -219,7 +215,7 @@ struct Coverage {
     levels: BTreeMap<Level, u64>,
     /// Decisions that report at least one error, and the errors by code.
     with_errors: u64,
-    error_codes: BTreeMap<String, u64>,
+    error_codes: BTreeMap<ErrorCode, u64>,
     /// Escalations whose packet is the full one (with risks, budgets and
     /// recovery), and those whose packet lists some risk's value.
     full_packets: u64,
@@ -253,7 +249,7 @@ impl Coverage {
             self.with_errors += 1;
         }
         for e in &d.errors {
-            *self.error_codes.entry(e.code.clone()).or_default() += 1;
+            *self.error_codes.entry(e.code).or_default() += 1;
         }
         if let Some(esc) = &d.escalation {
             assert!(
@@ -312,7 +308,7 @@ impl Coverage {
     /// generators to change, none for them to stop reaching a path.
     fn assert_minimums(&self) {
         let level = |l: Level| self.levels.get(&l).copied().unwrap_or(0);
-        let code = |c: &str| self.error_codes.get(c).copied().unwrap_or(0);
+        let code = |c: ErrorCode| self.error_codes.get(&c).copied().unwrap_or(0);
         let wanted: &[(&str, u64, u64)] = &[
             ("cases", self.cases, 10_000),
             ("JSON inputs", self.json_inputs, 250),
@@ -321,49 +317,37 @@ impl Coverage {
             ("escalate decisions", level(Level::Escalate), 1_200),
             ("deny decisions", level(Level::Deny), 2_500),
             ("decisions with errors", self.with_errors, 800),
-            ("absent reads", code("actpol::eval::absent"), 50),
-            ("overflows", code("actpol::eval::overflow"), 10),
-            (
-                "divisions by zero",
-                code("actpol::eval::division_by_zero"),
-                50,
-            ),
-            (
-                "plan keys without a plan",
-                code("actpol::eval::no_plan"),
-                50,
-            ),
+            ("absent reads", code(ErrorCode::EvalAbsent), 50),
+            ("overflows", code(ErrorCode::EvalOverflow), 10),
+            ("divisions by zero", code(ErrorCode::EvalDivisionByZero), 50),
+            ("plan keys without a plan", code(ErrorCode::EvalNoPlan), 50),
             (
                 "negative consumptions",
-                code("actpol::eval::negative_consume"),
+                code(ErrorCode::EvalNegativeConsume),
                 50,
             ),
             (
                 "state amounts out of range",
-                code("actpol::state::out_of_range"),
+                code(ErrorCode::StateOutOfRange),
                 8,
             ),
-            ("state view failures", code("actpol::state::unavailable"), 3),
+            ("state view failures", code(ErrorCode::StateUnavailable), 3),
             (
                 "unknown parameters",
-                code("actpol::envelope::unknown_param"),
+                code(ErrorCode::EnvelopeUnknownParam),
                 25,
             ),
             (
                 "values of the wrong type",
-                code("actpol::envelope::wrong_type"),
+                code(ErrorCode::EnvelopeWrongType),
                 50,
             ),
             (
                 "unknown envelope fields",
-                code("actpol::envelope::unknown_field"),
+                code(ErrorCode::EnvelopeUnknownField),
                 50,
             ),
-            (
-                "malformed JSON",
-                code("actpol::envelope::malformed_json"),
-                50,
-            ),
+            ("malformed JSON", code(ErrorCode::EnvelopeMalformedJson), 50),
             ("escalations with a full packet", self.full_packets, 1_000),
             ("packets with risks", self.packets_with_risks, 500),
             ("parameter constraints", self.param_constraints, 130),

@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 pub use actpol_bytecode::artifact::ArtifactError;
 pub use actpol_core::decision::{ConstraintOut, Decision, Escalation, Level};
 pub use actpol_core::envelope::{BoundEnvelope, Envelope, EnvelopeError};
+pub use actpol_core::error::{ErrorCode, ErrorFamily, EvalError};
 pub use actpol_core::state::{MemoryState, StateView};
 pub use actpol_vm::Runtime;
 pub use explain::explain_text;
@@ -69,37 +70,49 @@ pub fn check_sources<'a>(sources: impl IntoIterator<Item = (&'a str, &'a str)>) 
 }
 
 /// Why compiling failed.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[derive(Debug, thiserror::Error)]
 pub enum CompileFailure {
     #[error(transparent)]
-    #[diagnostic(transparent)]
     Load(#[from] LoadError),
 
     /// The policy has errors; the report holds them.
     #[error("the policy has {} error(s)", .0.diagnostics.iter().filter(|d| d.is_error()).count())]
-    #[diagnostic(
-        code(actpol::compile::errors),
-        help("fix the errors `actpol check` reports")
-    )]
     Invalid(Box<CheckReport>),
 
     #[error("no policy found: no file under the given paths has a `policy` header")]
-    #[diagnostic(
-        code(actpol::compile::no_policy),
-        help("add `policy <name> {{ default deny \"…\" }}` to the policy's main file")
-    )]
     NoPolicy,
 
     #[error("several policies found: {}", .0.join(", "))]
-    #[diagnostic(
-        code(actpol::compile::ambiguous),
-        help("pass the directory or main file of one policy")
-    )]
     Ambiguous(Vec<String>),
 
     #[error(transparent)]
-    #[diagnostic(transparent)]
     Compile(#[from] actpol_compiler::CompileError),
+}
+
+impl miette::Diagnostic for CompileFailure {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        match self {
+            CompileFailure::Load(e) => miette::Diagnostic::code(e),
+            CompileFailure::Compile(e) => miette::Diagnostic::code(e),
+            CompileFailure::Invalid(_) => Some(Box::new("actpol::compile::errors")),
+            CompileFailure::NoPolicy => Some(Box::new("actpol::compile::no_policy")),
+            CompileFailure::Ambiguous(_) => Some(Box::new("actpol::compile::ambiguous")),
+        }
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        match self {
+            CompileFailure::Load(e) => miette::Diagnostic::help(e),
+            CompileFailure::Compile(e) => miette::Diagnostic::help(e),
+            CompileFailure::Invalid(_) => Some(Box::new("fix the errors `actpol check` reports")),
+            CompileFailure::NoPolicy => Some(Box::new(
+                "add `policy <name> { default deny \"…\" }` to the policy's main file",
+            )),
+            CompileFailure::Ambiguous(_) => {
+                Some(Box::new("pass the directory or main file of one policy"))
+            }
+        }
+    }
 }
 
 /// Loads, checks and compiles the one policy under `paths`.

@@ -5,22 +5,65 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use actpol_check::{ImportEdge, SourceDb};
+use actpol_core::error::ErrorCode;
 
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+/// Why the policy's files could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LoadError {
-    #[error("cannot read `{path}`: {reason}")]
-    #[diagnostic(
-        code(actpol::load::unreadable),
-        help("pass an existing `.actpol` file or a directory holding some")
-    )]
-    Unreadable { path: String, reason: String },
+    /// A file or directory that cannot be read.
+    #[error("cannot read `{path}`: {source}")]
+    Unreadable {
+        /// The path, as given.
+        path: String,
+        /// Why it cannot be read.
+        #[source]
+        source: ReadFailure,
+    },
 
+    /// A directory without policy files.
     #[error("no `.actpol` files under `{path}`")]
-    #[diagnostic(
-        code(actpol::load::empty),
-        help("pass a directory that holds `.actpol` files")
-    )]
-    Empty { path: String },
+    Empty {
+        /// The directory, as given.
+        path: String,
+    },
+}
+
+impl LoadError {
+    /// The error's stable code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            LoadError::Unreadable { .. } => ErrorCode::LoadUnreadable,
+            LoadError::Empty { .. } => ErrorCode::LoadEmpty,
+        }
+    }
+}
+
+impl miette::Diagnostic for LoadError {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(LoadError::code(self)))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(match self {
+            LoadError::Unreadable { .. } => {
+                "pass an existing `.actpol` file or a directory holding some"
+            }
+            LoadError::Empty { .. } => "pass a directory that holds `.actpol` files",
+        }))
+    }
+}
+
+/// Why one file could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadFailure {
+    /// The file system refused.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The bytes are not UTF-8.
+    #[error("the file is not UTF-8 text")]
+    NotText(#[source] std::string::FromUtf8Error),
 }
 
 /// Loads the files at `paths` (a directory means every `.actpol` file under
@@ -36,9 +79,9 @@ pub fn load<P: AsRef<Path>>(paths: &[P]) -> Result<SourceDb, LoadError> {
             });
         }
         for file in files {
-            loader.read(&file).map_err(|reason| LoadError::Unreadable {
+            loader.read(&file).map_err(|source| LoadError::Unreadable {
                 path: display(&file),
-                reason,
+                source,
             })?;
         }
     }
@@ -57,14 +100,13 @@ struct Loader {
 
 impl Loader {
     /// Reads one file (if not read yet); returns its index.
-    fn read(&mut self, path: &Path) -> Result<usize, String> {
-        let canonical = std::fs::canonicalize(path).map_err(|e| e.to_string())?;
+    fn read(&mut self, path: &Path) -> Result<usize, ReadFailure> {
+        let canonical = std::fs::canonicalize(path)?;
         if let Some(index) = self.seen.get(&canonical) {
             return Ok(*index);
         }
-        let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-        let text =
-            String::from_utf8(bytes).map_err(|_| "the file is not UTF-8 text".to_string())?;
+        let bytes = std::fs::read(path)?;
+        let text = String::from_utf8(bytes).map_err(ReadFailure::NotText)?;
         let id = self.db.add(display(path), text);
         self.seen.insert(canonical, id.index());
         self.paths.push(path.to_path_buf());
@@ -107,7 +149,7 @@ impl Loader {
 fn collect(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
     let meta = std::fs::metadata(path).map_err(|e| LoadError::Unreadable {
         path: display(path),
-        reason: e.to_string(),
+        source: e.into(),
     })?;
     if !meta.is_dir() {
         return Ok(vec![path.to_path_buf()]);
@@ -117,7 +159,7 @@ fn collect(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
     while let Some(dir) = dirs.pop() {
         let entries = std::fs::read_dir(&dir).map_err(|e| LoadError::Unreadable {
             path: display(&dir),
-            reason: e.to_string(),
+            source: e.into(),
         })?;
         for entry in entries.flatten() {
             let p = entry.path();

@@ -1,7 +1,7 @@
 //! What an embedding program can get wrong with the library, and how the
 //! runtime answers: never a panic, never `allow`.
 
-use actpol::{Level, MemoryState, Policy};
+use actpol::{ErrorCode, Level, MemoryState, Policy};
 
 const ONE_ACTION: &str = r#"
 policy small { default deny "no rule matched" }
@@ -39,7 +39,7 @@ fn an_envelope_bound_against_another_policy_is_refused() {
         growth.runtime().explain(&bound, &MemoryState::default()),
     ] {
         assert!(decision.decision >= Level::Escalate, "{decision:?}");
-        assert_eq!(decision.errors[0].code, "actpol::envelope::foreign");
+        assert_eq!(decision.errors[0].code, ErrorCode::EnvelopeForeign);
         assert!(decision.explanation.is_none());
     }
 }

@@ -13,7 +13,7 @@ use actpol_core::schema::{KeyKind, Window};
 use actpol_core::state::{MemoryState, WindowKind};
 use actpol_core::types::Type;
 use actpol_core::value::Value;
-use actpol_core::{Decimal, Envelope};
+use actpol_core::{Decimal, Envelope, ErrorCode};
 use actpol_ir::{BudgetField, EnvField, ExprKind, Presence, WindowRead};
 use fixture::*;
 use serde_json::json;
@@ -132,7 +132,7 @@ fn a_failing_record_predicate_fails_closed() {
     assert_failed(&decision);
     assert_eq!(decision.errors.len(), 1);
     let error = &decision.errors[0];
-    assert_eq!(error.code, "actpol::eval::absent");
+    assert_eq!(error.code, ErrorCode::EvalAbsent);
     assert!(error.message.contains("object.region"), "{}", error.message);
     assert_eq!((error.path.as_deref(), error.rule.as_deref()), (None, None));
 
@@ -149,7 +149,7 @@ fn a_scoped_agent_without_its_predicates_fails_closed() {
     fx.policy.scopes.clear();
     let decision = fx.decide(update_owner(Some("emea")));
     assert_failed(&decision);
-    assert_eq!(decision.errors[0].code, "actpol::eval::malformed");
+    assert_eq!(decision.errors[0].code, ErrorCode::EvalMalformed);
     // An agent without a scope needs no entry.
     assert_eq!(fx.decide(credit("10")).decision, Level::Allow);
 }
@@ -520,7 +520,7 @@ fn verdict(
     fx: &mut Fx,
     expr: actpol_ir::Expr,
     envelope: serde_json::Value,
-) -> Result<bool, String> {
+) -> Result<bool, ErrorCode> {
     fx.policy.rules.clear();
     fx.policy.meta.rules.clear();
     fx.rule("probe", EVERY_ACTION, Some(expr), allow("holds"));
@@ -528,7 +528,7 @@ fn verdict(
     match (decision.decision, decision.errors.first()) {
         (_, Some(error)) => {
             assert_ne!(decision.decision, Level::Allow, "an error never allows");
-            Err(error.code.clone())
+            Err(error.code)
         }
         (Level::Allow, None) => Ok(true),
         (Level::Deny, None) if decision.reasons == ["no rule covers this action"] => Ok(false),
@@ -544,19 +544,18 @@ fn and_or_stop_early() {
         (or(boolean(true), failing()), Ok(true)),
         (
             and(boolean(true), failing()),
-            Err("actpol::eval::division_by_zero"),
+            Err(ErrorCode::EvalDivisionByZero),
         ),
         (
             or(boolean(false), failing()),
-            Err("actpol::eval::division_by_zero"),
+            Err(ErrorCode::EvalDivisionByZero),
         ),
         (
             and(failing(), boolean(false)),
-            Err("actpol::eval::division_by_zero"),
+            Err(ErrorCode::EvalDivisionByZero),
         ),
     ];
     for (i, (expr, expected)) in cases.into_iter().enumerate() {
-        let expected = expected.map_err(String::from);
         assert_eq!(verdict(&mut fx, expr, send(10)), expected, "case {i}");
     }
 }
@@ -575,7 +574,7 @@ fn an_overflow_in_a_condition_fails_closed_naming_the_rule() {
     assert_eq!(
         decision.errors,
         vec![ErrorOut {
-            code: "actpol::eval::overflow".into(),
+            code: ErrorCode::EvalOverflow,
             message: "arithmetic overflow in `*`".into(),
             path: None,
             rule: Some("big".into()),
@@ -639,7 +638,12 @@ fn expressions_read_the_envelope() {
 
     let discount = fx.name("discount");
     let incident = fx.name("incident_mode");
-    let cases: Vec<(&str, actpol_ir::Expr, serde_json::Value, Result<bool, &str>)> = vec![
+    let cases: Vec<(
+        &str,
+        actpol_ir::Expr,
+        serde_json::Value,
+        Result<bool, ErrorCode>,
+    )> = vec![
         (
             "now.hour",
             eq(env(EnvField::NowHour, Type::Int), int(14)),
@@ -794,25 +798,25 @@ fn expressions_read_the_envelope() {
             "an absent param read",
             gt(fx.param("discount", Type::Decimal), decimal("0")),
             send(1),
-            Err("actpol::eval::absent"),
+            Err(ErrorCode::EvalAbsent),
         ),
         (
             "an absent intent read",
             eq(env(EnvField::IntentGoal, Type::String), string("x")),
             send(1),
-            Err("actpol::eval::absent"),
+            Err(ErrorCode::EvalAbsent),
         ),
         (
             "a param the action does not declare",
             eq(fx.param("owner", Type::String), string("x")),
             send(1),
-            Err("actpol::eval::malformed"),
+            Err(ErrorCode::EvalMalformed),
         ),
         (
             "has of a param the action does not declare",
             not(has(Presence::Param(fx.name("owner")))),
             send(1),
-            Err("actpol::eval::malformed"),
+            Err(ErrorCode::EvalMalformed),
         ),
         (
             "in a set",
@@ -876,11 +880,10 @@ fn expressions_read_the_envelope() {
             "a condition that is not a Bool",
             int(1),
             send(1),
-            Err("actpol::eval::type"),
+            Err(ErrorCode::EvalType),
         ),
     ];
     for (what, expr, envelope, expected) in cases {
-        let expected = expected.map_err(String::from);
         assert_eq!(verdict(&mut fx, expr, envelope), expected, "{what}");
     }
 }
@@ -893,7 +896,7 @@ fn a_risk_defined_by_itself_fails_closed() {
     let reads_loop = e(ExprKind::Risk(own), Type::Bool);
     assert_eq!(
         verdict(&mut fx, reads_loop, send(1)),
-        Err("actpol::eval::malformed".into())
+        Err(ErrorCode::EvalMalformed)
     );
 }
 
@@ -1029,7 +1032,7 @@ fn a_window_kept_per_plan_needs_a_plan() {
     let in_plan = cmp(CmpOp::Lt, e(ExprKind::Window(read), Type::Int), int(5));
     assert_eq!(
         verdict(&mut fx, in_plan.clone(), send(1)),
-        Err("actpol::eval::no_plan".into())
+        Err(ErrorCode::EvalNoPlan)
     );
     let mut planned = send(1);
     planned["plan"] = json!({"id": "p-1", "step": 2});
@@ -1052,20 +1055,20 @@ fn envelopes_that_do_not_fit_fail_closed_naming_the_path() {
     let cases = [
         (
             unknown_action,
-            "actpol::envelope::unknown_action",
+            ErrorCode::EnvelopeUnknownAction,
             "$.action.name",
         ),
         (
             wrong_type,
-            "actpol::envelope::wrong_type",
+            ErrorCode::EnvelopeWrongType,
             "$.action.params.recipients",
         ),
         (
             missing,
-            "actpol::envelope::missing_field",
+            ErrorCode::EnvelopeMissingField,
             "$.action.params.template",
         ),
-        (bad_time, "actpol::envelope::bad_value", "$.time"),
+        (bad_time, ErrorCode::EnvelopeBadValue, "$.time"),
     ];
     for (envelope, code, path) in cases {
         let decision = fx.decide(envelope);
@@ -1122,7 +1125,7 @@ fn a_malformed_ir_fails_closed_without_panicking() {
     for expr in cases {
         assert_eq!(
             verdict(&mut fx, expr, send(1)),
-            Err("actpol::eval::malformed".into())
+            Err(ErrorCode::EvalMalformed)
         );
     }
 }

@@ -1,0 +1,327 @@
+//! The codes of every runtime error, and the errors of evaluation.
+//!
+//! A runtime error is one met after a policy compiled: an artifact that
+//! does not load, a policy file that cannot be read, an envelope that does
+//! not fit, an evaluation that fails, a state view that cannot answer.
+//! Each carries an [`ErrorCode`]; this module is the one place that writes
+//! a code's text (`actpol::eval::absent`), and a test holds every other
+//! file to it. Hosts match on the enum — a server mapping errors to HTTP
+//! statuses, a store deciding what to retry — and decisions write its text.
+
+use std::fmt;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::state::StateError;
+
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $variant:ident => $text:literal, )*) => {
+        /// The stable code of a runtime error. Its text form
+        /// ([`ErrorCode::as_str`]) is what decisions and diagnostics show;
+        /// it never changes meaning once released.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl ErrorCode {
+            /// Every code, in the order of their families.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The code as text: `actpol::<family>::<kind>`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $text,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // The envelope does not fit the contract or the policy's schema. Every
+    // one of these names a JSON path.
+    /// The bytes are not one JSON object.
+    EnvelopeMalformedJson => "actpol::envelope::malformed_json",
+    /// A required envelope field, parameter, attribute or context field is missing.
+    EnvelopeMissingField => "actpol::envelope::missing_field",
+    /// A field the envelope contract does not have.
+    EnvelopeUnknownField => "actpol::envelope::unknown_field",
+    /// A value of the wrong JSON type.
+    EnvelopeWrongType => "actpol::envelope::wrong_type",
+    /// An action the schema does not declare.
+    EnvelopeUnknownAction => "actpol::envelope::unknown_action",
+    /// An object of another type than the action acts on.
+    EnvelopeObjectType => "actpol::envelope::object_type",
+    /// A value of the right JSON type that does not read: a timestamp, a
+    /// duration, a confidence outside 0..1.
+    EnvelopeBadValue => "actpol::envelope::bad_value",
+    /// A parameter the action does not declare.
+    EnvelopeUnknownParam => "actpol::envelope::unknown_param",
+    /// An attribute the object's entity does not declare.
+    EnvelopeUnknownAttribute => "actpol::envelope::unknown_attribute",
+    /// A context field the schema does not declare.
+    EnvelopeUnknownContext => "actpol::envelope::unknown_context",
+    /// An amount of money in another currency.
+    EnvelopeCurrency => "actpol::envelope::currency",
+    /// A string that is not a variant of the field's enum.
+    EnvelopeUnknownVariant => "actpol::envelope::unknown_variant",
+    /// An envelope bound against another policy's schema.
+    EnvelopeForeign => "actpol::envelope::foreign",
+
+    // Evaluation failed: the rule that failed contributes the policy's
+    // `on_error` outcome, never `allow`.
+    /// An optional part of the envelope was read where it is absent.
+    EvalAbsent => "actpol::eval::absent",
+    /// Operands of the wrong types (a program the checker did not make).
+    EvalType => "actpol::eval::type",
+    /// Arithmetic went past what an integer or a decimal holds.
+    EvalOverflow => "actpol::eval::overflow",
+    /// A division by zero.
+    EvalDivisionByZero => "actpol::eval::division_by_zero",
+    /// A rule would consume a negative amount from a budget.
+    EvalNegativeConsume => "actpol::eval::negative_consume",
+    /// A budget or window kept per plan, and an envelope without a plan.
+    EvalNoPlan => "actpol::eval::no_plan",
+    /// The decision ran out of fuel.
+    EvalFuel => "actpol::eval::fuel",
+    /// Bytecode that breaks an invariant the verifier should have held.
+    EvalInvalidProgram => "actpol::eval::invalid_program",
+    /// A policy that refers to something it does not declare.
+    EvalMalformed => "actpol::eval::malformed",
+    /// A raise the program does not have.
+    EvalBadRaise => "actpol::eval::bad_raise",
+    /// A budget the program does not have.
+    EvalBadBudget => "actpol::eval::bad_budget",
+
+    // The state view (budgets and windows) failed.
+    /// The state view could not answer.
+    StateUnavailable => "actpol::state::unavailable",
+    /// The state view answered an amount the budget or window cannot hold.
+    StateOutOfRange => "actpol::state::out_of_range",
+    /// A state file that does not read.
+    StateInvalid => "actpol::state::invalid",
+
+    // A compiled artifact does not load.
+    /// Shorter than its header.
+    ArtifactTruncated => "actpol::artifact::truncated",
+    /// Not an actpol artifact.
+    ArtifactMagic => "actpol::artifact::magic",
+    /// Written in a format version this build does not read.
+    ArtifactVersion => "actpol::artifact::version",
+    /// Reserved header bytes are set.
+    ArtifactReserved => "actpol::artifact::reserved",
+    /// The payload length differs from the header's.
+    ArtifactLength => "actpol::artifact::length",
+    /// The checksum does not match.
+    ArtifactChecksum => "actpol::artifact::checksum",
+    /// The payload does not decode.
+    ArtifactDecode => "actpol::artifact::decode",
+    /// The artifact could not be written.
+    ArtifactEncode => "actpol::artifact::encode",
+    /// The program fails verification.
+    ArtifactVerify => "actpol::artifact::verify",
+
+    // Policy files cannot be read.
+    /// A path that cannot be read.
+    LoadUnreadable => "actpol::load::unreadable",
+    /// A directory without policy files.
+    LoadEmpty => "actpol::load::empty",
+}
+
+/// What a runtime error is about: the part of a code after `actpol::`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorFamily {
+    /// The envelope does not fit the contract or the schema.
+    Envelope,
+    /// Evaluating the policy failed.
+    Eval,
+    /// The state view failed, or a state file does not read.
+    State,
+    /// A compiled artifact does not load.
+    Artifact,
+    /// Policy files cannot be read.
+    Load,
+}
+
+impl ErrorCode {
+    /// The family the code belongs to.
+    pub fn family(self) -> ErrorFamily {
+        match self.as_str().split("::").nth(1) {
+            Some("envelope") => ErrorFamily::Envelope,
+            Some("eval") => ErrorFamily::Eval,
+            Some("state") => ErrorFamily::State,
+            Some("artifact") => ErrorFamily::Artifact,
+            // INVARIANT: every code above is in one of these five families
+            // (a test reads them all).
+            _ => ErrorFamily::Load,
+        }
+    }
+
+    /// The code written `text`, if there is one.
+    pub fn from_text(text: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.iter().copied().find(|c| c.as_str() == text)
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for ErrorCode {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ErrorCode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        ErrorCode::from_text(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown error code `{text}`")))
+    }
+}
+
+/// An error met while evaluating a rule, a raise, a scope predicate or a
+/// budget, reported in the decision with its [`code`](EvalError::code).
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EvalError {
+    /// An optional part of the envelope (named as policies write it:
+    /// `params.note`, `rollback.within`) was read where it is absent.
+    #[error("`{0}` is absent from the envelope")]
+    Absent(String),
+    /// Operands of the wrong types.
+    #[error("{0}")]
+    Type(String),
+    /// Arithmetic past what a number holds.
+    #[error("{0}")]
+    Overflow(String),
+    /// A division by zero.
+    #[error("division by zero")]
+    DivisionByZero,
+    /// A rule would consume a negative amount.
+    #[error("rule would consume {amount} from budget `{budget}`: amounts must not be negative")]
+    NegativeConsume {
+        /// The budget's name.
+        budget: String,
+        /// The amount, normalised.
+        amount: Decimal,
+    },
+    /// A per-plan key, and an envelope without a plan.
+    #[error("a budget or window is kept per plan, and the envelope has no `plan`")]
+    NoPlan,
+    /// The decision ran out of fuel.
+    #[error("the decision ran out of fuel")]
+    Fuel,
+    /// Bytecode that breaks an invariant the verifier should have held.
+    #[error("{0}")]
+    InvalidProgram(String),
+    /// A policy that refers to something it does not declare.
+    #[error("{0}")]
+    Malformed(String),
+    /// A raise out of range.
+    #[error("raise index out of range")]
+    BadRaise,
+    /// A budget out of range.
+    #[error("budget index out of range")]
+    BadBudget,
+    /// The state view failed; the message is the state error's.
+    #[error("{0}")]
+    State(#[source] StateError),
+    /// The state view returned an amount the budget or window cannot hold.
+    #[error("the state view returned {0}, which is not a valid amount")]
+    OutOfRange(Decimal),
+}
+
+impl EvalError {
+    /// The error's stable code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            EvalError::Absent(_) => ErrorCode::EvalAbsent,
+            EvalError::Type(_) => ErrorCode::EvalType,
+            EvalError::Overflow(_) => ErrorCode::EvalOverflow,
+            EvalError::DivisionByZero => ErrorCode::EvalDivisionByZero,
+            EvalError::NegativeConsume { .. } => ErrorCode::EvalNegativeConsume,
+            EvalError::NoPlan => ErrorCode::EvalNoPlan,
+            EvalError::Fuel => ErrorCode::EvalFuel,
+            EvalError::InvalidProgram(_) => ErrorCode::EvalInvalidProgram,
+            EvalError::Malformed(_) => ErrorCode::EvalMalformed,
+            EvalError::BadRaise => ErrorCode::EvalBadRaise,
+            EvalError::BadBudget => ErrorCode::EvalBadBudget,
+            EvalError::State(e) => e.code(),
+            EvalError::OutOfRange(_) => ErrorCode::StateOutOfRange,
+        }
+    }
+
+    /// An optional part of the envelope was read where it is absent.
+    pub fn absent(what: impl Into<String>) -> Self {
+        EvalError::Absent(what.into())
+    }
+}
+
+impl From<StateError> for EvalError {
+    fn from(err: StateError) -> Self {
+        EvalError::State(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_distinct_and_read_back() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "{code} twice");
+            assert_eq!(ErrorCode::from_text(code.as_str()), Some(*code));
+            let family = code.as_str().split("::").nth(1).unwrap_or_default();
+            let expected = match family {
+                "envelope" => ErrorFamily::Envelope,
+                "eval" => ErrorFamily::Eval,
+                "state" => ErrorFamily::State,
+                "artifact" => ErrorFamily::Artifact,
+                "load" => ErrorFamily::Load,
+                other => panic!("{code}: no family `{other}`"),
+            };
+            assert_eq!(code.family(), expected, "{code}");
+        }
+        assert_eq!(ErrorCode::from_text("actpol::eval::nothing"), None);
+    }
+
+    #[test]
+    fn codes_serialise_as_their_text() {
+        let json = serde_json::to_string(&ErrorCode::EvalAbsent).unwrap();
+        assert_eq!(json, format!("\"{}\"", ErrorCode::EvalAbsent.as_str()));
+        let back: ErrorCode = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, ErrorCode::EvalAbsent);
+        assert!(serde_json::from_str::<ErrorCode>("\"actpol::eval::nothing\"").is_err());
+    }
+
+    #[test]
+    fn a_state_failure_keeps_its_cause() {
+        use std::error::Error as _;
+        let err = EvalError::from(StateError::unavailable("the store is down"));
+        assert_eq!(err.code(), ErrorCode::StateUnavailable);
+        assert_eq!(err.to_string(), "the store is down");
+        assert!(err.source().is_some());
+    }
+}
