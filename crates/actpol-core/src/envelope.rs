@@ -5,13 +5,13 @@
 //! not fit is an [`EnvelopeError`] naming its JSON path.
 
 use std::fmt;
-use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
+use crate::amount;
 use crate::envelope_errors;
 use crate::error::{ErrorCode, EvalError};
 use crate::ids::ActionId;
@@ -555,15 +555,13 @@ pub(crate) fn assemble<E: From<EnvelopeError>>(
                     format!("confidence {} is outside 0..1", i.confidence),
                 )));
             }
-            let confidence = Decimal::from_str(&i.confidence.to_string())
-                .or_else(|_| Decimal::from_scientific(&i.confidence.to_string()))
-                .map_err(|_| {
-                    EnvelopeError::new(
-                        ErrorCode::EnvelopeBadValue,
-                        "$.intent.confidence",
-                        "confidence is not a decimal number",
-                    )
-                })?;
+            let confidence = amount::from_f64(i.confidence).ok_or_else(|| {
+                EnvelopeError::new(
+                    ErrorCode::EnvelopeBadValue,
+                    "$.intent.confidence",
+                    "confidence is not a decimal number",
+                )
+            })?;
             Some((Arc::from(i.goal.as_str()), confidence))
         }
     };
@@ -673,7 +671,8 @@ fn value_at(
         Type::Money(currency) => {
             let amount = match json {
                 Json::String(s) => {
-                    let (num, cur) = s.split_once(' ').unwrap_or((s.as_str(), currency.as_str()));
+                    let (num, cur) = amount::split_unit(s);
+                    let cur = cur.unwrap_or(currency.as_str());
                     if cur != currency.as_str() {
                         return Err(EnvelopeError::new(
                             ErrorCode::EnvelopeCurrency,
@@ -681,7 +680,7 @@ fn value_at(
                             format!("expected an amount in {currency}, found {cur}"),
                         ));
                     }
-                    Decimal::from_str(num).ok()
+                    amount::from_text(num)
                 }
                 other => json_decimal(other),
             };
@@ -744,16 +743,8 @@ fn value_at(
 
 fn json_decimal(json: &Json) -> Option<Decimal> {
     match json {
-        Json::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                return Some(Decimal::from(i));
-            }
-            let text = n.to_string();
-            Decimal::from_str(&text)
-                .ok()
-                .or_else(|| Decimal::from_scientific(&text).ok())
-        }
-        Json::String(s) => Decimal::from_str(s).ok(),
+        Json::Number(n) => amount::from_number(n),
+        Json::String(s) => amount::from_text(s),
         _ => None,
     }
 }

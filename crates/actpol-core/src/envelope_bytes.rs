@@ -10,7 +10,6 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
 use rust_decimal::Decimal;
@@ -18,6 +17,7 @@ use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
+use crate::amount;
 use crate::envelope::{
     assemble, BoundEnvelope, EnvelopeError, Fields, IntentInfo, Parts, PlanInfo, RollbackInfo,
     Source,
@@ -228,14 +228,9 @@ impl<'de> Visitor<'de> for Typed<'_> {
     }
 
     fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<Self::Value, E> {
-        // The slow reader sees the same number through `serde_json::Number`:
-        // read its text the same way.
-        let text = serde_json::Number::from_f64(f)
-            .map(|n| n.to_string())
-            .ok_or_else(|| E::custom("not a finite number"))?;
-        let d = Decimal::from_str(&text)
-            .or_else(|_| Decimal::from_scientific(&text))
-            .map_err(|_| E::custom("not a decimal"))?;
+        // The slow reader sees the same number through `serde_json::Number`,
+        // which `amount` reads the same way.
+        let d = amount::from_f64(f).ok_or_else(|| E::custom("not a decimal"))?;
         match self.ty {
             Type::Decimal => Ok(Some(Value::Decimal(d))),
             Type::Money(_) => Ok(Some(Value::Money(d))),
@@ -251,13 +246,13 @@ impl<'de> Visitor<'de> for Typed<'_> {
             Type::Enum(id) => Value::Enum(self.schema.enum_def(*id).variant(s).ok_or_else(bad)?),
             Type::Duration => Value::Duration(parse_duration(s).ok_or_else(bad)?),
             Type::Timestamp => Value::Timestamp(parse_timestamp(s).ok_or_else(bad)?),
-            Type::Decimal => Value::Decimal(Decimal::from_str(s).map_err(|_| bad())?),
+            Type::Decimal => Value::Decimal(amount::from_text(s).ok_or_else(bad)?),
             Type::Money(currency) => {
-                let (num, cur) = s.split_once(' ').unwrap_or((s, currency.as_str()));
-                if cur != currency.as_str() {
+                let (num, cur) = amount::split_unit(s);
+                if cur.is_some_and(|c| c != currency.as_str()) {
                     return Err(bad());
                 }
-                Value::Money(Decimal::from_str(num).map_err(|_| bad())?)
+                Value::Money(amount::from_text(num).ok_or_else(bad)?)
             }
             _ => return Err(E::custom("wrong type")),
         }))

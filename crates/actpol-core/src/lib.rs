@@ -7,6 +7,7 @@
 //! This crate knows nothing of policy text, expressions or bytecode: it must
 //! stay small enough for the runtime to link without the compiler.
 
+pub mod amount;
 pub mod decision;
 pub mod envelope;
 mod envelope_bytes;

@@ -4,9 +4,8 @@
 //! costs a few small vectors, not a copy of the envelope.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value as Json;
 
-use crate::decision::{BudgetUse, Settle};
+use crate::decision::{BudgetUse, Level, Settle, ValueOut};
 use crate::envelope::{BoundEnvelope, EnvelopeCopy, RollbackInfo};
 use crate::schema::{ReversibilityClass, TriggerDef};
 use crate::value::format_duration;
@@ -31,8 +30,9 @@ pub struct Packet {
     pub risk: Vec<RiskFactor>,
     /// Budget state after this decision.
     pub budgets: Vec<BudgetUse>,
-    /// How similar past actions were decided (from the decision log).
-    pub precedent: Vec<Json>,
+    /// How similar past actions were decided (from a decision log, when
+    /// the host keeps one).
+    pub precedent: Vec<Precedent>,
     pub recovery: Recovery,
     /// Errors that led to this escalation, if evaluation failed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -56,10 +56,41 @@ pub struct ActionCard {
     pub triggers: Vec<String>,
 }
 
+/// A named risk of the policy, evaluated for this envelope.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RiskFactor {
+    /// The risk's declared name.
     pub name: String,
-    pub value: Json,
+    /// Its value.
+    pub value: ValueOut,
+}
+
+/// A past decision like this one, and how it ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Precedent {
+    /// The past decision's id in the decision log.
+    pub decision_id: String,
+    /// When it was decided (RFC 3339).
+    pub time: String,
+    /// The action it was about.
+    pub action: String,
+    /// What was decided.
+    pub decision: Level,
+    /// The rules that decided it.
+    pub rules: Vec<String>,
+    /// What the approver answered, for an escalation that was answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+}
+
+/// An approver's answer to an escalation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// The action may go ahead.
+    Approved,
+    /// It may not.
+    Rejected,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -78,7 +109,7 @@ pub(crate) struct Settled<'a> {
     pub reasons: &'a [String],
     pub budgets: &'a [BudgetUse],
     pub raised_from: &'a [String],
-    pub risks: Vec<(String, Json)>,
+    pub risks: Vec<(String, ValueOut)>,
 }
 
 /// Builds the packet of an escalated decision.

@@ -5,13 +5,13 @@
 //! consumption is reported in the decision as deltas, which a store applies
 //! with an atomic reserve / commit / release (see [`BudgetLedger`]).
 
-use std::str::FromStr;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
+use crate::amount;
 use crate::error::ErrorCode;
 use crate::schema::{KeyKind, Window};
 use crate::value::parse_timestamp;
@@ -322,7 +322,7 @@ impl StateView for MemoryState {
                 let mut total = Decimal::ZERO;
                 for e in self.matching(q, from, to) {
                     if let Some(v) = e.params.get(param) {
-                        total += json_amount(v).ok_or_else(|| StateError::NotANumber {
+                        total += amount::from_json(v).ok_or_else(|| StateError::NotANumber {
                             param: param.to_string(),
                             value: v.to_string(),
                         })?;
@@ -345,17 +345,6 @@ impl StateView for MemoryState {
                     / Decimal::from(BASELINE_SPAN_MS))
             }
         }
-    }
-}
-
-fn json_amount(v: &Json) -> Option<Decimal> {
-    match v {
-        Json::Number(n) => n
-            .as_i64()
-            .map(Decimal::from)
-            .or_else(|| Decimal::from_str(&n.to_string()).ok()),
-        Json::String(s) => Decimal::from_str(s.split(' ').next().unwrap_or("")).ok(),
-        _ => None,
     }
 }
 

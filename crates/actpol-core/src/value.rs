@@ -7,6 +7,8 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::amount::Amount;
+use crate::decision::ValueOut;
 use crate::schema::Schema;
 use crate::types::Type;
 
@@ -162,32 +164,40 @@ impl Value {
         }
     }
 
-    /// The JSON form used in decisions and packets.
-    pub fn to_json(&self, ty: &Type, schema: &Schema) -> serde_json::Value {
-        use serde_json::Value as J;
+    /// The form decisions and packets write: money as a number, durations
+    /// and timestamps as text, enum variants by name.
+    pub fn to_out(&self, ty: &Type, schema: &Schema) -> ValueOut {
         match self {
-            Value::Bool(b) => J::Bool(*b),
-            Value::Int(i) => J::from(*i),
-            Value::Decimal(d) | Value::Money(d) => decimal_to_json(*d),
-            Value::Duration(ms) => J::String(format_duration(*ms)),
-            Value::Timestamp(ms) => J::String(format_timestamp(*ms)),
-            Value::String(s) | Value::Ref(s) => J::String(s.to_string()),
-            Value::Enum(v) => match ty {
-                Type::Enum(id) => schema
-                    .enums
-                    .get_index(id.index())
-                    .and_then(|(_, e)| e.variants.get(*v as usize))
-                    .map_or(J::from(*v), |name| J::String(name.clone())),
-                _ => J::from(*v),
+            Value::Bool(b) => ValueOut::Bool(*b),
+            Value::Int(i) => ValueOut::Number(Amount::from(*i)),
+            Value::Decimal(d) | Value::Money(d) => ValueOut::Number(Amount(*d)),
+            Value::Duration(ms) => ValueOut::Text(format_duration(*ms)),
+            Value::Timestamp(ms) => ValueOut::Text(format_timestamp(*ms)),
+            Value::String(s) | Value::Ref(s) => ValueOut::Text(s.to_string()),
+            Value::Enum(v) => match self.variant_name(ty, schema) {
+                Some(name) => ValueOut::Text(name.to_string()),
+                None => ValueOut::Number(Amount::from(i64::from(*v))),
             },
             Value::Set(items) => {
                 let elem_ty = match ty {
                     Type::Set(elem) => elem.as_ref(),
                     other => other,
                 };
-                J::Array(items.iter().map(|v| v.to_json(elem_ty, schema)).collect())
+                ValueOut::List(items.iter().map(|v| v.to_out(elem_ty, schema)).collect())
             }
         }
+    }
+
+    /// An enum value's variant name, when `ty` says which enum.
+    fn variant_name<'s>(&self, ty: &Type, schema: &'s Schema) -> Option<&'s str> {
+        let (Value::Enum(v), Type::Enum(id)) = (self, ty) else {
+            return None;
+        };
+        schema
+            .enums
+            .get_index(id.index())
+            .and_then(|(_, e)| e.variants.get(*v as usize))
+            .map(String::as_str)
     }
 
     /// How the value reads in explanations: `120`, `"q4"`, `15m`, `500 USD`.
@@ -203,33 +213,18 @@ impl Value {
                 let parts: Vec<String> = items.iter().map(|v| v.display(elem_ty, schema)).collect();
                 format!("[{}]", parts.join(", "))
             }
-            (Value::Enum(_), Type::Enum(id)) => {
-                let json = self.to_json(ty, schema);
-                format!("{}.{}", schema.enum_name(*id), json.as_str().unwrap_or("?"))
-            }
+            (Value::Enum(_), Type::Enum(id)) => format!(
+                "{}.{}",
+                schema.enum_name(*id),
+                self.variant_name(ty, schema).unwrap_or("?")
+            ),
             (Value::Decimal(d), _) => d.normalize().to_string(),
-            _ => match self.to_json(ty, schema) {
-                serde_json::Value::String(s) => s,
+            _ => match self.to_out(ty, schema) {
+                ValueOut::Text(s) => s,
                 other => other.to_string(),
             },
         }
     }
-}
-
-/// A decimal as a JSON number: integral values print without a fraction.
-pub fn decimal_to_json(d: Decimal) -> serde_json::Value {
-    let d = d.normalize();
-    if d.scale() == 0 {
-        if let Some(i) = d.to_i64() {
-            return serde_json::Value::from(i);
-        }
-    }
-    d.to_f64()
-        .and_then(serde_json::Number::from_f64)
-        .map_or_else(
-            || serde_json::Value::String(d.to_string()),
-            serde_json::Value::Number,
-        )
 }
 
 const UNITS: [(&str, i64); 6] = [

@@ -4,7 +4,7 @@
 //! operation on values is delegated to [`actpol_core::ops`]; this module
 //! decides only what is read and in which order.
 
-use actpol_core::decision::{EvalError, Hit, ParamLimit, Probe};
+use actpol_core::decision::{EvalError, Hit, ParamLimit, Probe, ValueOut};
 use actpol_core::envelope::BoundEnvelope;
 use actpol_core::ids::{BudgetId, NameId, RaiseId, RiskId};
 use actpol_core::ops::{self, ArithOp};
@@ -388,7 +388,7 @@ impl Probe for Eval<'_> {
         self.truth(condition)
     }
 
-    fn risk_factors(&mut self) -> Vec<(String, serde_json::Value)> {
+    fn risk_factors(&mut self) -> Vec<(String, ValueOut)> {
         let policy = self.policy;
         let action = self.env.action;
         let mut factors = Vec::new();
@@ -403,7 +403,7 @@ impl Probe for Eval<'_> {
             // A risk that fails is left out rather than failing the
             // escalation: the approver still gets the packet.
             if let Ok(value) = self.risk(RiskId::from_index(index)) {
-                factors.push((meta.name.clone(), value.to_json(&meta.ty, &policy.schema)));
+                factors.push((meta.name.clone(), value.to_out(&meta.ty, &policy.schema)));
             }
         }
         factors

@@ -8,7 +8,6 @@
 
 use actpol::{Decision, Policy};
 use serde::Serialize;
-use serde_json::Value as Json;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RuleCoverage {
@@ -97,21 +96,17 @@ impl Coverage {
         let traces = decision
             .explanation
             .as_ref()
-            .and_then(|e| e.get("rules"))
-            .and_then(Json::as_array)
-            .map(Vec::as_slice)
+            .map(|e| e.rules.as_slice())
             .unwrap_or_default();
         let mut matched_names = Vec::new();
         for trace in traces {
-            let Some(name) = trace.get("rule").and_then(Json::as_str) else {
-                continue;
-            };
+            let name = trace.rule.as_str();
             let Some(rule) = self.rules.iter_mut().find(|r| r.name == name) else {
                 continue;
             };
-            if trace.get("error").is_some() {
+            if trace.error.is_some() {
                 rule.failed += 1;
-            } else if trace.get("matched") == Some(&Json::Bool(true)) {
+            } else if trace.matched {
                 rule.matched += 1;
                 matched_names.push(name);
             } else {

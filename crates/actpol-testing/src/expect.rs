@@ -371,12 +371,9 @@ mod tests {
     use actpol::ErrorCode;
     use serde_json::json;
 
+    /// A constraint as the decision JSON writes it.
     fn param(param: &str, op: &str, value: Json) -> actpol::ConstraintOut {
-        actpol::ConstraintOut::Param {
-            param: param.into(),
-            op: op.into(),
-            value,
-        }
+        serde_json::from_value(json!({"param": param, "op": op, "value": value})).unwrap()
     }
     use std::sync::Arc;
 
@@ -401,9 +398,7 @@ mod tests {
             reasons: vec!["sends are capped to the remaining daily budget".into()],
             constraints: vec![
                 param("recipients", "<=", json!(380)),
-                actpol::ConstraintOut::Require {
-                    require: "dry_run".into(),
-                },
+                serde_json::from_value(json!({"require": "dry_run"})).unwrap(),
             ],
             budgets: vec![],
             errors: vec![],

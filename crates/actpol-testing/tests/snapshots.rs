@@ -43,7 +43,7 @@ fn a_snapshot_records_every_envelope_with_its_paired_state() {
     );
     let send = &file.decisions["envelopes/send.json"];
     // state/send.json says 100 were sent before this one.
-    assert_eq!(send.budgets[0].consumed, 220);
+    assert_eq!(send.budgets[0].consumed, 220.into());
     assert_eq!(
         file.decisions["envelopes/bulk.json"].approver.as_deref(),
         Some("growth-lead")

@@ -2,62 +2,59 @@
 //! not, the first part of its condition that failed with the values seen.
 //! This path is cold: it re-runs the candidates part by part.
 
+use actpol_core::decision::{ErrorOut, Explanation, FailedPart, Operand, RuleTrace, Stage};
 use actpol_core::{BoundEnvelope, StateView};
-use serde_json::{json, Value as Json};
 
 use crate::machine::Machine;
 use crate::Runtime;
 
-pub(crate) fn explain(runtime: &Runtime, env: &BoundEnvelope, state: &dyn StateView) -> Json {
+pub(crate) fn explain(
+    runtime: &Runtime,
+    env: &BoundEnvelope,
+    state: &dyn StateView,
+) -> Explanation {
     let p = runtime.program();
     let machine = Machine::new(p, &runtime.names, env, state);
     let agent = match runtime.admit(&machine, env) {
         Ok(agent) => agent,
         Err(refusal) => {
             // Identity or scope decided before any rule ran.
-            return json!({
-                "stage": "admission",
-                "rules_total": p.rules.len(),
-                "because": refusal.reasons,
-                "rules": [],
-            });
+            return Explanation {
+                because: Some(refusal.reasons),
+                candidates: None,
+                rules: Vec::new(),
+                rules_total: p.rules.len(),
+                stage: Stage::Admission,
+            };
         }
     };
     let mut traces = Vec::new();
     for rule in runtime.candidates(env, agent) {
         let code = &p.rules[rule.index()];
         let info = &p.explain[rule.index()];
-        let name = &p.meta.rules[rule.index()].name;
-        let mut trace = json!({
-            "rule": name,
-            "outcome": code.level.as_str(),
-            "condition": info.when_text,
-        });
-        if let Some(doc) = &info.doc {
-            trace["doc"] = json!(doc);
-        }
+        let mut trace = RuleTrace {
+            condition: info.when_text.clone(),
+            doc: info.doc.clone(),
+            error: None,
+            failed: None,
+            matched: false,
+            outcome: code.level,
+            rule: p.meta.rules[rule.index()].name.clone(),
+        };
         match runtime.fire(&machine, rule) {
-            Ok(Some(_)) => trace["matched"] = json!(true),
-            Ok(None) => {
-                trace["matched"] = json!(false);
-                if let Some(failed) = first_failed(p, &machine, info) {
-                    trace["failed"] = failed;
-                }
-            }
-            Err(err) => {
-                trace["matched"] = json!(false);
-                trace["error"] = json!({"code": err.code(), "message": err.to_string()});
-            }
+            Ok(Some(_)) => trace.matched = true,
+            Ok(None) => trace.failed = first_failed(p, &machine, info),
+            Err(err) => trace.error = Some(ErrorOut::eval(&err, None)),
         }
         traces.push(trace);
     }
-    let candidates = traces.len();
-    json!({
-        "stage": "rules",
-        "rules_total": p.rules.len(),
-        "candidates": candidates,
-        "rules": traces,
-    })
+    Explanation {
+        because: None,
+        candidates: Some(traces.len()),
+        rules: traces,
+        rules_total: p.rules.len(),
+        stage: Stage::Rules,
+    }
 }
 
 /// The first conjunct that does not hold, with its operands' values.
@@ -65,26 +62,34 @@ fn first_failed(
     p: &actpol_bytecode::Program,
     machine: &Machine<'_>,
     info: &actpol_bytecode::RuleExplain,
-) -> Option<Json> {
+) -> Option<FailedPart> {
     for conjunct in &info.conjuncts {
         match machine.truth(conjunct.block) {
             Ok(true) => continue,
             Ok(false) => {
-                let values: Vec<Json> = conjunct
+                let values = conjunct
                     .operands
                     .iter()
-                    .map(|(text, block, ty)| {
-                        let shown = match machine.run(*block) {
+                    .map(|(text, block, ty)| Operand {
+                        expr: text.clone(),
+                        value: match machine.run(*block) {
                             Ok(v) => v.display(ty, &p.schema),
                             Err(e) => format!("error: {e}"),
-                        };
-                        json!({"expr": text, "value": shown})
+                        },
                     })
                     .collect();
-                return Some(json!({"condition": conjunct.text, "values": values}));
+                return Some(FailedPart {
+                    condition: conjunct.text.clone(),
+                    error: None,
+                    values: Some(values),
+                });
             }
             Err(e) => {
-                return Some(json!({"condition": conjunct.text, "error": e.to_string()}));
+                return Some(FailedPart {
+                    condition: conjunct.text.clone(),
+                    error: Some(e.to_string()),
+                    values: None,
+                });
             }
         }
     }

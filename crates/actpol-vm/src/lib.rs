@@ -12,7 +12,9 @@
 
 use actpol_bytecode::artifact::{hash_text, Artifact, ArtifactError};
 use actpol_bytecode::{verify, BlockId, Program, VerifyError};
-use actpol_core::decision::{self, ErrorOut, EvalError, Hit, ParamLimit, PolicyRef, Probe, Settle};
+use actpol_core::decision::{
+    self, ErrorOut, EvalError, Hit, ParamLimit, PolicyRef, Probe, Settle, ValueOut,
+};
 use actpol_core::ids::{AgentId, RaiseId, RuleId};
 use actpol_core::{BoundEnvelope, Combiner, Decision, Envelope, EnvelopeError, StateView};
 
@@ -298,7 +300,7 @@ impl Probe for VmProbe<'_> {
         self.machine.truth(block)
     }
 
-    fn risk_factors(&mut self) -> Vec<(String, serde_json::Value)> {
+    fn risk_factors(&mut self) -> Vec<(String, ValueOut)> {
         let p = self.runtime.program();
         p.meta
             .risks
@@ -311,7 +313,7 @@ impl Probe for VmProbe<'_> {
             })
             .filter_map(|(meta, block)| {
                 let value = self.machine.run(*block).ok()?;
-                Some((meta.name.clone(), value.to_json(&meta.ty, &p.schema)))
+                Some((meta.name.clone(), value.to_out(&meta.ty, &p.schema)))
             })
             .collect()
     }

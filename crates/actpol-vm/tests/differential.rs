@@ -279,7 +279,7 @@ impl Coverage {
             r.contains(" is spent: ")
                 || (r.starts_with("budget `") && r.contains("is exhausted for"))
         }));
-        self.consumed += u64::from(d.budgets.iter().any(|b| b.delta != serde_json::json!(0)));
+        self.consumed += u64::from(d.budgets.iter().any(|b| !b.delta.value().is_zero()));
         let raise_names: Vec<&str> = policy.meta.raises.iter().map(|r| r.name.as_str()).collect();
         self.raised += u64::from(
             d.rules.iter().any(|r| raise_names.contains(&r.as_str()))

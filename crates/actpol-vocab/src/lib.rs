@@ -96,6 +96,12 @@ impl ConstraintOp {
     }
 }
 
+impl std::fmt::Display for ConstraintOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What an outcome may require of the action: `require dry_run`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Requirement {
@@ -120,6 +126,12 @@ impl Requirement {
     /// The requirement written `text`, if it is one.
     pub fn from_text(text: &str) -> Option<Requirement> {
         Requirement::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for Requirement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -2,8 +2,7 @@
 
 use std::fmt::Write as _;
 
-use actpol_core::decision::{ConstraintOut, Decision};
-use serde_json::Value as Json;
+use actpol_core::decision::{ConstraintOut, Decision, Explanation, Stage};
 
 /// Renders a decision and its explanation (if it has one).
 pub fn explain_text(d: &Decision) -> String {
@@ -77,59 +76,43 @@ pub fn explain_text(d: &Decision) -> String {
     out
 }
 
-fn rules_section(out: &mut String, ex: &Json) {
-    let total = ex["rules_total"].as_u64().unwrap_or(0);
-    if ex["stage"] == "admission" {
+fn rules_section(out: &mut String, ex: &Explanation) {
+    let total = ex.rules_total;
+    if ex.stage == Stage::Admission {
         let _ = writeln!(
             out,
             "\nno rule ran: the agent was refused before rules ({total} rules in the policy)"
         );
         return;
     }
-    let rules = ex["rules"].as_array().cloned().unwrap_or_default();
     let _ = writeln!(
         out,
         "\nrules that apply to this action and agent: {} of {total}",
-        rules.len()
+        ex.rules.len()
     );
-    for r in &rules {
-        let name = r["rule"].as_str().unwrap_or("?");
-        let outcome = r["outcome"].as_str().unwrap_or("?");
-        let mark = if r["matched"] == Json::Bool(true) {
+    for r in &ex.rules {
+        let mark = if r.matched {
             "matched"
-        } else if r.get("error").is_some() {
+        } else if r.error.is_some() {
             "failed "
         } else {
             "skipped"
         };
-        let _ = writeln!(out, "  {mark} {name} ({outcome})");
-        if let Some(doc) = r["doc"].as_str() {
+        let _ = writeln!(out, "  {mark} {} ({})", r.rule, r.outcome);
+        if let Some(doc) = &r.doc {
             let _ = writeln!(out, "          {}", doc.lines().next().unwrap_or(""));
         }
-        if let Some(cond) = r["condition"].as_str() {
+        if let Some(cond) = &r.condition {
             let _ = writeln!(out, "          when {cond}");
         }
-        if let Some(failed) = r.get("failed") {
-            let _ = writeln!(
-                out,
-                "          not met: {}",
-                failed["condition"].as_str().unwrap_or("?")
-            );
-            for v in failed["values"].as_array().into_iter().flatten() {
-                let _ = writeln!(
-                    out,
-                    "            {} = {}",
-                    v["expr"].as_str().unwrap_or("?"),
-                    v["value"].as_str().unwrap_or("?")
-                );
+        if let Some(failed) = &r.failed {
+            let _ = writeln!(out, "          not met: {}", failed.condition);
+            for v in failed.values.iter().flatten() {
+                let _ = writeln!(out, "            {} = {}", v.expr, v.value);
             }
         }
-        if let Some(err) = r.get("error") {
-            let _ = writeln!(
-                out,
-                "          error: {}",
-                err["message"].as_str().unwrap_or("?")
-            );
+        if let Some(err) = &r.error {
+            let _ = writeln!(out, "          error: {}", err.message);
         }
     }
 }

@@ -4,7 +4,7 @@
 mod fixture;
 
 use actpol_core::decision::{
-    BudgetUse, ConstraintOp, ConstraintOut, Decision, ErrorOut, Level, Requirement,
+    Amount, BudgetUse, ConstraintOp, ConstraintOut, Decision, ErrorOut, Level, Requirement,
 };
 use actpol_core::envelope::BoundEnvelope;
 use actpol_core::ids::{AgentId, BudgetId, DataClassId, NameId, RiskId};
@@ -183,8 +183,8 @@ fn each_outcome_level_decides() {
             (level == Level::Escalate).then_some("growth-lead")
         );
         let constraints = (level == Level::Constrain)
-            .then(|| ConstraintOut::Require {
-                require: "dry_run".into(),
+            .then_some(ConstraintOut::Require {
+                require: Requirement::DryRun,
             })
             .into_iter()
             .collect::<Vec<_>>();
@@ -259,12 +259,12 @@ fn constraints_merge_to_the_tightest() {
     assert_eq!(decision.decision, Level::Constrain);
     assert_eq!(decision.rules, vec!["cap_100", "cap_50"]);
     assert_eq!(decision.reasons, vec!["cap at 100", "cap below 50"]);
-    let bound = |param: &str, op: &str, value| ConstraintOut::Param {
-        param: param.into(),
-        op: op.into(),
-        value,
+    // Written as the decision JSON writes them.
+    let bound = |param: &str, op: &str, value: serde_json::Value| -> ConstraintOut {
+        serde_json::from_value(json!({"param": param, "op": op, "value": value})).unwrap()
     };
-    let require = |r: &str| ConstraintOut::Require { require: r.into() };
+    let require =
+        |r: &str| -> ConstraintOut { serde_json::from_value(json!({ "require": r })).unwrap() };
     assert_eq!(
         decision.constraints,
         vec![
@@ -370,10 +370,10 @@ fn budget_use(consumed: i64, delta: i64) -> BudgetUse {
     BudgetUse {
         name: "sends".into(),
         key: "agent:growth-bot".into(),
-        limit: json!(500),
-        consumed: json!(consumed),
-        remaining: json!(500 - consumed),
-        delta: json!(delta),
+        limit: Amount::from(500),
+        consumed: Amount::from(consumed),
+        remaining: Amount::from(500 - consumed),
+        delta: Amount::from(delta),
     }
 }
 
