@@ -1,9 +1,15 @@
 //! What an expression can read of an envelope and of the state, named the
-//! same way by the IR and by bytecode.
+//! same way by the IR and by bytecode, and how those reads are answered
+//! ([`Reader`]): both evaluators read envelopes through it, so they cannot
+//! drift apart on what `now.hour` or `has rollback.action` means.
 
 use serde::{Deserialize, Serialize};
 
+use crate::envelope::BoundEnvelope;
+use crate::error::EvalError;
 use crate::ids::NameId;
+use crate::schema::{ActionDef, EntityDef, FieldDef, ReversibilityClass, Schema};
+use crate::value::{time_of_day, weekday, Value, HOUR_MS};
 
 /// Simple reads of the envelope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -109,5 +115,213 @@ impl Presence {
             Presence::RollbackWithin => "rollback.within".into(),
             Presence::Plan => "plan".into(),
         }
+    }
+}
+
+/// Which of the envelope's typed objects a field read is of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    /// `params.x`
+    Param,
+    /// `object.x`
+    Attr,
+    /// `context.x`
+    Context,
+}
+
+impl FieldKind {
+    /// How policies write the object: `params`, `object`, `context`.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            FieldKind::Param => "params",
+            FieldKind::Attr => "object",
+            FieldKind::Context => "context",
+        }
+    }
+}
+
+/// Action and system names as values, built once per schema, so reading
+/// `action.name` allocates nothing.
+#[derive(Debug)]
+pub struct Names {
+    actions: Vec<Value>,
+    systems: Vec<Value>,
+}
+
+impl Names {
+    /// The names of `schema`'s actions and systems.
+    pub fn of(schema: &Schema) -> Names {
+        Names {
+            actions: schema.actions.keys().map(|n| Value::str(n)).collect(),
+            systems: schema.systems.keys().map(|n| Value::str(n)).collect(),
+        }
+    }
+}
+
+/// Reads one bound envelope: its fields, with its action's and object's
+/// declarations looked up once.
+#[derive(Clone, Copy, Debug)]
+pub struct Reader<'a> {
+    env: &'a BoundEnvelope,
+    schema: &'a Schema,
+    names: &'a Names,
+    action: &'a ActionDef,
+    entity: &'a EntityDef,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader of `env`, which was bound against `schema`; `names` are
+    /// `schema`'s. An envelope whose action or object is not in `schema` is
+    /// an error, never an out-of-range read.
+    pub fn new(
+        env: &'a BoundEnvelope,
+        schema: &'a Schema,
+        names: &'a Names,
+    ) -> Result<Self, EvalError> {
+        let (_, action) = schema
+            .actions
+            .get_index(env.action.index())
+            .ok_or_else(|| {
+                EvalError::Malformed("the envelope's action is not in the policy's schema".into())
+            })?;
+        let (_, entity) = schema
+            .entities
+            .get_index(action.object.index())
+            .ok_or_else(|| {
+                EvalError::Malformed(
+                    "the action's object entity is not in the policy's schema".into(),
+                )
+            })?;
+        Ok(Reader {
+            env,
+            schema,
+            names,
+            action,
+            entity,
+        })
+    }
+
+    /// The envelope read.
+    pub fn envelope(&self) -> &'a BoundEnvelope {
+        self.env
+    }
+
+    /// The declaration of the envelope's action.
+    pub fn action(&self) -> &'a ActionDef {
+        self.action
+    }
+
+    /// The declaration of the envelope's object's entity.
+    pub fn entity(&self) -> &'a EntityDef {
+        self.entity
+    }
+
+    /// A parameter, attribute or context field: `Ok(None)` when the
+    /// envelope left an optional one out. A field not declared there is an
+    /// error, not an absence: `has` of it must not quietly be false, or
+    /// `not has …` would hold on a program the checker never produced.
+    pub fn slot(&self, kind: FieldKind, name: NameId) -> Result<Option<&'a Value>, EvalError> {
+        let (defs, values): (&[FieldDef], &'a [Option<Value>]) = match kind {
+            FieldKind::Param => (&self.action.params, &self.env.params),
+            FieldKind::Attr => (&self.entity.attrs, &self.env.attrs),
+            FieldKind::Context => (&self.schema.context, &self.env.context),
+        };
+        defs.iter()
+            .position(|d| d.name == name)
+            .and_then(|index| values.get(index))
+            .map(Option::as_ref)
+            .ok_or_else(|| {
+                EvalError::Malformed(format!("`{}` is not declared here", self.path(kind, name)))
+            })
+    }
+
+    /// A field's value, or the `absent` error naming it.
+    pub fn value(&self, kind: FieldKind, name: NameId) -> Result<&'a Value, EvalError> {
+        self.slot(kind, name)?
+            .ok_or_else(|| EvalError::absent(self.path(kind, name)))
+    }
+
+    /// `params.x`, `object.x`, `context.x`, as policies write it.
+    fn path(&self, kind: FieldKind, name: NameId) -> String {
+        format!("{}.{}", kind.prefix(), self.schema.field_name(name))
+    }
+
+    /// Whether what `has …` asks about is in the envelope.
+    pub fn has(&self, presence: Presence) -> Result<bool, EvalError> {
+        let env = self.env;
+        Ok(match presence {
+            Presence::Param(n) => self.slot(FieldKind::Param, n)?.is_some(),
+            Presence::Attr(n) => self.slot(FieldKind::Attr, n)?.is_some(),
+            Presence::Context(n) => self.slot(FieldKind::Context, n)?.is_some(),
+            Presence::Intent => env.intent.is_some(),
+            Presence::Rollback => env.rollback.is_some(),
+            Presence::RollbackAction => env.rollback.as_ref().is_some_and(|r| r.action.is_some()),
+            Presence::RollbackWithin => env.rollback.as_ref().is_some_and(|r| r.within.is_some()),
+            Presence::Plan => env.plan.is_some(),
+        })
+    }
+
+    /// One of the envelope's simple fields.
+    pub fn field(&self, field: EnvField) -> Result<Value, EvalError> {
+        let env = self.env;
+        let intent = || {
+            env.intent
+                .as_ref()
+                .ok_or_else(|| EvalError::absent("intent"))
+        };
+        let rollback = || {
+            env.rollback
+                .as_ref()
+                .ok_or_else(|| EvalError::absent("rollback"))
+        };
+        let plan = || env.plan.as_ref().ok_or_else(|| EvalError::absent("plan"));
+        Ok(match field {
+            EnvField::AgentId => Value::String(env.agent_id.clone()),
+            EnvField::AgentOwner => Value::String(env.owner.clone()),
+            EnvField::AgentWorkflow => Value::String(env.workflow.clone()),
+            EnvField::ActionName => self
+                .names
+                .actions
+                .get(env.action.index())
+                .cloned()
+                .ok_or_else(|| EvalError::Malformed("the action has no name".into()))?,
+            EnvField::ActionSystem => self
+                .names
+                .systems
+                .get(self.action.system.index())
+                .cloned()
+                .ok_or_else(|| EvalError::Malformed("the action's system has no name".into()))?,
+            EnvField::ActionReversibility => Value::Enum(self.action.reversibility.variant()),
+            EnvField::ObjectId => Value::String(env.object_id.clone()),
+            EnvField::IntentGoal => Value::String(intent()?.0.clone()),
+            EnvField::IntentConfidence => Value::Decimal(intent()?.1),
+            EnvField::RollbackKind => Value::String(rollback()?.kind.clone()),
+            // What is absent is what `has` must prove: `rollback.action`,
+            // whether the envelope lacks the whole rollback plan or only
+            // its action (likewise `within`).
+            EnvField::RollbackAction => Value::String(
+                env.rollback
+                    .as_ref()
+                    .and_then(|r| r.action.clone())
+                    .ok_or_else(|| EvalError::absent("rollback.action"))?,
+            ),
+            EnvField::RollbackWithin => Value::Duration(
+                env.rollback
+                    .as_ref()
+                    .and_then(|r| r.within)
+                    .ok_or_else(|| EvalError::absent("rollback.within"))?,
+            ),
+            EnvField::PlanId => Value::String(plan()?.0.clone()),
+            EnvField::PlanStep => Value::Int(plan()?.1),
+            EnvField::Now => Value::Timestamp(env.time),
+            EnvField::NowHour => Value::Int(time_of_day(env.time) / HOUR_MS),
+            EnvField::NowWeekday => Value::Enum(weekday(env.time)),
+            EnvField::NowTimeOfDay => Value::Duration(time_of_day(env.time)),
+            EnvField::Reversible => Value::Bool(match self.action.reversibility {
+                ReversibilityClass::Reversible => true,
+                ReversibilityClass::Compensable { .. } => env.rollback.is_some(),
+                ReversibilityClass::Irreversible => false,
+            }),
+        })
     }
 }

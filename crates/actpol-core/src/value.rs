@@ -228,9 +228,9 @@ impl Value {
 }
 
 const UNITS: [(&str, i64); 6] = [
-    ("w", 7 * 86_400_000),
-    ("d", 86_400_000),
-    ("h", 3_600_000),
+    ("w", 7 * DAY_MS),
+    ("d", DAY_MS),
+    ("h", HOUR_MS),
     ("m", 60_000),
     ("s", 1_000),
     ("ms", 1),
@@ -303,6 +303,9 @@ pub fn format_timestamp(ms: i64) -> String {
 }
 
 pub const DAY_MS: i64 = 86_400_000;
+
+/// Milliseconds in an hour.
+pub const HOUR_MS: i64 = 3_600_000;
 
 /// Milliseconds since midnight UTC.
 pub fn time_of_day(ms: i64) -> i64 {

@@ -6,16 +6,15 @@
 
 use actpol_core::decision::{EvalError, Hit, ParamLimit, Probe, ValueOut};
 use actpol_core::envelope::BoundEnvelope;
-use actpol_core::ids::{BudgetId, NameId, RaiseId, RiskId};
+use actpol_core::ids::{BudgetId, RaiseId, RiskId};
 use actpol_core::ops::{self, ArithOp};
-use actpol_core::schema::{ActionDef, BudgetDef, EntityDef, ReversibilityClass};
+use actpol_core::reads::{FieldKind, Names, Reader};
+use actpol_core::schema::{ActionDef, BudgetDef};
 use actpol_core::state::{StateView, WindowKind, WindowQuery};
 use actpol_core::types::Type;
-use actpol_core::value::{time_of_day, weekday, Value};
+use actpol_core::value::Value;
 use actpol_core::Decimal;
-use actpol_ir::{BudgetField, EnvField, Expr, ExprKind, Policy, Presence, Rule, WindowRead};
-
-const HOUR_MS: i64 = 3_600_000;
+use actpol_ir::{BudgetField, Expr, ExprKind, Policy, Rule, WindowRead};
 
 /// The IR refers to something that does not exist (an id out of range, a
 /// field the action does not declare): an IR the checker did not make.
@@ -23,23 +22,15 @@ pub(crate) fn malformed(message: impl Into<String>) -> EvalError {
     EvalError::Malformed(message.into())
 }
 
-// Errors that a well-typed policy can meet (an absent field, an amount out
-// of range) are worded as the VM words them: differential tests compare
-// whole decisions, errors included.
-
-fn absent(what: &str) -> EvalError {
-    EvalError::absent(what)
-}
-
 /// Evaluates expressions against one envelope.
 pub(crate) struct Eval<'a> {
     policy: &'a Policy,
     env: &'a BoundEnvelope,
     state: &'a dyn StateView,
-    /// The envelope's action and its object's entity, looked up once so
-    /// that a bad id is found here and not by an indexing panic later.
-    action: &'a ActionDef,
-    entity: &'a EntityDef,
+    /// The envelope's reads, shared with the VM; its action and object
+    /// are looked up once so that a bad id is found here and not by an
+    /// indexing panic later.
+    reader: Reader<'a>,
     /// The risks being evaluated, innermost last. Meeting one again is a
     /// cycle the checker should have rejected; without this it would
     /// recurse until the stack ran out.
@@ -49,24 +40,15 @@ pub(crate) struct Eval<'a> {
 impl<'a> Eval<'a> {
     pub(crate) fn new(
         policy: &'a Policy,
+        names: &'a Names,
         env: &'a BoundEnvelope,
         state: &'a dyn StateView,
     ) -> Result<Self, EvalError> {
-        let schema = &policy.schema;
-        let (_, action) = schema
-            .actions
-            .get_index(env.action.index())
-            .ok_or_else(|| malformed("the envelope's action is not in the policy's schema"))?;
-        let (_, entity) = schema
-            .entities
-            .get_index(action.object.index())
-            .ok_or_else(|| malformed("the action's object entity is not in the policy's schema"))?;
         Ok(Eval {
             policy,
             env,
             state,
-            action,
-            entity,
+            reader: Reader::new(env, &policy.schema, names)?,
             open_risks: Vec::new(),
         })
     }
@@ -76,7 +58,7 @@ impl<'a> Eval<'a> {
     }
 
     pub(crate) fn action_def(&self) -> &'a ActionDef {
-        self.action
+        self.reader.action()
     }
 
     /// The rule's hit if its condition holds, with its outcome's
@@ -122,23 +104,14 @@ impl<'a> Eval<'a> {
     pub(crate) fn eval(&mut self, expr: &Expr) -> Result<Value, EvalError> {
         Ok(match &expr.kind {
             ExprKind::Const(value) => value.clone(),
-            ExprKind::Env(field) => self.env_field(*field)?,
-            ExprKind::Param(name) => self
-                .param(*name)?
-                .cloned()
-                .ok_or_else(|| absent(&self.path("params", *name)))?,
-            ExprKind::Attr(name) => self
-                .attr(*name)?
-                .cloned()
-                .ok_or_else(|| absent(&self.path("object", *name)))?,
-            ExprKind::Context(name) => self
-                .context(*name)?
-                .cloned()
-                .ok_or_else(|| absent(&self.path("context", *name)))?,
+            ExprKind::Env(field) => self.reader.field(*field)?,
+            ExprKind::Param(name) => self.reader.value(FieldKind::Param, *name)?.clone(),
+            ExprKind::Attr(name) => self.reader.value(FieldKind::Attr, *name)?.clone(),
+            ExprKind::Context(name) => self.reader.value(FieldKind::Context, *name)?.clone(),
             ExprKind::Touches(class) => {
                 Value::Bool(self.policy.schema.touches(self.env.action, *class))
             }
-            ExprKind::Has(presence) => Value::Bool(self.has(*presence)?),
+            ExprKind::Has(presence) => Value::Bool(self.reader.has(*presence)?),
             ExprKind::Budget(budget, field) => self.budget(*budget, *field)?,
             ExprKind::Window(read) => self.window(read, &expr.ty)?,
             ExprKind::Risk(risk) => self.risk(*risk)?,
@@ -185,113 +158,6 @@ impl<'a> Eval<'a> {
                 Value::set(values)
             }
             ExprKind::ToDecimal(a) => ops::to_decimal(&self.eval(a)?)?,
-        })
-    }
-
-    /// `params.x`, `object.x`, `context.x` as written, for messages.
-    fn path(&self, prefix: &str, name: NameId) -> String {
-        format!("{prefix}.{}", self.policy.schema.field_name(name))
-    }
-
-    /// A parameter of the envelope's action: `Ok(None)` if the envelope
-    /// left an optional one out.
-    fn param(&self, name: NameId) -> Result<Option<&'a Value>, EvalError> {
-        let slot = self.action.param_slot(name);
-        self.slot(&self.env.params, slot, "params", name)
-    }
-
-    fn attr(&self, name: NameId) -> Result<Option<&'a Value>, EvalError> {
-        let slot = self.entity.attr_slot(name);
-        self.slot(&self.env.attrs, slot, "object", name)
-    }
-
-    fn context(&self, name: NameId) -> Result<Option<&'a Value>, EvalError> {
-        let slot = self
-            .policy
-            .schema
-            .context
-            .iter()
-            .position(|f| f.name == name);
-        self.slot(&self.env.context, slot, "context", name)
-    }
-
-    /// The value in a field slot. A field the schema does not declare here
-    /// is an error, not an absence: `has` of it must not quietly be false,
-    /// or `not has …` would hold on an IR the checker never produced.
-    fn slot(
-        &self,
-        values: &'a [Option<Value>],
-        slot: Option<usize>,
-        prefix: &str,
-        name: NameId,
-    ) -> Result<Option<&'a Value>, EvalError> {
-        slot.and_then(|s| values.get(s))
-            .map(Option::as_ref)
-            .ok_or_else(|| {
-                malformed(format!(
-                    "`{}` is not declared here",
-                    self.path(prefix, name)
-                ))
-            })
-    }
-
-    fn has(&self, presence: Presence) -> Result<bool, EvalError> {
-        let env = self.env;
-        Ok(match presence {
-            Presence::Param(name) => self.param(name)?.is_some(),
-            Presence::Attr(name) => self.attr(name)?.is_some(),
-            Presence::Context(name) => self.context(name)?.is_some(),
-            Presence::Intent => env.intent.is_some(),
-            Presence::Rollback => env.rollback.is_some(),
-            Presence::RollbackAction => env.rollback.as_ref().is_some_and(|r| r.action.is_some()),
-            Presence::RollbackWithin => env.rollback.as_ref().is_some_and(|r| r.within.is_some()),
-            Presence::Plan => env.plan.is_some(),
-        })
-    }
-
-    fn env_field(&self, field: EnvField) -> Result<Value, EvalError> {
-        let env = self.env;
-        let schema = &self.policy.schema;
-        let intent = || env.intent.as_ref().ok_or_else(|| absent("intent"));
-        let rollback = || env.rollback.as_ref().ok_or_else(|| absent("rollback"));
-        let plan = || env.plan.as_ref().ok_or_else(|| absent("plan"));
-        Ok(match field {
-            EnvField::AgentId => Value::String(env.agent_id.clone()),
-            EnvField::AgentOwner => Value::String(env.owner.clone()),
-            EnvField::AgentWorkflow => Value::String(env.workflow.clone()),
-            EnvField::ActionName => Value::str(schema.action_name(env.action)),
-            EnvField::ActionSystem => Value::str(schema.system_name(self.action.system)),
-            EnvField::ActionReversibility => Value::Enum(self.action.reversibility.variant()),
-            EnvField::ObjectId => Value::String(env.object_id.clone()),
-            EnvField::IntentGoal => Value::String(intent()?.0.clone()),
-            EnvField::IntentConfidence => Value::Decimal(intent()?.1),
-            EnvField::RollbackKind => Value::String(rollback()?.kind.clone()),
-            // What is absent is what `has` must prove: `rollback.action`,
-            // whether the envelope lacks the whole rollback plan or only
-            // its action (likewise `within`).
-            EnvField::RollbackAction => Value::String(
-                env.rollback
-                    .as_ref()
-                    .and_then(|r| r.action.clone())
-                    .ok_or_else(|| absent("rollback.action"))?,
-            ),
-            EnvField::RollbackWithin => Value::Duration(
-                env.rollback
-                    .as_ref()
-                    .and_then(|r| r.within)
-                    .ok_or_else(|| absent("rollback.within"))?,
-            ),
-            EnvField::PlanId => Value::String(plan()?.0.clone()),
-            EnvField::PlanStep => Value::Int(plan()?.1),
-            EnvField::Now => Value::Timestamp(env.time),
-            EnvField::NowHour => Value::Int(time_of_day(env.time) / HOUR_MS),
-            EnvField::NowWeekday => Value::Enum(weekday(env.time)),
-            EnvField::NowTimeOfDay => Value::Duration(time_of_day(env.time)),
-            EnvField::Reversible => Value::Bool(match self.action.reversibility {
-                ReversibilityClass::Reversible => true,
-                ReversibilityClass::Compensable { .. } => env.rollback.is_some(),
-                ReversibilityClass::Irreversible => false,
-            }),
         })
     }
 

@@ -28,6 +28,7 @@ use actpol_core::decision::PolicyRef;
 use actpol_core::decision::{self, Combiner, Decision, ErrorOut, EvalError, Settle};
 use actpol_core::envelope::{BoundEnvelope, Envelope};
 use actpol_core::ids::AgentId;
+use actpol_core::reads::Names;
 use actpol_core::schema::{AgentDef, PolicyMeta};
 use actpol_core::state::StateView;
 use actpol_ir::Policy;
@@ -61,7 +62,8 @@ pub fn decide_bound(
         Err(reason) => return decision::refused(ctx, reason),
     };
 
-    let mut eval = match Eval::new(policy, env, state) {
+    let names = Names::of(&policy.schema);
+    let mut eval = match Eval::new(policy, &names, env, state) {
         Ok(eval) => eval,
         Err(err) => return decision::failed(ctx, vec![error_out(err)]),
     };

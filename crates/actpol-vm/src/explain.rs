@@ -8,24 +8,26 @@ use actpol_core::{BoundEnvelope, StateView};
 use crate::machine::Machine;
 use crate::Runtime;
 
+/// The explanation of a decision on `env`; none if the machine cannot
+/// start on it (the decision then says why).
 pub(crate) fn explain(
     runtime: &Runtime,
     env: &BoundEnvelope,
     state: &dyn StateView,
-) -> Explanation {
+) -> Option<Explanation> {
     let p = runtime.program();
-    let machine = Machine::new(p, &runtime.names, env, state);
+    let machine = Machine::new(p, &runtime.names, env, state).ok()?;
     let agent = match runtime.admit(&machine, env) {
         Ok(agent) => agent,
         Err(refusal) => {
             // Identity or scope decided before any rule ran.
-            return Explanation {
+            return Some(Explanation {
                 because: Some(refusal.reasons),
                 candidates: None,
                 rules: Vec::new(),
                 rules_total: p.rules.len(),
                 stage: Stage::Admission,
-            };
+            });
         }
     };
     let mut traces = Vec::new();
@@ -48,13 +50,13 @@ pub(crate) fn explain(
         }
         traces.push(trace);
     }
-    Explanation {
+    Some(Explanation {
         because: None,
         candidates: Some(traces.len()),
         rules: traces,
         rules_total: p.rules.len(),
         stage: Stage::Rules,
-    }
+    })
 }
 
 /// The first conjunct that does not hold, with its operands' values.

@@ -16,6 +16,7 @@ use actpol_core::decision::{
     self, ErrorOut, EvalError, Hit, ParamLimit, PolicyRef, Probe, Settle, ValueOut,
 };
 use actpol_core::ids::{AgentId, RaiseId, RuleId};
+use actpol_core::reads::Names;
 use actpol_core::{BoundEnvelope, Combiner, Decision, Envelope, EnvelopeError, StateView};
 
 mod explain;
@@ -31,7 +32,7 @@ pub struct Runtime {
     named: PolicyRef,
     /// Action and system names as values, for `action.name` and
     /// `action.system`: built once, not per read.
-    names: machine::Names,
+    names: Names,
 }
 
 impl Runtime {
@@ -53,7 +54,7 @@ impl Runtime {
                 &artifact.program.meta.name,
                 &hash_text(&artifact.source_hash),
             ),
-            names: machine::Names::of(&artifact.program.schema),
+            names: Names::of(&artifact.program.schema),
             artifact,
         }
     }
@@ -106,7 +107,12 @@ impl Runtime {
         if let Err(foreign) = self.owns(env) {
             return *foreign;
         }
-        let machine = Machine::new(self.program(), &self.names, env, state);
+        let machine = match Machine::new(self.program(), &self.names, env, state) {
+            Ok(machine) => machine,
+            Err(err) => {
+                return decision::failed(self.settle_ctx(), vec![ErrorOut::eval(&err, None)])
+            }
+        };
         match self.admit(&machine, env) {
             Ok(agent) => self.run_rules(&machine, env, state, agent),
             Err(decision) => *decision,
@@ -133,7 +139,7 @@ impl Runtime {
     pub fn explain(&self, env: &BoundEnvelope, state: &dyn StateView) -> Decision {
         let mut decision = self.decide(env, state);
         if self.owns(env).is_ok() {
-            decision.explanation = Some(explain::explain(self, env, state));
+            decision.explanation = explain::explain(self, env, state);
         }
         decision
     }

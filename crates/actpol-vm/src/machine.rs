@@ -4,36 +4,17 @@ use std::cell::{Cell, RefCell};
 
 use actpol_bytecode::{BlockId, Instr, Program};
 use actpol_core::decision::EvalError;
-use actpol_core::ids::NameId;
 use actpol_core::ops::{self, ArithOp};
-use actpol_core::reads::{BudgetField, EnvField, Presence};
-use actpol_core::schema::{ActionDef, EntityDef, ReversibilityClass};
+use actpol_core::reads::{BudgetField, FieldKind, Names, Reader};
 use actpol_core::state::{WindowKind, WindowQuery};
 use actpol_core::types::Type;
-use actpol_core::value::{time_of_day, weekday, Value};
+use actpol_core::value::Value;
 use actpol_core::{BoundEnvelope, Decimal, StateView};
 
 /// Instructions one decision may run. Jumps only go forward, so a decision
 /// runs at most the length of the blocks it touches; this bounds even a
 /// program far larger than any policy.
 pub const FUEL: u64 = 10_000_000;
-
-/// Names a policy reads as values, built once per loaded program so that
-/// reading `action.name` allocates nothing.
-#[derive(Debug)]
-pub(crate) struct Names {
-    actions: Vec<Value>,
-    systems: Vec<Value>,
-}
-
-impl Names {
-    pub(crate) fn of(schema: &actpol_core::Schema) -> Names {
-        Names {
-            actions: schema.actions.keys().map(|n| Value::str(n)).collect(),
-            systems: schema.systems.keys().map(|n| Value::str(n)).collect(),
-        }
-    }
-}
 
 thread_local! {
     /// Evaluation stacks kept between decisions on this thread, so a
@@ -46,11 +27,9 @@ thread_local! {
 /// and the fuel left.
 pub(crate) struct Machine<'a> {
     prog: &'a Program,
-    names: &'a Names,
     env: &'a BoundEnvelope,
-    /// The declarations the envelope's slots follow, looked up once.
-    action: &'a ActionDef,
-    entity: &'a EntityDef,
+    /// The envelope's reads, its declarations looked up once.
+    reader: Reader<'a>,
     state: &'a dyn StateView,
     stack: RefCell<Vec<Value>>,
     fuel: Cell<u64>,
@@ -67,45 +46,31 @@ impl Drop for Machine<'_> {
     }
 }
 
-/// Which of the envelope's typed objects a read is of.
-#[derive(Clone, Copy)]
-enum FieldKind {
-    Param,
-    Attr,
-    Context,
-}
-
-fn absent(what: &str) -> EvalError {
-    EvalError::absent(what)
-}
-
 fn corrupt(what: &str) -> EvalError {
     EvalError::InvalidProgram(what.to_string())
 }
 
 impl<'a> Machine<'a> {
+    /// A machine for one decision on `env`, which must have been bound
+    /// against `prog`'s schema.
     pub(crate) fn new(
         prog: &'a Program,
         names: &'a Names,
         env: &'a BoundEnvelope,
         state: &'a dyn StateView,
-    ) -> Self {
+    ) -> Result<Self, EvalError> {
+        let reader = Reader::new(env, &prog.schema, names)?;
         let stack = STACKS
             .with(|s| s.borrow_mut().pop())
             .unwrap_or_else(|| Vec::with_capacity(16));
-        // INVARIANT: the envelope was bound against this program's schema,
-        // so its action and the action's object are in the schema.
-        let action = prog.schema.action(env.action);
-        Machine {
+        Ok(Machine {
             prog,
-            names,
             env,
-            action,
-            entity: prog.schema.entity(action.object),
+            reader,
             state,
             stack: RefCell::new(stack),
             fuel: Cell::new(FUEL),
-        }
+        })
     }
 
     /// Runs a block that must yield a `Bool`.
@@ -165,14 +130,16 @@ impl<'a> Machine<'a> {
                         .ok_or_else(|| corrupt("constant index"))?;
                     stack.push(v.clone());
                 }
-                Instr::Param(n) => stack.push(self.field(FieldKind::Param, n)?.clone()),
-                Instr::Attr(n) => stack.push(self.field(FieldKind::Attr, n)?.clone()),
-                Instr::Context(n) => stack.push(self.field(FieldKind::Context, n)?.clone()),
-                Instr::Env(field) => stack.push(self.env_field(field)?),
+                Instr::Param(n) => stack.push(self.reader.value(FieldKind::Param, n)?.clone()),
+                Instr::Attr(n) => stack.push(self.reader.value(FieldKind::Attr, n)?.clone()),
+                Instr::Context(n) => stack.push(self.reader.value(FieldKind::Context, n)?.clone()),
+                Instr::Env(field) => stack.push(self.reader.field(field)?),
                 Instr::Touches(d) => {
                     stack.push(Value::Bool(self.prog.schema.touches(self.env.action, d)))
                 }
-                Instr::Has(kind, name) => stack.push(Value::Bool(self.has(kind.presence(name)))),
+                Instr::Has(kind, name) => {
+                    stack.push(Value::Bool(self.reader.has(kind.presence(name))?))
+                }
                 Instr::Budget(b, field) => stack.push(self.budget(b, field)?),
                 Instr::Window(i) => stack.push(self.window(i)?),
                 Instr::Cmp(op) => {
@@ -247,109 +214,6 @@ impl<'a> Machine<'a> {
                 Instr::Jump(t) => pc = jump(t, start, pc)?,
                 Instr::Return => return pop(stack),
             }
-        }
-    }
-
-    fn env_field(&self, field: EnvField) -> Result<Value, EvalError> {
-        let env = self.env;
-        let action = self.action;
-        Ok(match field {
-            EnvField::AgentId => Value::String(env.agent_id.clone()),
-            EnvField::AgentOwner => Value::String(env.owner.clone()),
-            EnvField::AgentWorkflow => Value::String(env.workflow.clone()),
-            EnvField::ActionName => self
-                .names
-                .actions
-                .get(env.action.index())
-                .cloned()
-                .ok_or_else(|| corrupt("action index"))?,
-            EnvField::ActionSystem => self
-                .names
-                .systems
-                .get(action.system.index())
-                .cloned()
-                .ok_or_else(|| corrupt("system index"))?,
-            EnvField::ActionReversibility => Value::Enum(action.reversibility.variant()),
-            EnvField::ObjectId => Value::String(env.object_id.clone()),
-            EnvField::IntentGoal => Value::String(
-                env.intent
-                    .as_ref()
-                    .ok_or_else(|| absent("intent"))?
-                    .0
-                    .clone(),
-            ),
-            EnvField::IntentConfidence => {
-                Value::Decimal(env.intent.as_ref().ok_or_else(|| absent("intent"))?.1)
-            }
-            EnvField::RollbackKind => Value::String(
-                env.rollback
-                    .as_ref()
-                    .ok_or_else(|| absent("rollback"))?
-                    .kind
-                    .clone(),
-            ),
-            EnvField::RollbackAction => Value::String(
-                env.rollback
-                    .as_ref()
-                    .and_then(|r| r.action.clone())
-                    .ok_or_else(|| absent("rollback.action"))?,
-            ),
-            EnvField::RollbackWithin => Value::Duration(
-                env.rollback
-                    .as_ref()
-                    .and_then(|r| r.within)
-                    .ok_or_else(|| absent("rollback.within"))?,
-            ),
-            EnvField::PlanId => {
-                Value::String(env.plan.as_ref().ok_or_else(|| absent("plan"))?.0.clone())
-            }
-            EnvField::PlanStep => Value::Int(env.plan.as_ref().ok_or_else(|| absent("plan"))?.1),
-            EnvField::Now => Value::Timestamp(env.time),
-            EnvField::NowHour => Value::Int(time_of_day(env.time) / 3_600_000),
-            EnvField::NowWeekday => Value::Enum(weekday(env.time)),
-            EnvField::NowTimeOfDay => Value::Duration(time_of_day(env.time)),
-            EnvField::Reversible => Value::Bool(match action.reversibility {
-                ReversibilityClass::Reversible => true,
-                ReversibilityClass::Compensable { .. } => env.rollback.is_some(),
-                ReversibilityClass::Irreversible => false,
-            }),
-        })
-    }
-
-    /// The value of a parameter, attribute or context field, if present.
-    fn slot(&self, kind: FieldKind, name: NameId) -> Option<&'a Value> {
-        let (defs, values) = match kind {
-            FieldKind::Param => (&self.action.params, &self.env.params),
-            FieldKind::Attr => (&self.entity.attrs, &self.env.attrs),
-            FieldKind::Context => (&self.prog.schema.context, &self.env.context),
-        };
-        let index = defs.iter().position(|d| d.name == name)?;
-        values.get(index)?.as_ref()
-    }
-
-    /// The value of a field, or the `absent` error naming it.
-    fn field(&self, kind: FieldKind, name: NameId) -> Result<&'a Value, EvalError> {
-        self.slot(kind, name).ok_or_else(|| {
-            let prefix = match kind {
-                FieldKind::Param => "params",
-                FieldKind::Attr => "object",
-                FieldKind::Context => "context",
-            };
-            absent(&format!("{prefix}.{}", self.prog.schema.field_name(name)))
-        })
-    }
-
-    fn has(&self, presence: Presence) -> bool {
-        let env = self.env;
-        match presence {
-            Presence::Param(n) => self.slot(FieldKind::Param, n).is_some(),
-            Presence::Attr(n) => self.slot(FieldKind::Attr, n).is_some(),
-            Presence::Context(n) => self.slot(FieldKind::Context, n).is_some(),
-            Presence::Intent => env.intent.is_some(),
-            Presence::Rollback => env.rollback.is_some(),
-            Presence::RollbackAction => env.rollback.as_ref().is_some_and(|r| r.action.is_some()),
-            Presence::RollbackWithin => env.rollback.as_ref().is_some_and(|r| r.within.is_some()),
-            Presence::Plan => env.plan.is_some(),
         }
     }
 

@@ -43,3 +43,45 @@ fn an_envelope_bound_against_another_policy_is_refused() {
         assert!(decision.explanation.is_none());
     }
 }
+
+/// A program that asks `has` of a parameter its action does not declare
+/// (possible only in an artifact the compiler did not write: the verifier
+/// checks name indices, not which action declares them) fails closed: the
+/// field is not quietly absent, which would make `not has …` hold.
+#[test]
+fn a_presence_test_of_an_undeclared_field_fails_closed() {
+    const TWO_ACTIONS: &str = r#"
+policy small { default deny "no rule matched" on_error deny "evaluation failed" }
+system crm
+entity Account { name: String }
+action crm.rename { system crm object Account params { name: String note?: String } reversible }
+action crm.close { system crm object Account params { reason: String } reversible }
+agent bot { owner "o@acme.example" workflow w }
+rule renames on crm.rename { when not has params.note allow }
+"#;
+    let mut artifact = actpol::compile_sources([("small.actpol", TWO_ACTIONS)]).expect("compiles");
+    let names = &artifact.program.schema.field_names;
+    let note = names.get_index_of("note").expect("`note` is a field name") as u32;
+    let reason = names
+        .get_index_of("reason")
+        .expect("`reason` is a field name") as u32;
+    let mut swapped = 0;
+    for instr in &mut artifact.program.code {
+        if let actpol_bytecode::Instr::Has(kind, name) = instr {
+            if *name == note {
+                *instr = actpol_bytecode::Instr::Has(*kind, reason);
+                swapped += 1;
+            }
+        }
+    }
+    assert!(swapped >= 1, "the rule's `has` was found");
+    let bytes = artifact.encode().expect("encodes");
+    let policy = Policy::load(&bytes).expect("the verifier admits it");
+    let decision = policy.decide_json(ENVELOPE.as_bytes(), &MemoryState::default());
+    assert_eq!(decision.decision, Level::Deny, "{decision:?}");
+    assert_eq!(
+        decision.errors[0].code,
+        ErrorCode::EvalMalformed,
+        "{decision:?}"
+    );
+}
