@@ -195,7 +195,6 @@ impl Engine for Actpol {
         let env = Envelope::from_json(json).map_err(|e| format!("actpol: {e}"))?;
         let bound = self
             .policy
-            .runtime()
             .bind(env.clone())
             .map_err(|e| format!("actpol: {e}"))?;
         self.envelopes.push(env);
@@ -205,14 +204,13 @@ impl Engine for Actpol {
 
     fn decide(&mut self, i: usize) -> bool {
         self.policy
-            .runtime()
             .decide(&self.bound[i], &self.state)
             .decision
             .proceeds()
     }
 
     fn decide_json(&mut self, json: &[u8]) -> Res<bool> {
-        let decision = self.policy.decide_json(json, &self.state);
+        let decision = self.policy.decide(json, &self.state);
         if !decision.errors.is_empty() {
             return Err(format!("actpol: {:?}", decision.errors));
         }

@@ -334,14 +334,16 @@ fn time_actpol_paths(plan: &Plan, sources: &Sources, family: &Family) -> Res<[me
     });
     let mut explain = Sampler::default();
     explain.run(n, plan.budget, n, |i| {
-        let d = a.policy.runtime().explain(&a.bound[i], &a.state);
+        let d = a
+            .policy
+            .decide(actpol::Request::new(&a.bound[i]).explained(), &a.state);
         d.explanation.is_some() && d.decision.proceeds()
     });
     let mut json = Sampler::default();
     json.run(n, plan.budget, n, |i| {
         let d = a
             .policy
-            .decide_json(black_box(&family.requests[i].json), &a.state);
+            .decide(black_box(&family.requests[i].json), &a.state);
         let out = serde_json::to_vec(&d).unwrap_or_default();
         black_box(out).len() > 2 && d.decision.proceeds()
     });
@@ -465,12 +467,11 @@ fn decide_loop(args: &[String]) -> Res<()> {
                     .proceeds(),
                 "explain" => a
                     .policy
-                    .runtime()
-                    .explain(&a.bound[i], &a.state)
+                    .decide(actpol::Request::new(&a.bound[i]).explained(), &a.state)
                     .decision
                     .proceeds(),
                 _ => {
-                    let d = a.policy.decide_json(&family.requests[i].json, &a.state);
+                    let d = a.policy.decide(&family.requests[i].json, &a.state);
                     black_box(serde_json::to_vec(&d).unwrap_or_default());
                     d.decision.proceeds()
                 }

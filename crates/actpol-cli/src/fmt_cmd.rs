@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use actpol_check::{Diagnostic, SourceDb};
+use crate::io;
 
 pub fn run(paths: &[PathBuf], check: bool) -> Result<ExitCode, miette::Report> {
     let mut files = Vec::new();
@@ -14,10 +14,8 @@ pub fn run(paths: &[PathBuf], check: bool) -> Result<ExitCode, miette::Report> {
     let mut failed = false;
     let mut changed = 0usize;
     for file in &files {
-        let text = std::fs::read_to_string(file).map_err(|e| {
-            miette::miette!(code = "actpol::io", "cannot read `{}`: {e}", file.display())
-        })?;
-        match actpol_syntax::fmt::format_source(&text) {
+        let text = io::read_to_string(file)?;
+        match actpol::format_source(&file.display().to_string(), &text) {
             Ok(formatted) if formatted == text => {}
             Ok(formatted) => {
                 changed += 1;
@@ -25,23 +23,12 @@ pub fn run(paths: &[PathBuf], check: bool) -> Result<ExitCode, miette::Report> {
                     println!("{} is not formatted", file.display());
                     failed = true;
                 } else {
-                    std::fs::write(file, formatted).map_err(|e| {
-                        miette::miette!(
-                            code = "actpol::io",
-                            "cannot write `{}`: {e}",
-                            file.display()
-                        )
-                    })?;
+                    io::write(file, formatted)?;
                 }
             }
-            Err(err) => {
+            Err(report) => {
                 failed = true;
-                let mut db = SourceDb::default();
-                let id = db.add(file.display().to_string(), text);
-                eprintln!(
-                    "{}",
-                    actpol_check::render_text(&db, &Diagnostic::new(id, err), 100)
-                );
+                eprintln!("{}", report.render_text(100));
             }
         }
     }
@@ -55,15 +42,14 @@ pub fn run(paths: &[PathBuf], check: bool) -> Result<ExitCode, miette::Report> {
 }
 
 fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), miette::Report> {
-    let meta = std::fs::metadata(path).map_err(|e| {
-        miette::miette!(code = "actpol::io", "cannot read `{}`: {e}", path.display())
-    })?;
+    let unreadable = |e| io::IoError::new(format!("read `{}`", path.display()), e);
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
     if !meta.is_dir() {
         out.push(path.to_path_buf());
         return Ok(());
     }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(|e| miette::miette!(code = "actpol::io", "cannot read `{}`: {e}", path.display()))?
+        .map_err(unreadable)?
         .flatten()
         .map(|e| e.path())
         .collect();

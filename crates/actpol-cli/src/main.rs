@@ -4,15 +4,16 @@
 //! Exit codes: 0 success; 1 policy or input errors; 2 usage errors;
 //! with `eval --exit-code`, 3 for `escalate` and 4 for `deny`.
 
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use actpol::{Decision, Level, MemoryState, Policy};
+use actpol::{Decision, Level, MemoryState, Policy, Request};
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod diff_cmd;
 mod fmt_cmd;
+mod io;
 mod snapshot_cmd;
 mod test_cmd;
 
@@ -139,7 +140,7 @@ fn main() -> ExitCode {
 /// A path on the command line that cannot be read is a usage error (2);
 /// anything else that stops a command is an input error (1).
 fn exit_code_of(report: &miette::Report) -> u8 {
-    let io = report.code().is_some_and(|c| c.to_string() == "actpol::io");
+    let io = report.downcast_ref::<io::IoError>().is_some();
     let load = report.downcast_ref::<actpol::LoadError>().is_some()
         || matches!(
             report.downcast_ref::<actpol::CompileFailure>(),
@@ -157,19 +158,19 @@ type CliResult = Result<ExitCode, miette::Report>;
 fn print_diagnostics(report: &actpol::CheckReport, format: Format) {
     match format {
         Format::Json => {
-            for d in &report.diagnostics {
-                println!("{}", actpol_check::render_json(&report.db, d));
+            for d in report.render_json() {
+                println!("{d}");
             }
         }
         Format::Text => {
-            for d in &report.diagnostics {
-                eprintln!("{}", actpol_check::render_text(&report.db, d, 100));
+            if report.error_count() + report.warning_count() > 0 {
+                eprintln!("{}", report.render_text(100));
             }
-            let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
-            let warnings = report.diagnostics.len() - errors;
             eprintln!(
-                "checked {} file(s): {errors} error(s), {warnings} warning(s)",
-                report.db.files.len()
+                "checked {} file(s): {} error(s), {} warning(s)",
+                report.files_checked(),
+                report.error_count(),
+                report.warning_count()
             );
         }
     }
@@ -189,13 +190,7 @@ fn compile(paths: &[PathBuf], output: &Path, format: Format) -> CliResult {
     match actpol::compile_paths(paths) {
         Ok(artifact) => {
             let bytes = artifact.encode()?;
-            std::fs::write(output, &bytes).map_err(|e| {
-                miette::miette!(
-                    code = "actpol::io",
-                    "cannot write `{}`: {e}",
-                    output.display()
-                )
-            })?;
+            io::write(output, &bytes)?;
             let bound: u64 = artifact
                 .program
                 .rules
@@ -229,16 +224,6 @@ fn compile(paths: &[PathBuf], output: &Path, format: Format) -> CliResult {
 
 /// A policy from paths, or from an artifact when one `.actpolc` is given.
 fn load_policy(paths: &[PathBuf]) -> Result<Policy, miette::Report> {
-    if let [one] = paths {
-        if one.is_file() {
-            let bytes = std::fs::read(one).map_err(|e| {
-                miette::miette!(code = "actpol::io", "cannot read `{}`: {e}", one.display())
-            })?;
-            if bytes.starts_with(actpol_bytecode::artifact::MAGIC) {
-                return Ok(Policy::load(&bytes)?);
-            }
-        }
-    }
     match Policy::from_paths(paths) {
         Ok(p) => Ok(p),
         Err(actpol::CompileFailure::Invalid(report)) => {
@@ -257,36 +242,18 @@ fn load_state(path: Option<&Path>) -> Result<MemoryState, miette::Report> {
     let Some(path) = path else {
         return Ok(MemoryState::default());
     };
-    let bytes = std::fs::read(path).map_err(|e| {
-        miette::miette!(code = "actpol::io", "cannot read `{}`: {e}", path.display())
-    })?;
+    let bytes = io::read(path)?;
     Ok(MemoryState::from_json(&bytes)?)
 }
 
-fn read_input(path: &Path) -> Result<Vec<u8>, miette::Report> {
-    if path == Path::new("-") {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .map_err(|e| miette::miette!(code = "actpol::io", "cannot read standard input: {e}"))?;
-        return Ok(buf);
-    }
-    std::fs::read(path)
-        .map_err(|e| miette::miette!(code = "actpol::io", "cannot read `{}`: {e}", path.display()))
-}
-
 fn decide(policy: &Policy, bytes: &[u8], state: &MemoryState, explain: bool) -> Decision {
-    if explain {
-        policy.explain_json(bytes, state)
-    } else {
-        policy.decide_json(bytes, state)
-    }
+    policy.decide(Request::new(bytes).explain(explain), state)
 }
 
 fn eval(args: &EvalArgs) -> CliResult {
     let policy = load_policy(&args.policy)?;
     let state = load_state(args.state.as_deref())?;
-    let input = read_input(&args.envelope)?;
+    let input = io::read_input(&args.envelope)?;
     let mut out = std::io::stdout().lock();
     let mut worst = ExitCode::SUCCESS;
     let mut any_errors = false;
@@ -297,14 +264,12 @@ fn eval(args: &EvalArgs) -> CliResult {
             serde_json::to_string_pretty(d)
         }
         .map_err(|e| miette::miette!("{e}"))?;
-        writeln!(out, "{text}")
-            .map_err(|e| miette::miette!(code = "actpol::io", "cannot write: {e}"))
+        writeln!(out, "{text}").map_err(|e| io::IoError::new("write standard output", e).into())
     };
     let mut levels = Vec::new();
     if args.batch {
         for line in input.lines() {
-            let line =
-                line.map_err(|e| miette::miette!(code = "actpol::io", "cannot read input: {e}"))?;
+            let line = line.map_err(|e| io::IoError::new("read input", e))?;
             if line.trim().is_empty() {
                 continue;
             }
@@ -334,7 +299,7 @@ fn eval(args: &EvalArgs) -> CliResult {
 fn explain(args: &EvalArgs) -> CliResult {
     let policy = load_policy(&args.policy)?;
     let state = load_state(args.state.as_deref())?;
-    let input = read_input(&args.envelope)?;
+    let input = io::read_input(&args.envelope)?;
     let d = decide(&policy, &input, &state, true);
     print!("{}", actpol::explain_text(&d));
     Ok(if d.errors.is_empty() {
@@ -345,25 +310,17 @@ fn explain(args: &EvalArgs) -> CliResult {
 }
 
 fn disasm(path: &Path, rule: Option<&str>) -> CliResult {
-    let bytes = read_input(path)?;
+    let bytes = io::read_input(path)?;
     let policy = Policy::load(&bytes)?;
-    let program = policy.runtime().program();
-    match rule {
-        None => print!("{}", actpol_bytecode::disasm::program(program)),
-        Some(name) => {
-            let Some(id) = program.meta.rules.iter().position(|r| r.name == name) else {
-                return Err(miette::miette!(
-                    code = "actpol::disasm::unknown_rule",
-                    help = "list the rules with `actpol disasm FILE`",
-                    "no rule `{name}` in `{}`",
-                    program.meta.name
-                ));
-            };
-            print!(
-                "{}",
-                actpol_bytecode::disasm::rule(program, actpol_core::RuleId(id as u32))
-            );
-        }
-    }
+    let Some(text) = policy.disassemble(rule) else {
+        return Err(miette::miette!(
+            code = "actpol::disasm::unknown_rule",
+            help = "list the rules with `actpol disasm FILE`",
+            "no rule `{}` in `{}`",
+            rule.unwrap_or_default(),
+            policy.name()
+        ));
+    };
+    print!("{text}");
     Ok(ExitCode::SUCCESS)
 }

@@ -113,7 +113,7 @@ pub fn decide(
     };
     // An envelope that does not fit the contract is still decided (the
     // policy's `on_error`), as the runtime would decide it.
-    Ok(Record::from(&policy.decide_json(&bytes, state)))
+    Ok(Record::from(&policy.decide(&bytes, state)))
 }
 
 #[cfg(test)]

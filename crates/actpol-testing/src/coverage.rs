@@ -55,29 +55,20 @@ pub struct Coverage {
 
 impl Coverage {
     pub fn new(policy: &Policy, path: &str) -> Self {
-        let program = policy.runtime().program();
-        let rules = program
-            .meta
-            .rules
-            .iter()
-            .enumerate()
-            .map(|(i, rule)| RuleCoverage {
-                name: rule.name.clone(),
-                conditional: program
-                    .explain
-                    .get(i)
-                    .is_some_and(|e| e.when_text.is_some()),
+        let rules = policy
+            .rules()
+            .map(|rule| RuleCoverage {
+                name: rule.name.to_string(),
+                conditional: rule.conditional,
                 matched: 0,
                 not_matched: 0,
                 failed: 0,
             })
             .collect();
-        let raises = program
-            .meta
-            .raises
-            .iter()
-            .map(|r| RaiseCoverage {
-                name: r.name.clone(),
+        let raises = policy
+            .raises()
+            .map(|name| RaiseCoverage {
+                name: name.to_string(),
                 fired: 0,
             })
             .collect();

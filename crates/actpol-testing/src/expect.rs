@@ -3,8 +3,8 @@
 
 use std::ops::Range;
 
+use actpol::values::did_you_mean;
 use actpol::Level;
-use actpol_core::suggest::did_you_mean;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 use toml::de::DeTable;

@@ -10,7 +10,7 @@
 
 use std::ops::Range;
 
-use actpol_core::suggest::did_you_mean;
+use actpol::values::did_you_mean;
 use serde_json::Value as Json;
 
 /// One change to an envelope, with the span of its path in the test file.

@@ -76,7 +76,7 @@ fn compile_error(path: &Path, failure: CompileFailure) -> PolicyError {
     let shown = path.display();
     match failure {
         CompileFailure::Invalid(report) => {
-            let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
+            let errors = report.error_count();
             let mut e = PolicyError::new(
                 Kind::InvalidPolicy,
                 format!("policy `{shown}` has {errors} error(s)"),

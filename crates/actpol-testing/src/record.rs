@@ -3,9 +3,9 @@
 //! what is evidence rather than outcome (the exception packet). Two records
 //! are equal exactly when an agent would be told the same thing.
 
+use actpol::decision::BudgetUse;
+use actpol::values::amount;
 use actpol::{ConstraintOut, Decision, Level};
-use actpol_core::decision::BudgetUse;
-use actpol_core::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
@@ -158,27 +158,18 @@ pub fn values_match(expected: &Json, actual: &Json) -> bool {
             a.len() == b.len() && a.iter().zip(b).all(|(x, y)| values_match(x, y))
         }
         (Json::String(a), Json::String(b)) if same_time(a, b) => true,
-        _ => matches!((amount(expected), amount(actual)), (Some(a), Some(b)) if a == b),
+        _ => matches!(
+            (amount::from_json(expected), amount::from_json(actual)),
+            (Some(a), Some(b)) if a == b
+        ),
     }
 }
 
 fn same_time(a: &str, b: &str) -> bool {
-    use actpol_core::value::{parse_duration, parse_timestamp};
+    use actpol::values::{parse_duration, parse_timestamp};
     let durations = parse_duration(a).zip(parse_duration(b));
     let instants = parse_timestamp(a).zip(parse_timestamp(b));
     durations.or(instants).is_some_and(|(x, y)| x == y)
-}
-
-/// A number, or a numeric string with an optional currency after a space.
-fn amount(value: &Json) -> Option<Decimal> {
-    let text = match value {
-        Json::Number(n) => n.to_string(),
-        Json::String(s) => s.split(' ').next().unwrap_or_default().to_string(),
-        _ => return None,
-    };
-    text.parse::<Decimal>()
-        .ok()
-        .or_else(|| Decimal::from_scientific(&text).ok())
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use actpol::{Decision, Policy};
+use actpol::{Decision, Policy, Request};
 
 use crate::coverage::Coverage;
 use crate::diagnostic::TestDiagnostic;
@@ -115,7 +115,7 @@ impl Runner {
 /// policy's `on_error`), so a case can expect that too.
 fn decide(policy: &Policy, case: &Case) -> Decision {
     let bytes = serde_json::to_vec(&case.envelope).unwrap_or_default();
-    policy.explain_json(&bytes, &*case.state)
+    policy.decide(Request::new(&bytes).explained(), &*case.state)
 }
 
 fn result(case: &Case, decision: &Decision) -> CaseResult {

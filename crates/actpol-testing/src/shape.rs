@@ -6,7 +6,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use actpol_core::suggest::did_you_mean;
+use actpol::values::did_you_mean;
 use serde_json::Value as Json;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;

@@ -205,7 +205,7 @@ expect.decision = "deny"
     assert_eq!(result.differences[0].field, "errors");
     assert_eq!(
         result.differences[0].actual,
-        "[actpol::envelope::wrong_type]"
+        format!("[{}]", actpol::ErrorCode::EnvelopeWrongType)
     );
 }
 

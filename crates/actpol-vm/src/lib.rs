@@ -119,22 +119,6 @@ impl Runtime {
         }
     }
 
-    /// Like [`Runtime::decide_json`], with an explanation.
-    pub fn explain_json(&self, bytes: &[u8], state: &dyn StateView) -> Decision {
-        match BoundEnvelope::from_json(bytes, &self.program().schema) {
-            Ok(env) => self.explain(&env, state),
-            Err(err) => self.refuse(&err),
-        }
-    }
-
-    /// Like [`Runtime::decide_envelope`], with an explanation.
-    pub fn explain_envelope(&self, env: Envelope, state: &dyn StateView) -> Decision {
-        match self.bind(env) {
-            Ok(env) => self.explain(&env, state),
-            Err(err) => self.refuse(&err),
-        }
-    }
-
     /// Like [`Runtime::decide`], with an explanation of every candidate rule.
     pub fn explain(&self, env: &BoundEnvelope, state: &dyn StateView) -> Decision {
         let mut decision = self.decide(env, state);

@@ -79,15 +79,15 @@ fn bench(c: &mut Criterion) {
             .expect("the generated policy compiles");
         let json = envelope();
         let env = actpol::Envelope::from_json(json.as_bytes()).expect("envelope parses");
-        let bound = policy.runtime().bind(env.clone()).expect("envelope binds");
+        let bound = policy.bind(env.clone()).expect("envelope binds");
         // Guard against measuring a refusal: the decision must run rules.
-        let d = policy.runtime().decide(&bound, &state);
+        let d = policy.decide(&bound, &state);
         assert!(!d.rules.is_empty(), "{rules} rules: no rule matched: {d:?}");
         group.bench_with_input(BenchmarkId::new("bound", rules), &rules, |b, _| {
-            b.iter(|| black_box(policy.runtime().decide(black_box(&bound), &state)))
+            b.iter(|| black_box(policy.decide(black_box(&bound), &state)))
         });
         group.bench_with_input(BenchmarkId::new("json", rules), &rules, |b, _| {
-            b.iter(|| black_box(policy.decide_json(black_box(json.as_bytes()), &state)))
+            b.iter(|| black_box(policy.decide(black_box(json.as_bytes()), &state)))
         });
     }
     group.finish();

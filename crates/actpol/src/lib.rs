@@ -2,253 +2,119 @@
 //! and decide on action envelopes.
 //!
 //! ```no_run
-//! use actpol::{MemoryState, Policy};
+//! use actpol::{MemoryState, Policy, Request};
 //!
 //! let policy = Policy::from_paths(&["examples/growth"]).expect("policy compiles");
-//! let envelope = std::fs::read("examples/growth/envelopes/bulk-send.json").unwrap();
-//! let decision = policy.decide_json(&envelope, &MemoryState::default());
+//! let envelope = std::fs::read("examples/growth/envelopes/bulk-send-escalates.json").unwrap();
+//! let state = MemoryState::default();
+//!
+//! let decision = policy.decide(&envelope, &state);
 //! println!("{}", serde_json::to_string_pretty(&decision).unwrap());
+//!
+//! // The same decision, with an explanation of every candidate rule.
+//! let explained = policy.decide(Request::new(&envelope).explained(), &state);
+//! print!("{}", actpol::explain_text(&explained));
 //! ```
 //!
-//! This crate joins the pipeline (load → parse → check → compile → run) and
-//! owns the only file IO of the compiler side ([`load`]). The runtime it
-//! hands out ([`Runtime`]) links none of the compiler.
+//! This crate is the one an embedding program, the `actpol` command and the
+//! policy test runner use: everything they need is exported here. It joins
+//! the pipeline (load → parse → check → compile → run), owns the only file
+//! IO of the compiler side, and decides through [`Policy`]. The runtime
+//! beneath it links none of the compiler.
+//!
+//! - Deciding: [`Policy`], [`Request`]; the contract types in [`decision`]
+//!   and [`envelope`].
+//! - State: [`state`] holds everything needed to implement a state view
+//!   ([`state::StateView`]) or a budget ledger ([`state::BudgetLedger`]).
+//! - Errors: every runtime error has an [`ErrorCode`]; see [`error`].
+//! - Authoring: [`check_paths`], [`check_sources`], [`format_source`].
 
+#![deny(missing_docs)]
+
+mod check;
+mod compile;
 mod explain;
-pub mod load;
+mod load;
+mod policy;
 
-use std::path::Path;
-
-use actpol_bytecode::artifact::Artifact;
-use actpol_check::{Diagnostic, FileId, SourceDb};
-use sha2::{Digest, Sha256};
-
-pub use actpol_bytecode::artifact::ArtifactError;
-pub use actpol_core::decision::{ConstraintOut, Decision, Escalation, Level};
-pub use actpol_core::envelope::{BoundEnvelope, Envelope, EnvelopeError};
-pub use actpol_core::error::{ErrorCode, ErrorFamily, EvalError};
-pub use actpol_core::state::{MemoryState, StateView};
-pub use actpol_vm::Runtime;
+pub use check::{check_paths, check_sources, format_source, CheckReport};
+pub use compile::{compile_paths, compile_sources, CompileFailure};
 pub use explain::explain_text;
-pub use load::LoadError;
+pub use load::{LoadError, ReadFailure};
+pub use policy::{Input, Policy, Request, RuleInfo};
 
-/// The outcome of checking files: the files, and every diagnostic.
-#[derive(Debug)]
-pub struct CheckReport {
-    pub db: SourceDb,
-    pub diagnostics: Vec<Diagnostic>,
-}
+pub use decision::{ConstraintOut, Decision, Escalation, Level};
+pub use envelope::{BoundEnvelope, Envelope, EnvelopeError};
+pub use error::{ArtifactError, ErrorCode, ErrorFamily, EvalError};
+pub use state::{MemoryState, StateView};
 
-impl CheckReport {
-    pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(Diagnostic::is_error)
-    }
-
-    /// Every diagnostic as miette text, no colour, `width` columns wide.
-    pub fn render_text(&self, width: usize) -> String {
-        self.diagnostics
-            .iter()
-            .map(|d| actpol_check::render_text(&self.db, d, width))
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-}
-
-/// Loads and checks every policy under `paths` (files or directories).
-pub fn check_paths<P: AsRef<Path>>(paths: &[P]) -> Result<CheckReport, LoadError> {
-    let db = load::load(paths)?;
-    let diagnostics = actpol_check::check_all(&db);
-    Ok(CheckReport { db, diagnostics })
-}
-
-/// Checks policies given as in-memory files `(path, text)`; imports
-/// resolve between the given paths.
-pub fn check_sources<'a>(sources: impl IntoIterator<Item = (&'a str, &'a str)>) -> CheckReport {
-    let db = SourceDb::from_sources(sources);
-    let diagnostics = actpol_check::check_all(&db);
-    CheckReport { db, diagnostics }
-}
-
-/// Why compiling failed.
-#[derive(Debug, thiserror::Error)]
-pub enum CompileFailure {
-    #[error(transparent)]
-    Load(#[from] LoadError),
-
-    /// The policy has errors; the report holds them.
-    #[error("the policy has {} error(s)", .0.diagnostics.iter().filter(|d| d.is_error()).count())]
-    Invalid(Box<CheckReport>),
-
-    #[error("no policy found: no file under the given paths has a `policy` header")]
-    NoPolicy,
-
-    #[error("several policies found: {}", .0.join(", "))]
-    Ambiguous(Vec<String>),
-
-    #[error(transparent)]
-    Compile(#[from] actpol_compiler::CompileError),
-}
-
-impl miette::Diagnostic for CompileFailure {
-    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        match self {
-            CompileFailure::Load(e) => miette::Diagnostic::code(e),
-            CompileFailure::Compile(e) => miette::Diagnostic::code(e),
-            CompileFailure::Invalid(_) => Some(Box::new("actpol::compile::errors")),
-            CompileFailure::NoPolicy => Some(Box::new("actpol::compile::no_policy")),
-            CompileFailure::Ambiguous(_) => Some(Box::new("actpol::compile::ambiguous")),
-        }
-    }
-
-    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        match self {
-            CompileFailure::Load(e) => miette::Diagnostic::help(e),
-            CompileFailure::Compile(e) => miette::Diagnostic::help(e),
-            CompileFailure::Invalid(_) => Some(Box::new("fix the errors `actpol check` reports")),
-            CompileFailure::NoPolicy => Some(Box::new(
-                "add `policy <name> { default deny \"…\" }` to the policy's main file",
-            )),
-            CompileFailure::Ambiguous(_) => {
-                Some(Box::new("pass the directory or main file of one policy"))
-            }
-        }
-    }
-}
-
-/// Loads, checks and compiles the one policy under `paths`.
-pub fn compile_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Artifact, CompileFailure> {
-    compile_db(load::load(paths)?)
-}
-
-/// Checks and compiles a policy given as in-memory files `(path, text)`.
-/// Imports resolve between the given paths.
-pub fn compile_sources<'a>(
-    sources: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> Result<Artifact, CompileFailure> {
-    compile_db(SourceDb::from_sources(sources))
-}
-
-fn compile_db(db: SourceDb) -> Result<Artifact, CompileFailure> {
-    let entries: Vec<FileId> = db.ids().filter(|id| db.is_entry(*id)).collect();
-    let entry = match entries.as_slice() {
-        [one] => *one,
-        [] => {
-            let diagnostics = actpol_check::check_all(&db);
-            if diagnostics.iter().any(Diagnostic::is_error) {
-                return Err(CompileFailure::Invalid(Box::new(CheckReport {
-                    db,
-                    diagnostics,
-                })));
-            }
-            return Err(CompileFailure::NoPolicy);
-        }
-        many => {
-            return Err(CompileFailure::Ambiguous(
-                many.iter().map(|id| db.file(*id).path.clone()).collect(),
-            ))
-        }
+/// The decision contract: a decision and everything in it, as Rust types
+/// that serialise to the decision JSON.
+pub mod decision {
+    pub use actpol_core::decision::{
+        Amount, BudgetUse, ConstraintOp, ConstraintOut, Decision, ErrorOut, Escalation,
+        Explanation, FailedPart, Level, Operand, PolicyRef, Requirement, RuleTrace, Stage,
+        ValueOut,
     };
-    let checked = actpol_check::check(&db, entry);
-    let Some(policy) = checked
-        .policy
-        .filter(|_| !checked.diagnostics.iter().any(Diagnostic::is_error))
-    else {
-        return Err(CompileFailure::Invalid(Box::new(CheckReport {
-            db,
-            diagnostics: checked.diagnostics,
-        })));
+    pub use actpol_core::packet::{
+        ActionCard, ApproverCard, Packet, Precedent, Recovery, RiskFactor, Verdict,
     };
-    let hash = source_hash(&db, entry);
-    Ok(actpol_compiler::compile(&policy, hash)?)
 }
 
-/// sha256 over the policy's files: each file's path relative to the entry's
-/// directory and its text, in import order. Moving the policy's directory
-/// keeps the hash; changing any byte of any file changes it.
-pub fn source_hash(db: &SourceDb, entry: FileId) -> [u8; 32] {
-    let entry_dir = db
-        .file(entry)
-        .path
-        .rsplit_once('/')
-        .map_or(String::new(), |(d, _)| format!("{d}/"));
-    let mut hasher = Sha256::new();
-    for id in db.closure(entry) {
-        let file = db.file(id);
-        let rel = file.path.strip_prefix(&entry_dir).unwrap_or(&file.path);
-        hasher.update((rel.len() as u64).to_le_bytes());
-        hasher.update(rel.as_bytes());
-        hasher.update((file.text.len() as u64).to_le_bytes());
-        hasher.update(file.text.as_bytes());
-    }
-    hasher.finalize().into()
+/// The envelope contract: what an agent proposes, as JSON and as Rust
+/// types, and the envelope bound to a policy's schema.
+pub mod envelope {
+    pub use actpol_core::envelope::{
+        ActionInfo, AgentInfo, BoundEnvelope, BoundRollback, Envelope, EnvelopeCopy, EnvelopeError,
+        IntentInfo, ObjectInfo, PlanInfo, RollbackInfo,
+    };
 }
 
-/// A policy ready to decide: compiled from sources or loaded from an
-/// artifact.
-#[derive(Debug)]
-pub struct Policy {
-    runtime: Runtime,
+/// What a decision reads besides the envelope: budgets and windows.
+///
+/// A host implements [`StateView`] to answer a decision's reads (how much
+/// of a budget is consumed under a key, what a window counts), and
+/// [`BudgetLedger`] to apply what decisions consume. [`MemoryState`] is
+/// the in-memory view the command and tests use.
+pub mod state {
+    pub use actpol_core::amount::Amount;
+    pub use actpol_core::decision::BudgetUse;
+    pub use actpol_core::schema::{KeyKind, Window};
+    pub use actpol_core::state::{
+        pattern_matches, BudgetEntry, BudgetLedger, Event, MemoryState, StateError, StateView,
+        WindowKind, WindowQuery, BASELINE_SPAN_MS,
+    };
+    pub use actpol_core::Decimal;
 }
 
-impl Policy {
-    /// Compiles the policy under `paths`.
-    pub fn from_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Policy, CompileFailure> {
-        Policy::from_artifact(compile_paths(paths)?)
-    }
+/// Runtime errors and their codes. Every error a host may meet after a
+/// policy compiled has an [`ErrorCode`] whose text (`actpol::<family>::<kind>`)
+/// decisions and diagnostics show, and a `source()` when it has a cause.
+pub mod error {
+    pub use crate::compile::CompileFailure;
+    pub use crate::load::{LoadError, ReadFailure};
+    pub use actpol_bytecode::artifact::ArtifactError;
+    pub use actpol_bytecode::VerifyError;
+    pub use actpol_core::envelope::EnvelopeError;
+    pub use actpol_core::error::{ErrorCode, ErrorFamily, EvalError};
+    pub use actpol_core::state::StateError;
+}
 
-    /// Compiles in-memory sources.
-    pub fn from_sources<'a>(
-        sources: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<Policy, CompileFailure> {
-        Policy::from_artifact(compile_sources(sources)?)
-    }
+/// How values are written in envelopes, decisions and test files: amounts,
+/// durations, timestamps; and the "did you mean" of every diagnostic.
+pub mod values {
+    pub use actpol_core::amount;
+    pub use actpol_core::suggest::did_you_mean;
+    pub use actpol_core::value::{
+        format_duration, format_timestamp, parse_duration, parse_timestamp,
+    };
+}
 
-    /// Loads an `.actpolc` artifact (verified on load).
-    pub fn load(bytes: &[u8]) -> Result<Policy, ArtifactError> {
-        Ok(Policy {
-            runtime: Runtime::load(bytes)?,
-        })
-    }
-
-    /// Runs a compiled artifact held in memory (verified again here).
-    pub fn from_artifact(artifact: Artifact) -> Result<Policy, CompileFailure> {
-        let runtime = Runtime::new(artifact).map_err(actpol_compiler::CompileError::from)?;
-        Ok(Policy { runtime })
-    }
-
-    pub fn runtime(&self) -> &Runtime {
-        &self.runtime
-    }
-
-    pub fn name(&self) -> &str {
-        &self.runtime.program().meta.name
-    }
-
-    /// `sha256:<hex>` of the policy's sources.
-    pub fn hash(&self) -> &str {
-        self.runtime.hash()
-    }
-
-    pub fn decide(&self, envelope: Envelope, state: &dyn StateView) -> Decision {
-        self.runtime.decide_envelope(envelope, state)
-    }
-
-    pub fn decide_json(&self, bytes: &[u8], state: &dyn StateView) -> Decision {
-        self.runtime.decide_json(bytes, state)
-    }
-
-    /// Decides and explains: which rules matched, which did not and why.
-    pub fn explain(&self, envelope: Envelope, state: &dyn StateView) -> Decision {
-        self.runtime.explain_envelope(envelope, state)
-    }
-
-    /// Like [`Policy::decide_json`], with an explanation.
-    pub fn explain_json(&self, bytes: &[u8], state: &dyn StateView) -> Decision {
-        self.runtime.explain_json(bytes, state)
-    }
-
-    /// The artifact bytes (`.actpolc`).
-    pub fn to_artifact_bytes(&self) -> Result<Vec<u8>, ArtifactError> {
-        self.runtime.artifact().encode()
-    }
+/// The compiled form beneath [`Policy`], for tools that work on it: the
+/// artifact format's own tests, benchmarks, disassembly. Its shape follows
+/// the bytecode and may change with the artifact format version; programs
+/// that embed actpol decide through [`Policy`].
+pub mod advanced {
+    pub use actpol_bytecode::artifact::{Artifact, FORMAT_VERSION, MAGIC};
+    pub use actpol_bytecode::{disasm, Instr, Program};
 }

@@ -68,7 +68,7 @@ pub enum ReadFailure {
 
 /// Loads the files at `paths` (a directory means every `.actpol` file under
 /// it, in name order) and, transitively, what they import.
-pub fn load<P: AsRef<Path>>(paths: &[P]) -> Result<SourceDb, LoadError> {
+pub(crate) fn load<P: AsRef<Path>>(paths: &[P]) -> Result<SourceDb, LoadError> {
     let mut loader = Loader::default();
     for path in paths {
         let path = path.as_ref();
@@ -176,7 +176,7 @@ fn collect(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
 
 /// A path as shown in diagnostics: as given, with `/` separators and no
 /// leading `./`.
-fn display(path: &Path) -> String {
+pub(crate) fn display(path: &Path) -> String {
     let text = path.to_string_lossy().replace('\\', "/");
     actpol_check::db::normalize(text.strip_prefix("./").unwrap_or(&text))
 }

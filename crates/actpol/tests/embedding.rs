@@ -1,7 +1,7 @@
 //! What an embedding program can get wrong with the library, and how the
 //! runtime answers: never a panic, never `allow`.
 
-use actpol::{ErrorCode, Level, MemoryState, Policy};
+use actpol::{ErrorCode, Level, MemoryState, Policy, Request};
 
 const ONE_ACTION: &str = r#"
 policy small { default deny "no rule matched" }
@@ -22,21 +22,15 @@ fn an_envelope_bound_against_another_policy_is_refused() {
     let growth = Policy::from_paths(&["../../examples/growth"]).expect("growth compiles");
     let small = Policy::from_sources([("small.actpol", ONE_ACTION)]).expect("compiles");
     let envelope = actpol::Envelope::from_json(ENVELOPE.as_bytes()).unwrap();
-    let bound = small
-        .runtime()
-        .bind(envelope)
-        .expect("binds to its own policy");
+    let bound = small.bind(envelope).expect("binds to its own policy");
     assert_eq!(
-        small
-            .runtime()
-            .decide(&bound, &MemoryState::default())
-            .decision,
+        small.decide(&bound, &MemoryState::default()).decision,
         Level::Allow
     );
 
     for decision in [
-        growth.runtime().decide(&bound, &MemoryState::default()),
-        growth.runtime().explain(&bound, &MemoryState::default()),
+        growth.decide(&bound, &MemoryState::default()),
+        growth.decide(Request::new(&bound).explained(), &MemoryState::default()),
     ] {
         assert!(decision.decision >= Level::Escalate, "{decision:?}");
         assert_eq!(decision.errors[0].code, ErrorCode::EnvelopeForeign);
@@ -67,9 +61,9 @@ rule renames on crm.rename { when not has params.note allow }
         .expect("`reason` is a field name") as u32;
     let mut swapped = 0;
     for instr in &mut artifact.program.code {
-        if let actpol_bytecode::Instr::Has(kind, name) = instr {
+        if let actpol::advanced::Instr::Has(kind, name) = instr {
             if *name == note {
-                *instr = actpol_bytecode::Instr::Has(*kind, reason);
+                *instr = actpol::advanced::Instr::Has(*kind, reason);
                 swapped += 1;
             }
         }
@@ -77,7 +71,7 @@ rule renames on crm.rename { when not has params.note allow }
     assert!(swapped >= 1, "the rule's `has` was found");
     let bytes = artifact.encode().expect("encodes");
     let policy = Policy::load(&bytes).expect("the verifier admits it");
-    let decision = policy.decide_json(ENVELOPE.as_bytes(), &MemoryState::default());
+    let decision = policy.decide(ENVELOPE, &MemoryState::default());
     assert_eq!(decision.decision, Level::Deny, "{decision:?}");
     assert_eq!(
         decision.errors[0].code,

@@ -17,8 +17,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use actpol::{Decision, Level, MemoryState, Policy};
-use actpol_bytecode::artifact::Artifact;
-use actpol_core::ids::RuleId;
 
 fn examples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
@@ -68,7 +66,7 @@ fn state_for(envelope: &Path) -> MemoryState {
 
 fn decide(policy: &Policy, envelope: &Path) -> Decision {
     let bytes = fs::read(envelope).expect("envelope is readable");
-    policy.decide_json(&bytes, &state_for(envelope))
+    policy.decide(&bytes, &state_for(envelope))
 }
 
 /// Every envelope of `set`, by file stem, with its decision.
@@ -220,17 +218,6 @@ fn every_state_file_pairs_with_an_envelope() {
     }
 }
 
-fn rule_id(artifact: &Artifact, name: &str) -> RuleId {
-    let index = artifact
-        .program
-        .meta
-        .rules
-        .iter()
-        .position(|r| r.name == name)
-        .unwrap_or_else(|| panic!("policy {} has no rule `{name}`", artifact.policy));
-    RuleId(u32::try_from(index).expect("rule index fits u32"))
-}
-
 #[test]
 fn disassembly_of_selected_rules() {
     let picks: [(&str, &[&str]); 3] = [
@@ -242,10 +229,11 @@ fn disassembly_of_selected_rules() {
         ("finance", &["pay_known_vendor", "run_total_mismatch"]),
     ];
     for (set, rules) in picks {
-        let artifact = actpol::compile_paths(&[examples_dir().join(set)])
-            .unwrap_or_else(|e| panic!("examples/{set} compiles: {e:?}"));
+        let policy = policy(set);
         for rule in rules {
-            let text = actpol_bytecode::disasm::rule(&artifact.program, rule_id(&artifact, rule));
+            let text = policy
+                .disassemble(Some(rule))
+                .unwrap_or_else(|| panic!("policy {set} has no rule `{rule}`"));
             insta::assert_snapshot!(format!("disasm_{set}_{rule}"), text);
         }
     }

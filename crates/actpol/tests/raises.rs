@@ -68,7 +68,7 @@ fn decide(amount: i64, rollback: bool) -> actpol::Decision {
             "object":{{"type":"Account","id":"a-1","attrs":{{"tier":"gold"}}}},
             "time":"2026-11-25T14:00:00Z"{rollback}}}"#
     );
-    policy.decide_json(envelope.as_bytes(), &MemoryState::default())
+    policy.decide(envelope.as_bytes(), &MemoryState::default())
 }
 
 fn constraints(d: &actpol::Decision) -> serde_json::Value {

@@ -1,0 +1,136 @@
+//! Compiling: load → parse → check → compile, from paths or in-memory
+//! sources, to a verified [`Artifact`].
+
+use std::path::Path;
+
+use actpol_bytecode::artifact::{Artifact, ArtifactError};
+use actpol_check::{Diagnostic, FileId, SourceDb};
+use sha2::{Digest, Sha256};
+
+use crate::check::CheckReport;
+use crate::load::{self, LoadError};
+
+/// Why compiling failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CompileFailure {
+    /// The policy's files cannot be read.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+
+    /// The policy has errors; the report holds them.
+    #[error("the policy has {} error(s)", .0.error_count())]
+    Invalid(Box<CheckReport>),
+
+    /// No file has a `policy` header.
+    #[error("no policy found: no file under the given paths has a `policy` header")]
+    NoPolicy,
+
+    /// Several files have one: their paths.
+    #[error("several policies found: {}", .0.join(", "))]
+    Ambiguous(Vec<String>),
+
+    /// The compiler failed (a bug: a checked policy always compiles).
+    #[error(transparent)]
+    Compile(#[from] actpol_compiler::CompileError),
+
+    /// The one path given is a compiled artifact, and it does not load.
+    #[error(transparent)]
+    Artifact(#[from] ArtifactError),
+}
+
+impl miette::Diagnostic for CompileFailure {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        match self {
+            CompileFailure::Load(e) => miette::Diagnostic::code(e),
+            CompileFailure::Compile(e) => miette::Diagnostic::code(e),
+            CompileFailure::Artifact(e) => miette::Diagnostic::code(e),
+            CompileFailure::Invalid(_) => Some(Box::new("actpol::compile::errors")),
+            CompileFailure::NoPolicy => Some(Box::new("actpol::compile::no_policy")),
+            CompileFailure::Ambiguous(_) => Some(Box::new("actpol::compile::ambiguous")),
+        }
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        match self {
+            CompileFailure::Load(e) => miette::Diagnostic::help(e),
+            CompileFailure::Compile(e) => miette::Diagnostic::help(e),
+            CompileFailure::Artifact(e) => miette::Diagnostic::help(e),
+            CompileFailure::Invalid(_) => Some(Box::new("fix the errors `actpol check` reports")),
+            CompileFailure::NoPolicy => Some(Box::new(
+                "add `policy <name> { default deny \"…\" }` to the policy's main file",
+            )),
+            CompileFailure::Ambiguous(_) => {
+                Some(Box::new("pass the directory or main file of one policy"))
+            }
+        }
+    }
+}
+
+/// Loads, checks and compiles the one policy under `paths`.
+pub fn compile_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Artifact, CompileFailure> {
+    compile_db(load::load(paths)?)
+}
+
+/// Checks and compiles a policy given as in-memory files `(path, text)`.
+/// Imports resolve between the given paths.
+pub fn compile_sources<'a>(
+    sources: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<Artifact, CompileFailure> {
+    compile_db(SourceDb::from_sources(sources))
+}
+
+fn compile_db(db: SourceDb) -> Result<Artifact, CompileFailure> {
+    let entries: Vec<FileId> = db.ids().filter(|id| db.is_entry(*id)).collect();
+    let entry = match entries.as_slice() {
+        [one] => *one,
+        [] => {
+            let diagnostics = actpol_check::check_all(&db);
+            if diagnostics.iter().any(Diagnostic::is_error) {
+                return Err(CompileFailure::Invalid(Box::new(CheckReport::new(
+                    db,
+                    diagnostics,
+                ))));
+            }
+            return Err(CompileFailure::NoPolicy);
+        }
+        many => {
+            return Err(CompileFailure::Ambiguous(
+                many.iter().map(|id| db.file(*id).path.clone()).collect(),
+            ))
+        }
+    };
+    let checked = actpol_check::check(&db, entry);
+    let Some(policy) = checked
+        .policy
+        .filter(|_| !checked.diagnostics.iter().any(Diagnostic::is_error))
+    else {
+        return Err(CompileFailure::Invalid(Box::new(CheckReport::new(
+            db,
+            checked.diagnostics,
+        ))));
+    };
+    let hash = source_hash(&db, entry);
+    Ok(actpol_compiler::compile(&policy, hash)?)
+}
+
+/// sha256 over the policy's files: each file's path relative to the entry's
+/// directory and its text, in import order. Moving the policy's directory
+/// keeps the hash; changing any byte of any file changes it.
+fn source_hash(db: &SourceDb, entry: FileId) -> [u8; 32] {
+    let entry_dir = db
+        .file(entry)
+        .path
+        .rsplit_once('/')
+        .map_or(String::new(), |(d, _)| format!("{d}/"));
+    let mut hasher = Sha256::new();
+    for id in db.closure(entry) {
+        let file = db.file(id);
+        let rel = file.path.strip_prefix(&entry_dir).unwrap_or(&file.path);
+        hasher.update((rel.len() as u64).to_le_bytes());
+        hasher.update(rel.as_bytes());
+        hasher.update((file.text.len() as u64).to_le_bytes());
+        hasher.update(file.text.as_bytes());
+    }
+    hasher.finalize().into()
+}

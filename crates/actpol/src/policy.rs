@@ -1,0 +1,304 @@
+//! [`Policy`]: a compiled policy, and the one way to decide with it.
+
+use std::path::Path;
+
+use actpol_bytecode::artifact::{Artifact, ArtifactError, MAGIC};
+use actpol_core::decision::Decision;
+use actpol_core::envelope::{BoundEnvelope, Envelope, EnvelopeError};
+use actpol_core::state::StateView;
+use actpol_vm::Runtime;
+
+use crate::compile::{compile_paths, compile_sources, CompileFailure};
+use crate::load::{LoadError, ReadFailure};
+
+/// A policy ready to decide: compiled from sources or loaded from an
+/// artifact, verified either way.
+///
+/// One method decides, [`Policy::decide`]; what it decides on and how are
+/// given by a [`Request`], which JSON bytes, an [`Envelope`] or a
+/// [`BoundEnvelope`] convert into.
+#[derive(Debug)]
+pub struct Policy {
+    runtime: Runtime,
+}
+
+impl Policy {
+    /// The policy under `paths`: its `.actpol` files or directory,
+    /// compiled; or one compiled artifact (`.actpolc`, recognised by its
+    /// header whatever its name), loaded and verified.
+    pub fn from_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Policy, CompileFailure> {
+        if let [one] = paths {
+            if let Some(bytes) = artifact_at(one.as_ref())? {
+                return Ok(Policy::load(&bytes)?);
+            }
+        }
+        Policy::from_artifact(compile_paths(paths)?)
+    }
+
+    /// Compiles in-memory sources `(path, text)`; imports resolve between
+    /// the given paths.
+    pub fn from_sources<'a>(
+        sources: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Policy, CompileFailure> {
+        Policy::from_artifact(compile_sources(sources)?)
+    }
+
+    /// Loads an `.actpolc` artifact (verified on load).
+    pub fn load(bytes: &[u8]) -> Result<Policy, ArtifactError> {
+        Ok(Policy {
+            runtime: Runtime::load(bytes)?,
+        })
+    }
+
+    /// Runs a compiled artifact held in memory (verified again here).
+    pub fn from_artifact(artifact: Artifact) -> Result<Policy, CompileFailure> {
+        let runtime = Runtime::new(artifact).map_err(actpol_compiler::CompileError::from)?;
+        Ok(Policy { runtime })
+    }
+
+    /// The policy's declared name.
+    pub fn name(&self) -> &str {
+        &self.runtime.program().meta.name
+    }
+
+    /// `sha256:<hex>` of the policy's sources.
+    pub fn hash(&self) -> &str {
+        self.runtime.hash()
+    }
+
+    /// Decides. `request` is JSON bytes, an [`Envelope`], a
+    /// [`BoundEnvelope`], or a [`Request`] built from one with options.
+    /// Never fails: an envelope that does not fit, or an evaluation that
+    /// fails, is a decision of the policy's `on_error` outcome, never
+    /// `allow`, with the error listed.
+    ///
+    /// ```no_run
+    /// # use actpol::{MemoryState, Policy, Request};
+    /// # let policy = Policy::from_paths(&["examples/growth"]).unwrap();
+    /// # let bytes = Vec::new();
+    /// let state = MemoryState::default();
+    /// let decision = policy.decide(&bytes, &state);
+    /// let explained = policy.decide(Request::new(&bytes).explained(), &state);
+    /// ```
+    pub fn decide<'a>(&self, request: impl Into<Request<'a>>, state: &dyn StateView) -> Decision {
+        let Request { input, explain } = request.into();
+        let bound;
+        let env = match input {
+            Input::Bound(env) => env,
+            Input::Json(bytes) => match self.bind_json(bytes) {
+                Ok(env) => {
+                    bound = env;
+                    &bound
+                }
+                Err(err) => return self.runtime.refuse(&err),
+            },
+            Input::Envelope(envelope) => match self.bind(envelope) {
+                Ok(env) => {
+                    bound = env;
+                    &bound
+                }
+                Err(err) => return self.runtime.refuse(&err),
+            },
+        };
+        if explain {
+            self.runtime.explain(env, state)
+        } else {
+            self.runtime.decide(env, state)
+        }
+    }
+
+    /// Binds an envelope to this policy's schema, to decide on it later
+    /// (possibly many times) without binding again.
+    pub fn bind(&self, envelope: Envelope) -> Result<BoundEnvelope, EnvelopeError> {
+        self.runtime.bind(envelope)
+    }
+
+    /// Reads and binds JSON bytes.
+    pub fn bind_json(&self, bytes: &[u8]) -> Result<BoundEnvelope, EnvelopeError> {
+        BoundEnvelope::from_json(bytes, &self.runtime.program().schema)
+    }
+
+    /// The artifact bytes (`.actpolc`).
+    pub fn to_artifact_bytes(&self) -> Result<Vec<u8>, ArtifactError> {
+        self.runtime.artifact().encode()
+    }
+
+    /// The compiled artifact.
+    pub fn artifact(&self) -> &Artifact {
+        self.runtime.artifact()
+    }
+
+    /// The policy's rules, in declaration order.
+    pub fn rules(&self) -> impl Iterator<Item = RuleInfo<'_>> + '_ {
+        let program = self.runtime.program();
+        program
+            .meta
+            .rules
+            .iter()
+            .enumerate()
+            .map(move |(i, rule)| RuleInfo {
+                name: &rule.name,
+                conditional: program
+                    .explain
+                    .get(i)
+                    .is_some_and(|e| e.when_text.is_some()),
+            })
+    }
+
+    /// The names of the policy's raises, in declaration order.
+    pub fn raises(&self) -> impl Iterator<Item = &str> + '_ {
+        self.runtime
+            .program()
+            .meta
+            .raises
+            .iter()
+            .map(|r| r.name.as_str())
+    }
+
+    /// The bytecode as text: the whole program, or one rule's code
+    /// (`None` if the policy has no rule of that name).
+    pub fn disassemble(&self, rule: Option<&str>) -> Option<String> {
+        let program = self.runtime.program();
+        let Some(name) = rule else {
+            return Some(actpol_bytecode::disasm::program(program));
+        };
+        let index = program.meta.rules.iter().position(|r| r.name == name)?;
+        let id = actpol_core::RuleId::from_index(index);
+        Some(actpol_bytecode::disasm::rule(program, id))
+    }
+}
+
+/// The bytes at `path` if it is a compiled artifact: a file that starts
+/// with the artifact header's magic bytes.
+fn artifact_at(path: &Path) -> Result<Option<Vec<u8>>, LoadError> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let unreadable = |source: std::io::Error| LoadError::Unreadable {
+        path: crate::load::display(path),
+        source: ReadFailure::Io(source),
+    };
+    let bytes = std::fs::read(path).map_err(unreadable)?;
+    Ok(bytes.starts_with(MAGIC).then_some(bytes))
+}
+
+/// A rule of a policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuleInfo<'a> {
+    /// The rule's name.
+    pub name: &'a str,
+    /// Whether it has a `when` condition (a rule without one matches
+    /// whenever it applies).
+    pub conditional: bool,
+}
+
+/// What [`Policy::decide`] decides on.
+#[derive(Debug)]
+#[non_exhaustive]
+// An input lives on the stack for one call and is consumed by it: boxing
+// the envelope would add an allocation to every decision made from one.
+#[allow(clippy::large_enum_variant)]
+pub enum Input<'a> {
+    /// JSON bytes, bound to the policy's schema first.
+    Json(&'a [u8]),
+    /// An envelope built in Rust, bound to the policy's schema first.
+    Envelope(Envelope),
+    /// An envelope already bound to this policy ([`Policy::bind`]).
+    Bound(&'a BoundEnvelope),
+}
+
+/// One decision to make: its input, and how to decide it.
+///
+/// Built from an input (`Request::new(&bytes)`, or implicitly: every input
+/// converts into a request), then refined by options. New per-decision
+/// options join here rather than as new methods of [`Policy`].
+#[derive(Debug)]
+#[must_use]
+pub struct Request<'a> {
+    input: Input<'a>,
+    explain: bool,
+}
+
+impl<'a> Request<'a> {
+    /// A request to decide on `input`, with no options.
+    pub fn new(input: impl Into<Input<'a>>) -> Self {
+        Request {
+            input: input.into(),
+            explain: false,
+        }
+    }
+
+    /// Asks for an explanation: which candidate rules matched, which did
+    /// not and why (slower: the candidates run again part by part).
+    pub fn explained(self) -> Self {
+        self.explain(true)
+    }
+
+    /// Asks for an explanation or not.
+    pub fn explain(mut self, explain: bool) -> Self {
+        self.explain = explain;
+        self
+    }
+}
+
+impl<'a> From<&'a [u8]> for Input<'a> {
+    fn from(bytes: &'a [u8]) -> Self {
+        Input::Json(bytes)
+    }
+}
+
+impl<'a, const N: usize> From<&'a [u8; N]> for Input<'a> {
+    fn from(bytes: &'a [u8; N]) -> Self {
+        Input::Json(bytes)
+    }
+}
+
+impl<'a> From<&'a Vec<u8>> for Input<'a> {
+    fn from(bytes: &'a Vec<u8>) -> Self {
+        Input::Json(bytes)
+    }
+}
+
+impl<'a> From<&'a str> for Input<'a> {
+    fn from(text: &'a str) -> Self {
+        Input::Json(text.as_bytes())
+    }
+}
+
+impl From<Envelope> for Input<'_> {
+    fn from(envelope: Envelope) -> Self {
+        Input::Envelope(envelope)
+    }
+}
+
+impl<'a> From<&'a BoundEnvelope> for Input<'a> {
+    fn from(envelope: &'a BoundEnvelope) -> Self {
+        Input::Bound(envelope)
+    }
+}
+
+/// Every input is a request without options.
+macro_rules! request_from {
+    ($($t:ty),*) => {$(
+        impl<'a> From<$t> for Request<'a> {
+            fn from(input: $t) -> Self {
+                Request::new(input)
+            }
+        }
+    )*};
+}
+
+request_from!(
+    Input<'a>,
+    &'a [u8],
+    &'a Vec<u8>,
+    &'a str,
+    Envelope,
+    &'a BoundEnvelope
+);
+
+impl<'a, const N: usize> From<&'a [u8; N]> for Request<'a> {
+    fn from(bytes: &'a [u8; N]) -> Self {
+        Request::new(bytes)
+    }
+}
