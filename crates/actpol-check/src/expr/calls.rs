@@ -1,0 +1,301 @@
+//! Calls: methods on values, functions, and `touches`.
+
+use super::*;
+
+impl Checker<'_> {
+    pub(super) fn method(
+        &mut self,
+        cx: &mut Cx<'_>,
+        e: &ast::Expr,
+        base: &ast::Expr,
+        name: &Ident,
+        args: &[ast::Expr],
+    ) -> Typed {
+        if matches!(&base.kind, ExprKind::Name(r) if r.name == "action") {
+            if name.name == "touches" {
+                return self.touches(cx, e, name, args);
+            }
+            let help = suggest(&name.name, ["touches"], || {
+                "`action` has one method, `touches(<data class>)`".into()
+            });
+            self.unknown_name(
+                cx.file(),
+                name.span,
+                format!("`action` has no method `{}`", name.name),
+                "no such method",
+                help,
+            );
+            return self.error_typed(cx, e.span);
+        }
+        let recv = self.expr(cx, base);
+        let Some(recv_ty) = recv.ty.clone() else {
+            self.check_args(cx, args);
+            return self.error_typed(cx, e.span);
+        };
+        let found =
+            Receiver::of(&recv_ty).and_then(|on| methods_of(on).find(|m| m.name == name.name));
+        let Some(m) = found.copied() else {
+            self.unknown_method(cx.file(), name, &recv_ty);
+            self.check_args(cx, args);
+            return self.error_typed(cx, e.span);
+        };
+        let arity = usize::from(m.arg != Arg::None);
+        if args.len() != arity {
+            self.wrong_arity(
+                cx.file(),
+                e.span,
+                &format!(".{}", m.name),
+                arity,
+                args.len(),
+            );
+            self.check_args(cx, args);
+            return self.error_typed(cx, e.span);
+        }
+        let wanted = match (&m.arg, &recv_ty) {
+            (Arg::String, _) => Some(Type::String),
+            (Arg::Element, Type::Set(elem)) => Some((**elem).clone()),
+            (Arg::SameSet, _) => Some(recv_ty.clone()),
+            _ => None,
+        };
+        let mut call_args = vec![recv.expr];
+        if let (Some(arg), Some(wanted)) = (args.first(), wanted) {
+            let typed = self.expect(cx, arg, Some(&wanted));
+            if let Some(found) = &typed.ty {
+                if *found != wanted {
+                    let (w, f) = (self.type_name(&wanted), self.type_name(found));
+                    self.type_mismatch(
+                        cx.file(),
+                        arg.span,
+                        format!(
+                            "`.{}` on `{}` takes `{w}`, not `{f}`",
+                            m.name,
+                            self.type_name(&recv_ty)
+                        ),
+                        format!("this is `{f}`"),
+                        format!("pass a value of type `{w}`"),
+                    );
+                }
+            }
+            call_args.push(typed.expr);
+        }
+        let ty = if m.yields_bool { Type::Bool } else { Type::Int };
+        self.make(
+            cx,
+            e.span,
+            ir::ExprKind::Call(m.builtin, call_args),
+            Some(ty),
+        )
+    }
+
+    pub(super) fn unknown_method(&mut self, file: u32, name: &Ident, recv_ty: &Type) {
+        let ty_name = self.type_name(recv_ty);
+        let help = match Receiver::of(recv_ty) {
+            Some(on) => suggest(&name.name, methods_of(on).map(|m| m.name), || {
+                format!("`{ty_name}` has {}", list(methods_of(on).map(|m| m.name), 6))
+            }),
+            None => "methods apply to strings (`starts_with`, `ends_with`, `contains`, `matches`, `len`) and sets (`contains`, `contains_any`, `contains_all`, `len`)".into(),
+        };
+        self.unknown_name(
+            file,
+            name.span,
+            format!("`{ty_name}` has no method `{}`", name.name),
+            "no such method",
+            help,
+        );
+    }
+
+    /// Checks arguments of a call that failed, for their own mistakes.
+    pub(super) fn check_args(&mut self, cx: &mut Cx<'_>, args: &[ast::Expr]) {
+        for arg in args {
+            self.expr(cx, arg);
+        }
+    }
+
+    pub(super) fn wrong_arity(
+        &mut self,
+        file: u32,
+        span: Span,
+        func: &str,
+        expected: usize,
+        found: usize,
+    ) {
+        let span = self.unit.tight(file, span);
+        let count = |n: usize| match n {
+            0 => "no argument".to_string(),
+            1 => "1 argument".to_string(),
+            n => format!("{n} arguments"),
+        };
+        let (expected, found) = (count(expected), count(found));
+        self.unit.report(
+            file,
+            CheckError::WrongArity {
+                func: func.to_string(),
+                help: format!("give `{func}` {expected}"),
+                expected,
+                found: match found.as_str() {
+                    "no argument" => "none is".into(),
+                    "1 argument" => "1 is".into(),
+                    _ => format!("{} are", found.trim_end_matches(" arguments")),
+                },
+                span: span.into(),
+            },
+        );
+    }
+
+    pub(super) fn touches(
+        &mut self,
+        cx: &Cx<'_>,
+        e: &ast::Expr,
+        name: &Ident,
+        args: &[ast::Expr],
+    ) -> Typed {
+        let [arg] = args else {
+            self.wrong_arity(cx.file(), e.span, "action.touches", 1, args.len());
+            return self.error_typed(cx, e.span);
+        };
+        let ExprKind::Name(class) = &strip_parens(arg).kind else {
+            self.type_mismatch(
+                cx.file(),
+                arg.span,
+                format!("`action.{}` takes the name of a data class", name.name),
+                "not a data class name".into(),
+                "write a declared data class, as in `action.touches(pii)`".into(),
+            );
+            return self.error_typed(cx, e.span);
+        };
+        match self.data_class_id(cx.file(), class) {
+            Some(id) => self.make(cx, e.span, ir::ExprKind::Touches(id), Some(Type::Bool)),
+            None => self.error_typed(cx, e.span),
+        }
+    }
+
+    pub(super) fn call(
+        &mut self,
+        cx: &mut Cx<'_>,
+        e: &ast::Expr,
+        name: &Ident,
+        args: &[ast::Expr],
+    ) -> Typed {
+        let Some(&(func, arity)) = FUNCTIONS.iter().find(|(f, _)| *f == name.name) else {
+            let text = name.name.as_str();
+            let help = if METHODS.iter().any(|m| m.name == text) {
+                format!("`{text}` is a method: write `<value>.{text}(…)`")
+            } else if matches!(text, "count" | "sum" | "baseline") {
+                format!("`{text}` reads a window: write `{text}(<actions> over <window>)`, as in `count(crm.* over 1h)`")
+            } else {
+                suggest(text, FUNCTIONS.iter().map(|(f, _)| *f), || {
+                    "the functions are `min`, `max`, `abs` and `timestamp`".into()
+                })
+            };
+            self.unknown_name(
+                cx.file(),
+                name.span,
+                format!("unknown function `{text}`"),
+                "no such function",
+                help,
+            );
+            self.check_args(cx, args);
+            return self.error_typed(cx, e.span);
+        };
+        if args.len() != arity {
+            self.wrong_arity(cx.file(), e.span, func, arity, args.len());
+            self.check_args(cx, args);
+            return self.error_typed(cx, e.span);
+        }
+        match func {
+            "timestamp" => self.timestamp(cx, e, &args[0]),
+            "abs" => self.abs(cx, e, &args[0]),
+            _ => {
+                let builtin = if func == "min" {
+                    Builtin::Min
+                } else {
+                    Builtin::Max
+                };
+                self.min_max(cx, e, builtin, &args[0], &args[1])
+            }
+        }
+    }
+
+    pub(super) fn timestamp(&mut self, cx: &Cx<'_>, e: &ast::Expr, arg: &ast::Expr) -> Typed {
+        let ExprKind::Lit(Literal::String(text)) = &strip_parens(arg).kind else {
+            self.unit.report(
+                cx.file(),
+                CheckError::NotConstant {
+                    message: "`timestamp(…)` needs a constant string".into(),
+                    span: self.unit.tight(cx.file(), arg.span).into(),
+                    help: "write the instant as text, as in `timestamp(\"2026-11-25T14:00:00Z\")`"
+                        .into(),
+                },
+            );
+            return self.error_typed(cx, e.span);
+        };
+        match literal::timestamp(text) {
+            Ok(ms) => self.make(
+                cx,
+                e.span,
+                ir::ExprKind::Const(Value::Timestamp(ms)),
+                Some(Type::Timestamp),
+            ),
+            Err(invalid) => {
+                self.invalid_literal(cx.file(), arg.span, invalid);
+                self.error_typed(cx, e.span)
+            }
+        }
+    }
+
+    pub(super) fn abs(&mut self, cx: &mut Cx<'_>, e: &ast::Expr, arg: &ast::Expr) -> Typed {
+        let typed = self.expr(cx, arg);
+        let Some(ty) = typed.ty.clone() else {
+            return self.error_typed(cx, e.span);
+        };
+        if !operators::negatable(&ty) {
+            let name = self.type_name(&ty);
+            self.type_mismatch(
+                cx.file(),
+                arg.span,
+                format!("`abs` takes a number, an amount or a duration, not `{name}`"),
+                format!("this is `{name}`"),
+                "pass an `Int`, `Decimal`, `Money<…>` or `Duration`".into(),
+            );
+            return self.error_typed(cx, e.span);
+        }
+        self.make(
+            cx,
+            e.span,
+            ir::ExprKind::Call(Builtin::Abs, vec![typed.expr]),
+            Some(ty),
+        )
+    }
+
+    pub(super) fn min_max(
+        &mut self,
+        cx: &mut Cx<'_>,
+        e: &ast::Expr,
+        f: Builtin,
+        a: &ast::Expr,
+        b: &ast::Expr,
+    ) -> Typed {
+        let at = self.expr(cx, a);
+        let bt = self.expect(cx, b, at.ty.as_ref());
+        let (Some(x), Some(y)) = (at.ty.clone(), bt.ty.clone()) else {
+            return self.error_typed(cx, e.span);
+        };
+        let Some(t) = operators::join(&x, &y) else {
+            self.mismatch(cx.file(), f.name(), (a, &x), (b, &y));
+            return self.error_typed(cx, e.span);
+        };
+        if !t.result.is_ordered() {
+            let name = self.type_name(&t.result);
+            self.type_mismatch(
+                cx.file(),
+                e.span,
+                format!("`{}` needs ordered values; `{name}` has no order", f.name()),
+                format!("`{name}` values"),
+                "pass numbers, amounts, durations or timestamps".into(),
+            );
+            return self.error_typed(cx, e.span);
+        }
+        let args = vec![widen(at.expr, t.widen_left), widen(bt.expr, t.widen_right)];
+        self.make(cx, e.span, ir::ExprKind::Call(f, args), Some(t.result))
+    }
+}

@@ -1,0 +1,100 @@
+//! Presence: `has`, and the facts a condition proves for the optional
+//! fields it guards.
+
+use super::*;
+
+impl Checker<'_> {
+    pub(super) fn has(&mut self, cx: &Cx<'_>, e: &ast::Expr, term: &ast::Expr) -> Typed {
+        match self.presence_checked(cx, term) {
+            Some(p) => self.make(cx, e.span, ir::ExprKind::Has(p), Some(Type::Bool)),
+            None => self.make(
+                cx,
+                e.span,
+                ir::ExprKind::Const(Value::Bool(false)),
+                Some(Type::Bool),
+            ),
+        }
+    }
+
+    pub(super) fn presence_checked(&mut self, cx: &Cx<'_>, term: &ast::Expr) -> Option<Presence> {
+        let file = cx.file();
+        if let Some(p) = envelope_presence(term) {
+            return Some(p);
+        }
+        if let ExprKind::Field(base, field) = &term.kind {
+            if let ExprKind::Name(root) = &base.kind {
+                match root.name.as_str() {
+                    "params" => {
+                        let (name, _, _) =
+                            self.param_field(cx.frame, field, term.span, Usage::Read)?;
+                        return Some(Presence::Param(name));
+                    }
+                    "object" if field.name != "id" => {
+                        let (name, _, _) = self.attr_field(cx.frame, field, term.span)?;
+                        return Some(Presence::Attr(name));
+                    }
+                    "context" => {
+                        let f = self.context_field(file, field)?;
+                        return Some(Presence::Context(f.name));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.type_mismatch(
+            file,
+            term.span,
+            format!("`has` cannot test `{}`", self.unit.text(file, term.span)),
+            "not an optional field".into(),
+            "`has` takes `params.<name>`, `object.<name>`, `context.<name>`, `intent`, `rollback`, `rollback.action`, `rollback.within` or `plan`".into(),
+        );
+        None
+    }
+
+    /// What `has term` proves, found without reporting anything (the
+    /// check of the `has` itself reports).
+    pub(super) fn presence_quiet(&self, term: &ast::Expr) -> Option<Presence> {
+        if let Some(p) = envelope_presence(term) {
+            return Some(p);
+        }
+        let ExprKind::Field(base, field) = &term.kind else {
+            return None;
+        };
+        let ExprKind::Name(root) = &base.kind else {
+            return None;
+        };
+        let name = NameId::from_index(self.schema.field_names.get_index_of(&field.name)?);
+        match root.name.as_str() {
+            "params" => Some(Presence::Param(name)),
+            "object" => Some(Presence::Attr(name)),
+            "context" => Some(Presence::Context(name)),
+            _ => None,
+        }
+    }
+
+    /// Adds to `out` what `e` proves present when it evaluates to `truth`.
+    pub(crate) fn facts_if(&self, e: &ast::Expr, truth: bool, out: &mut Vec<Presence>) {
+        match &e.kind {
+            ExprKind::Has(term) if truth => {
+                if let Some(p) = self.presence_quiet(term) {
+                    out.push(p);
+                    // A rollback's action or window implies the rollback.
+                    if matches!(p, Presence::RollbackAction | Presence::RollbackWithin) {
+                        out.push(Presence::Rollback);
+                    }
+                }
+            }
+            ExprKind::Paren(inner) => self.facts_if(inner, truth, out),
+            ExprKind::Unary(UnaryOp::Not, inner) => self.facts_if(inner, !truth, out),
+            ExprKind::Binary(BinaryOp::And, a, b) if truth => {
+                self.facts_if(a, true, out);
+                self.facts_if(b, true, out);
+            }
+            ExprKind::Binary(BinaryOp::Or, a, b) if !truth => {
+                self.facts_if(a, false, out);
+                self.facts_if(b, false, out);
+            }
+            _ => {}
+        }
+    }
+}
