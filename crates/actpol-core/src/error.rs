@@ -221,7 +221,7 @@ pub enum EvalError {
     #[error("rule would consume {amount} from budget `{budget}`: amounts must not be negative")]
     NegativeConsume {
         /// The budget's name.
-        budget: String,
+        budget: Box<str>,
         /// The amount, normalised.
         amount: Decimal,
     },
@@ -243,13 +243,19 @@ pub enum EvalError {
     /// A budget out of range.
     #[error("budget index out of range")]
     BadBudget,
-    /// The state view failed; the message is the state error's.
+    /// The state view failed; the message is the state error's. (Boxed:
+    /// evaluation results travel through every instruction, and this is
+    /// their largest error.)
     #[error("{0}")]
-    State(#[source] StateError),
+    State(#[source] Box<StateError>),
     /// The state view returned an amount the budget or window cannot hold.
     #[error("the state view returned {0}, which is not a valid amount")]
     OutOfRange(Decimal),
 }
+
+// Every instruction's result carries this error type: keep it no larger
+// than the value it is returned beside needs.
+const _: () = assert!(std::mem::size_of::<EvalError>() <= 40);
 
 impl EvalError {
     /// The error's stable code.
@@ -279,7 +285,7 @@ impl EvalError {
 
 impl From<StateError> for EvalError {
     fn from(err: StateError) -> Self {
-        EvalError::State(err)
+        EvalError::State(Box::new(err))
     }
 }
 

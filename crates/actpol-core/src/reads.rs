@@ -173,6 +173,7 @@ impl<'a> Reader<'a> {
     /// A reader of `env`, which was bound against `schema`; `names` are
     /// `schema`'s. An envelope whose action or object is not in `schema` is
     /// an error, never an out-of-range read.
+    #[inline]
     pub fn new(
         env: &'a BoundEnvelope,
         schema: &'a Schema,
@@ -202,16 +203,19 @@ impl<'a> Reader<'a> {
     }
 
     /// The envelope read.
+    #[inline]
     pub fn envelope(&self) -> &'a BoundEnvelope {
         self.env
     }
 
     /// The declaration of the envelope's action.
+    #[inline]
     pub fn action(&self) -> &'a ActionDef {
         self.action
     }
 
     /// The declaration of the envelope's object's entity.
+    #[inline]
     pub fn entity(&self) -> &'a EntityDef {
         self.entity
     }
@@ -220,6 +224,7 @@ impl<'a> Reader<'a> {
     /// envelope left an optional one out. A field not declared there is an
     /// error, not an absence: `has` of it must not quietly be false, or
     /// `not has …` would hold on a program the checker never produced.
+    #[inline]
     pub fn slot(&self, kind: FieldKind, name: NameId) -> Result<Option<&'a Value>, EvalError> {
         let (defs, values): (&[FieldDef], &'a [Option<Value>]) = match kind {
             FieldKind::Param => (&self.action.params, &self.env.params),
@@ -236,6 +241,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A field's value, or the `absent` error naming it.
+    #[inline]
     pub fn value(&self, kind: FieldKind, name: NameId) -> Result<&'a Value, EvalError> {
         self.slot(kind, name)?
             .ok_or_else(|| EvalError::absent(self.path(kind, name)))
@@ -247,6 +253,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Whether what `has …` asks about is in the envelope.
+    #[inline]
     pub fn has(&self, presence: Presence) -> Result<bool, EvalError> {
         let env = self.env;
         Ok(match presence {
@@ -262,6 +269,7 @@ impl<'a> Reader<'a> {
     }
 
     /// One of the envelope's simple fields.
+    #[inline]
     pub fn field(&self, field: EnvField) -> Result<Value, EvalError> {
         let env = self.env;
         let intent = || {

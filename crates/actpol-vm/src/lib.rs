@@ -123,7 +123,7 @@ impl Runtime {
     pub fn explain(&self, env: &BoundEnvelope, state: &dyn StateView) -> Decision {
         let mut decision = self.decide(env, state);
         if self.owns(env).is_ok() {
-            decision.explanation = explain::explain(self, env, state);
+            decision.explanation = explain::explain(self, env, state).map(Box::new);
         }
         decision
     }

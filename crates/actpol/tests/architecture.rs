@@ -87,7 +87,10 @@ fn the_command_and_the_test_runner_use_only_the_facade() {
     for (krate, allowed) in FACADE_USERS {
         let manifest = manifest(krate);
         let deps = table(&manifest, "dependencies");
-        assert!(deps.iter().any(|d| d == "actpol"), "{krate}: no `actpol` dependency read");
+        assert!(
+            deps.iter().any(|d| d == "actpol"),
+            "{krate}: no `actpol` dependency read"
+        );
         for dep in deps.iter().chain(&table(&manifest, "dev-dependencies")) {
             assert!(
                 !dep.starts_with("actpol") || allowed.contains(&dep.as_str()),

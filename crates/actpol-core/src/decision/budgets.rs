@@ -41,7 +41,7 @@ pub(super) fn budget_lines<'e>(
         // `-0` is not negative: only a true negative amount is refused.
         if delta < Decimal::ZERO {
             return Err(EvalError::NegativeConsume {
-                budget: ctx.meta.budget_name(*budget).to_string(),
+                budget: ctx.meta.budget_name(*budget).into(),
                 amount: delta.normalize(),
             });
         }

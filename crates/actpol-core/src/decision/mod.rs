@@ -52,9 +52,10 @@ pub struct Decision {
     pub policy: PolicyRef,
     /// Errors met on the way; a decision with errors never allows.
     pub errors: Vec<ErrorOut>,
-    /// Present when an explanation was asked for (C11).
+    /// Present when an explanation was asked for (C11). Boxed: most
+    /// decisions have none, and a decision is moved by value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub explanation: Option<Explanation>,
+    pub explanation: Option<Box<Explanation>>,
 }
 
 /// One constraint of a `constrain` decision.
