@@ -290,19 +290,6 @@ impl Program {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn instructions_stay_small() {
-        // The VM's loop reads instructions from a dense array: keep them to
-        // one word so a block fits in few cache lines.
-        assert_eq!(
-            std::mem::size_of::<Instr>(),
-            8,
-            "{}",
-            std::mem::size_of::<Instr>()
-        );
-    }
-}
+// The VM's loop reads instructions from a dense array: keep them to one
+// word so a block fits in few cache lines.
+const _: () = assert!(std::mem::size_of::<Instr>() == 8);
