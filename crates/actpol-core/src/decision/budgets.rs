@@ -17,6 +17,7 @@ pub(super) struct BudgetLine<'e> {
     pub(super) delta: Decimal,
 }
 
+#[inline]
 pub(super) fn budget_lines<'e>(
     ctx: Settle<'_>,
     hits: &[Hit<'_>],
@@ -67,6 +68,7 @@ fn budget_overflow() -> EvalError {
     EvalError::Overflow("budget amounts add up past what a decimal holds".to_string())
 }
 
+#[inline]
 pub(super) fn render_budgets(
     ctx: Settle<'_>,
     lines: &[BudgetLine],

@@ -26,6 +26,7 @@ struct Bounds {
     members: Option<Vec<Value>>,
 }
 
+#[inline]
 pub(super) fn merge_limits(hits: &[Hit<'_>]) -> MergedLimits {
     let mut merged = MergedLimits::default();
     for hit in hits.iter().filter(|h| h.level == Level::Constrain) {
