@@ -322,7 +322,7 @@ fn json_str_list(items: &[&str]) -> String {
     format!("[{}]", quoted.join(", "))
 }
 
-/// The envelope (PRODUCT.md "Envelope"), with an intent as a typical agent
+/// The envelope (docs/language.md, "The envelope"), with an intent as a typical agent
 /// sends one; every engine parses all of it.
 fn envelope_json(r: &Request, index: usize) -> String {
     let regions = r

@@ -9,7 +9,7 @@
 //! disagreement, then times decisions on pre-parsed input and from JSON
 //! bytes, and measures memory in a child process per engine. It prints a
 //! table (and with `--json` a JSON document on stdout, the table then going
-//! to stderr) and says which of PRODUCT.md's performance targets hold.
+//! to stderr) and says which of its targets (docs/benchmarks.md) hold.
 //!
 //! `docs/benchmarks.md` explains the mapping and the method.
 //!
@@ -316,8 +316,8 @@ fn actpol_extras(plan: &Plan, sources: &Sources) -> Res<ActpolExtras> {
 
 /// actpol's other input paths: from an `Envelope` struct (cloned and bound
 /// on every call, as a caller handing over an owned envelope pays), with an
-/// explanation, and from JSON bytes to decision JSON bytes (PRODUCT.md's end
-/// to end figure). A separate instance keeps the concrete facade types.
+/// explanation, and from JSON bytes to decision JSON bytes (the end-to-end
+/// figure). A separate instance keeps the concrete facade types.
 fn time_actpol_paths(plan: &Plan, sources: &Sources, family: &Family) -> Res<[measure::Stats; 3]> {
     let mut a = engines::Actpol::build(&sources.actpol)?;
     for r in &family.requests {

@@ -1,5 +1,5 @@
-//! The results: a text table, a JSON document, and PRODUCT.md's
-//! performance targets judged against them.
+//! The results: a text table, a JSON document, and the benchmark's
+//! targets (docs/benchmarks.md) judged against them.
 
 use serde_json::{json, Value as Json};
 
@@ -77,7 +77,7 @@ impl SizeResult {
     }
 }
 
-/// One of PRODUCT.md's targets, judged.
+/// One of the benchmark's targets, judged.
 #[derive(Debug)]
 pub struct Target {
     pub name: &'static str,
@@ -242,7 +242,7 @@ pub fn table(run: &Run) -> String {
             opt(&a.json_to_decision_json)
         ));
     }
-    t.push_str("\nPRODUCT.md targets\n");
+    t.push_str("\ntargets\n");
     for target in targets(run) {
         t.push_str(&format!(
             "  [{}] {}: {}\n",

@@ -1,5 +1,5 @@
 //! Diagnostics of a check, and their two renderings: text for people (miette,
-//! no colour, fixed width when asked) and JSON for tools (PRODUCT.md "CLI").
+//! no colour, fixed width when asked) and JSON for tools (`--format json`).
 
 use miette::{GraphicalReportHandler, GraphicalTheme, NamedSource, Severity};
 use serde_json::json;
@@ -66,7 +66,7 @@ pub fn render_text(db: &SourceDb, diag: &Diagnostic, width: usize) -> String {
     out
 }
 
-/// One diagnostic as the JSON object of PRODUCT.md "CLI": `code`,
+/// One diagnostic as the JSON object of `--format json`: `code`,
 /// `severity`, `message`, `file`, `span`, `line`, `column`, `help`.
 pub fn render_json(db: &SourceDb, diag: &Diagnostic) -> serde_json::Value {
     let entry = db.file(diag.file);

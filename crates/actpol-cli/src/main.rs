@@ -100,7 +100,7 @@ struct EvalArgs {
     /// Read one envelope per line (NDJSON) and print one decision per line.
     #[arg(long)]
     batch: bool,
-    /// Add an explanation to the decision (C11).
+    /// Add an explanation to the decision: which rules matched, which did not and why.
     #[arg(long)]
     explain: bool,
     /// Exit 3 on `escalate` and 4 on `deny`.

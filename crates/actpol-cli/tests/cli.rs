@@ -62,7 +62,7 @@ fn fmt_rewrites_what_check_mode_reports() {
 }
 
 /// Every diagnostic over the failing corpus, as JSON: the fields of the
-/// PRODUCT.md contract on each, and at least 20 distinct codes.
+/// JSON diagnostic form on each, and at least 20 distinct codes.
 #[test]
 fn check_json_over_the_corpus_names_file_span_line_column_and_help() {
     let run = actpol(&["check", "--format", "json", "tests/check"]);

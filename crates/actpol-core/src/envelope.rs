@@ -1,4 +1,4 @@
-//! The action envelope (PRODUCT.md "Envelope"): its JSON form, and its
+//! The action envelope (docs/language.md, "The envelope"): its JSON form, and its
 //! binding against a schema into typed slots the evaluators read.
 //!
 //! Binding is where untrusted input meets the schema: every field that does

@@ -97,7 +97,7 @@ pub(crate) fn classify(
                     format!("{at}.{field}"),
                     format!("missing field `{field}`"),
                 )
-                .help("see the envelope contract in docs/language.md"),
+                .help("see \"The envelope\" in docs/language.md for the fields an envelope has"),
                 None => {
                     let message = without_position(&err);
                     EnvelopeError::new(ErrorCode::EnvelopeWrongType, at, message).caused_by(err)

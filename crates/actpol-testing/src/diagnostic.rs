@@ -2,7 +2,7 @@
 //! where (a span into the file when there is one), and what to do about it.
 //! Rendered like the checker's diagnostics: miette text without colour, or
 //! one JSON object with `code`, `severity`, `message`, `file`, `span`,
-//! `line`, `column` and `help` (PRODUCT.md "CLI").
+//! `line`, `column` and `help`, as `actpol check --format json` writes them.
 
 use std::fmt;
 use std::ops::Range;
@@ -78,7 +78,7 @@ impl Kind {
             ),
             Kind::InvalidEnvelope => (
                 "actpol::test::invalid_envelope",
-                "an envelope is one JSON object (see the envelope contract in PRODUCT.md)",
+                "an envelope is one JSON object (see \"The envelope\" in docs/language.md)",
             ),
             Kind::BadOverride => (
                 "actpol::test::bad_override",
@@ -225,7 +225,7 @@ impl TestDiagnostic {
         out
     }
 
-    /// The JSON object of PRODUCT.md "CLI".
+    /// The JSON object `actpol check --format json` writes.
     pub fn render_json(&self) -> serde_json::Value {
         let span = self.span.clone().unwrap_or(0..0);
         let (line, column) = self.line_column().unwrap_or((1, 1));

@@ -1,6 +1,6 @@
 //! The report for tools: JSON lines, one object per line, each with a
 //! `type`: `case` and `snapshot` results, `diagnostic`s (the fields of
-//! PRODUCT.md "CLI"), `coverage` per policy when asked, and a closing
+//! `actpol check --format json`), `coverage` per policy when asked, and a closing
 //! `summary`. Lines stream like the results they stand for, and each parses
 //! on its own.
 
