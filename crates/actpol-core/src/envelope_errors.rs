@@ -91,13 +91,15 @@ pub(crate) fn classify(
                     at,
                     format!("unknown field `{field}`"),
                 )
-                .help("envelope field names are fixed; put extra data under `context`"),
+                .help("envelope field names are fixed; put extra data under `context`")
+                .caused_by(err),
                 Some(Problem::Missing(field)) => EnvelopeError::new(
                     ErrorCode::EnvelopeMissingField,
                     format!("{at}.{field}"),
                     format!("missing field `{field}`"),
                 )
-                .help("see \"The envelope\" in docs/language.md for the fields an envelope has"),
+                .help("see \"The envelope\" in docs/language.md for the fields an envelope has")
+                .caused_by(err),
                 None => {
                     let message = without_position(&err);
                     EnvelopeError::new(ErrorCode::EnvelopeWrongType, at, message).caused_by(err)
@@ -249,10 +251,12 @@ mod tests {
 
     #[test]
     fn the_first_unknown_key_in_document_order_is_named() {
+        use std::error::Error as _;
         let text = FULL.replacen(r#""owner":"o""#, r#""zeta":1,"owner":"o","alpha":2"#, 1);
         let err = Envelope::from_json(text.as_bytes()).unwrap_err();
         assert_eq!(err.code, ErrorCode::EnvelopeUnknownField);
         assert_eq!(err.path, "$.agent.zeta");
+        assert!(err.source().is_some(), "serde's error is kept");
     }
 
     #[test]
