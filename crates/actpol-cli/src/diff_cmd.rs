@@ -66,5 +66,5 @@ fn impact(args: &DiffArgs) -> Result<diff::DiffReport, TestDiagnostic> {
         None => MemoryState::default(),
     };
     let name = args.envelopes.display().to_string();
-    diff::diff(&old, &new, &name, &entries, &fallback)
+    diff::diff(old.policy(), new.policy(), &name, &entries, &fallback)
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use actpol_testing::render;
-use actpol_testing::{Options, RunReport, TestDiagnostic};
+use actpol_testing::{Options, TestDiagnostic};
 
 use crate::{CliResult, Format};
 
@@ -24,13 +24,26 @@ pub struct TestArgs {
     /// Also write the results as JUnit XML to this file.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
-    /// Report rule coverage per policy.
+    /// Report coverage per policy: rules, and the parts of conditions,
+    /// record predicates, budget exhaustion and `on_error`.
     #[arg(long)]
     coverage: bool,
-    /// Fail when a policy's rule coverage (percent of rules some case made
-    /// match) is below this.
+    /// Fail when a policy's coverage is below this: `N` or `rules=N` for
+    /// rule coverage (percent of rules some case made match),
+    /// `conditions=N` for condition coverage. May be given for each.
+    #[arg(long, value_name = "[MEASURE=]PERCENT", value_parser = threshold)]
+    min_coverage: Vec<Threshold>,
+    /// Also write condition coverage as an lcov tracefile to this file.
+    #[arg(long, value_name = "FILE")]
+    lcov: Option<PathBuf>,
+    /// Run every mutant of each policy against its suite and report the
+    /// mutants no case kills.
+    #[arg(long)]
+    mutants: bool,
+    /// Fail when a policy's mutation score (percent of killable mutants
+    /// the suite kills) is below this. Runs the mutants.
     #[arg(long, value_name = "PERCENT", value_parser = percent)]
-    min_coverage: Option<f64>,
+    min_mutation_score: Option<f64>,
     /// Rewrite snapshots whose decisions changed.
     #[arg(long)]
     accept: bool,
@@ -43,11 +56,47 @@ fn percent(text: &str) -> Result<f64, String> {
     }
 }
 
+/// A coverage threshold and the measure it applies to.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Threshold {
+    conditions: bool,
+    percent: f64,
+}
+
+fn threshold(text: &str) -> Result<Threshold, String> {
+    let (measure, number) = text.split_once('=').unwrap_or(("rules", text));
+    let conditions = match measure {
+        "rules" => false,
+        "conditions" => true,
+        other => {
+            return Err(format!(
+                "`{other}` is not a coverage measure: use `rules` or `conditions`"
+            ))
+        }
+    };
+    Ok(Threshold {
+        conditions,
+        percent: percent(number)?,
+    })
+}
+
 pub fn run(args: &TestArgs) -> CliResult {
+    let min = |conditions: bool| {
+        args.min_coverage
+            .iter()
+            .rev()
+            .find(|t| t.conditions == conditions)
+            .map(|t| t.percent)
+    };
     let options = Options {
         filter: args.filter.clone(),
         accept: args.accept,
-        min_coverage: args.min_coverage,
+        min_coverage: min(false),
+        conditions: args.coverage || args.lcov.is_some(),
+        min_condition_coverage: min(true),
+        mutants: args.mutants,
+        min_mutation_score: args.min_mutation_score,
+        threads: 0,
     };
     let report = match actpol_testing::run(&args.paths, &options) {
         Ok(report) => report,
@@ -62,7 +111,10 @@ pub fn run(args: &TestArgs) -> CliResult {
         }
     }
     if let Some(path) = &args.junit {
-        write_junit(path, &report)?;
+        write_report(path, &render::junit_xml(&report))?;
+    }
+    if let Some(path) = &args.lcov {
+        write_report(path, &render::lcov(&report))?;
     }
     Ok(if report.passed() {
         ExitCode::SUCCESS
@@ -89,8 +141,8 @@ fn nothing_to_run(d: &TestDiagnostic, format: Format) -> ExitCode {
     }
 }
 
-fn write_junit(path: &PathBuf, report: &RunReport) -> Result<(), miette::Report> {
-    std::fs::write(path, render::junit_xml(report)).map_err(|e| {
+fn write_report(path: &PathBuf, text: &str) -> Result<(), miette::Report> {
+    std::fs::write(path, text).map_err(|e| {
         miette::miette!(
             code = "actpol::test::write_failed",
             help = "check that the directory exists and is writable",

@@ -1,11 +1,22 @@
-//! Rule coverage: which rules some case made match, and for each rule
+//! Coverage, in two measures.
+//!
+//! **Rule coverage**: which rules some case made match, and for each rule
 //! which outcome branches the cases took: matched, or considered but not
 //! matched (the rule applied to the action and agent, and its condition was
 //! false), or failed to evaluate; and which raises fired.
 //!
-//! Coverage is read from the decision's explanation (C11), so it counts
-//! exactly what the runtime did, not what a second evaluator thinks.
+//! **Condition coverage**, finer: besides the rules' outcome branches and
+//! the raises, each part of each condition (every comparison and boolean
+//! operand of a rule's condition, a record predicate or a raise's
+//! condition) seen true and seen false, each record predicate seen
+//! admitting and refusing, each budget a rule consumes seen exhausted, and
+//! the policy's `on_error` seen deciding.
+//!
+//! Both are read from explained decisions (the policy's own, and its probe
+//! policy's: see `actpol::mutate::Conditions`), so they count what the
+//! runtime did, not what a second evaluator thinks.
 
+use actpol::mutate::{Conditions, Location, Observation, Site, SiteKind};
 use actpol::{Decision, Policy};
 use serde::Serialize;
 
@@ -51,6 +62,128 @@ pub struct Coverage {
     pub cases: u32,
     pub rules: Vec<RuleCoverage>,
     pub raises: Vec<RaiseCoverage>,
+    /// Present when the run gathered condition coverage and the policy was
+    /// compiled from source.
+    pub conditions: Option<ConditionCoverage>,
+}
+
+/// The parts of conditions, record predicates, budget exhaustion and
+/// `on_error`, as the cases saw them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ConditionCoverage {
+    /// Where each rule is, in rule order (as [`Coverage::rules`]).
+    pub rule_locations: Vec<Location>,
+    pub sites: Vec<SiteCoverage>,
+    pub budgets: Vec<BudgetCoverage>,
+    /// Cases the policy's `on_error` decided.
+    pub on_error: u32,
+}
+
+/// A part of a condition (or a whole record predicate), and how often the
+/// cases that reached it saw it hold and not hold.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SiteCoverage {
+    #[serde(flatten)]
+    pub site: Site,
+    /// Cases in which the part held (the predicate admitted the record).
+    pub held: u32,
+    /// Cases in which it did not.
+    pub failed: u32,
+    /// Cases in which evaluating it failed.
+    pub errors: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BudgetCoverage {
+    pub name: String,
+    /// Cases whose decision the budget's exhaustion set.
+    pub exhausted: u32,
+}
+
+impl ConditionCoverage {
+    pub fn new(conditions: &Conditions) -> Self {
+        ConditionCoverage {
+            rule_locations: conditions.rule_locations().to_vec(),
+            sites: conditions
+                .sites()
+                .iter()
+                .map(|site| SiteCoverage {
+                    site: site.clone(),
+                    held: 0,
+                    failed: 0,
+                    errors: 0,
+                })
+                .collect(),
+            budgets: conditions
+                .budgets()
+                .into_iter()
+                .map(|name| BudgetCoverage {
+                    name: name.to_string(),
+                    exhausted: 0,
+                })
+                .collect(),
+            on_error: 0,
+        }
+    }
+
+    pub fn observe(&mut self, seen: &Observation) {
+        for (site, held) in &seen.parts {
+            if let Some(s) = self.sites.get_mut(*site) {
+                if *held {
+                    s.held += 1;
+                } else {
+                    s.failed += 1;
+                }
+            }
+        }
+        for site in &seen.errors {
+            if let Some(s) = self.sites.get_mut(*site) {
+                s.errors += 1;
+            }
+        }
+        for budget in &seen.exhausted {
+            if let Some(b) = self.budgets.get_mut(*budget) {
+                b.exhausted += 1;
+            }
+        }
+        self.on_error += u32::from(seen.on_error);
+    }
+
+    /// Outcomes seen, and in all: two per site, one per budget, one for
+    /// `on_error`.
+    pub fn outcomes(&self) -> (usize, usize) {
+        let sites = self
+            .sites
+            .iter()
+            .map(|s| usize::from(s.held > 0) + usize::from(s.failed > 0))
+            .sum::<usize>();
+        let budgets = self.budgets.iter().filter(|b| b.exhausted > 0).count();
+        (
+            sites + budgets + usize::from(self.on_error > 0),
+            2 * self.sites.len() + self.budgets.len() + 1,
+        )
+    }
+
+    /// Sites some way of which no case saw.
+    pub fn unseen(&self) -> impl Iterator<Item = &SiteCoverage> {
+        self.sites.iter().filter(|s| s.held == 0 || s.failed == 0)
+    }
+}
+
+impl SiteCoverage {
+    /// What no case saw: `never true`, `never false` (for a record
+    /// predicate, `never admitted`, `never refused`), `never reached`.
+    pub fn missing(&self) -> Option<&'static str> {
+        let scope = self.site.kind == SiteKind::Scope;
+        match (self.held > 0, self.failed > 0) {
+            (true, true) => None,
+            (false, false) => Some("never reached"),
+            (false, true) if scope => Some("never admitted"),
+            (true, false) if scope => Some("never refused"),
+            (false, true) => Some("never true"),
+            (true, false) => Some("never false"),
+        }
+    }
 }
 
 impl Coverage {
@@ -78,6 +211,7 @@ impl Coverage {
             cases: 0,
             rules,
             raises,
+            conditions: None,
         }
     }
 
@@ -137,6 +271,30 @@ impl Coverage {
 
     pub fn uncovered(&self) -> impl Iterator<Item = &RuleCoverage> {
         self.rules.iter().filter(|r| r.matched == 0)
+    }
+
+    /// Condition coverage's outcomes seen and in all: the rules' outcome
+    /// branches, the raises, and the parts, predicates, budgets and
+    /// `on_error` of [`ConditionCoverage`]. `None` when not gathered.
+    pub fn condition_outcomes(&self) -> Option<(usize, usize)> {
+        let conditions = self.conditions.as_ref()?;
+        let (branches_taken, branches) = self.branches();
+        let fired = self.raises.iter().filter(|r| r.fired > 0).count();
+        let (seen, all) = conditions.outcomes();
+        Some((
+            branches_taken + fired + seen,
+            branches + self.raises.len() + all,
+        ))
+    }
+
+    /// Percent of condition coverage's outcomes seen.
+    pub fn condition_percent(&self) -> Option<f64> {
+        let (seen, all) = self.condition_outcomes()?;
+        Some(if all == 0 {
+            100.0
+        } else {
+            seen as f64 * 100.0 / all as f64
+        })
     }
 }
 

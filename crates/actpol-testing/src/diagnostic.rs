@@ -33,6 +33,8 @@ pub enum Kind {
     NoSuchPath,
     EmptyCorpus,
     WriteFailed,
+    UnknownMutant,
+    NotEquivalent,
 }
 
 impl Kind {
@@ -115,6 +117,14 @@ impl Kind {
             Kind::WriteFailed => (
                 "actpol::test::write_failed",
                 "check that the directory exists and is writable",
+            ),
+            Kind::UnknownMutant => (
+                "actpol::test::unknown_mutant",
+                "copy a survivor's id from `actpol test --mutants`",
+            ),
+            Kind::NotEquivalent => (
+                "actpol::test::not_equivalent",
+                "remove the mark: the suite already tells this mutant from the policy",
             ),
         }
     }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
+use actpol::mutate::Source;
 use actpol::{CompileFailure, Policy};
 
 use crate::diagnostic::{Kind, TestDiagnostic};
@@ -48,9 +49,34 @@ impl PolicyError {
     }
 }
 
+/// A policy under test: compiled from its source, which mutants and
+/// coverage probes are made from, or loaded from a compiled artifact.
+#[derive(Debug)]
+pub enum Compiled {
+    Source(Box<Source>),
+    Artifact(Box<Policy>),
+}
+
+impl Compiled {
+    pub fn policy(&self) -> &Policy {
+        match self {
+            Compiled::Source(source) => source.policy(),
+            Compiled::Artifact(policy) => policy,
+        }
+    }
+
+    /// The source, when the policy was compiled from one.
+    pub fn source(&self) -> Option<&Source> {
+        match self {
+            Compiled::Source(source) => Some(source),
+            Compiled::Artifact(_) => None,
+        }
+    }
+}
+
 /// Compiles the policy at `path`: a directory, a main file, or a compiled
 /// `.actpolc` artifact.
-pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+pub fn load(path: &Path) -> Result<Compiled, PolicyError> {
     let shown = path.display();
     if !path.exists() {
         return Err(PolicyError::new(
@@ -62,14 +88,18 @@ pub fn load(path: &Path) -> Result<Policy, PolicyError> {
         let bytes = std::fs::read(path).map_err(|e| {
             PolicyError::new(Kind::Unreadable, format!("cannot read `{shown}`: {e}"))
         })?;
-        return Policy::load(&bytes).map_err(|e| {
-            PolicyError::new(
-                Kind::InvalidPolicy,
-                format!("artifact `{shown}` is unusable: {e}"),
-            )
-        });
+        return Policy::load(&bytes)
+            .map(|p| Compiled::Artifact(Box::new(p)))
+            .map_err(|e| {
+                PolicyError::new(
+                    Kind::InvalidPolicy,
+                    format!("artifact `{shown}` is unusable: {e}"),
+                )
+            });
     }
-    Policy::from_paths(&[path]).map_err(|failure| compile_error(path, failure))
+    Source::from_paths(&[path])
+        .map(|source| Compiled::Source(Box::new(source)))
+        .map_err(|failure| compile_error(path, failure))
 }
 
 fn compile_error(path: &Path, failure: CompileFailure) -> PolicyError {
@@ -151,11 +181,11 @@ fn is_policy_header(line: &str) -> bool {
 /// Policies compiled so far in this run, by canonical path.
 #[derive(Debug, Default)]
 pub struct PolicyCache {
-    compiled: HashMap<PathBuf, Rc<Result<Policy, PolicyError>>>,
+    compiled: HashMap<PathBuf, Rc<Result<Compiled, PolicyError>>>,
 }
 
 impl PolicyCache {
-    pub fn get(&mut self, path: &Path) -> Rc<Result<Policy, PolicyError>> {
+    pub fn get(&mut self, path: &Path) -> Rc<Result<Compiled, PolicyError>> {
         let key = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
         Rc::clone(
             self.compiled

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 use std::sync::Arc;
 
 use actpol::MemoryState;
@@ -28,6 +27,18 @@ pub struct TestFile {
     /// Where the file names its policy, if it does.
     pub policy_span: Option<Range<usize>>,
     pub cases: Vec<Case>,
+    /// Mutants the file marks equivalent to its policy.
+    pub marks: Vec<Mark>,
+}
+
+/// A mutant marked equivalent (`[[equivalent]]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mark {
+    pub mutant: String,
+    pub reason: String,
+    pub line: usize,
+    /// The mark's table in the file.
+    pub span: Range<usize>,
 }
 
 /// One case, ready to decide.
@@ -36,7 +47,7 @@ pub struct Case {
     pub name: String,
     pub line: usize,
     pub envelope: Json,
-    pub state: Rc<MemoryState>,
+    pub state: Arc<MemoryState>,
     pub expect: Expect,
 }
 
@@ -62,7 +73,7 @@ pub fn load(path: &Path) -> Result<TestFile, Vec<TestDiagnostic>> {
     let policy = locate_policy(&mut doc, &dir, spec.policy.as_ref());
     let default_state = match &spec.state {
         Some(s) => files.state(&mut doc, s),
-        None => Some(Rc::new(MemoryState::default())),
+        None => Some(Arc::new(MemoryState::default())),
     };
     let template = spec
         .template
@@ -83,10 +94,20 @@ pub fn load(path: &Path) -> Result<TestFile, Vec<TestDiagnostic>> {
     match policy {
         Some(policy) if doc.diagnostics.is_empty() => Ok(TestFile {
             path: shown,
-            source: doc.source,
+            source: Arc::clone(&doc.source),
             policy,
             policy_span: spec.policy.map(|p| p.span()),
             cases,
+            marks: spec
+                .equivalent
+                .into_iter()
+                .map(|m| Mark {
+                    line: line_column(&doc.source, m.span.start).0,
+                    mutant: m.mutant,
+                    reason: m.reason,
+                    span: m.span,
+                })
+                .collect(),
         }),
         _ => Err(doc.diagnostics),
     }
@@ -130,7 +151,7 @@ fn resolve_case(
     files: &mut Files,
     case: &CaseSpec,
     template: Option<&Json>,
-    default_state: Option<&Rc<MemoryState>>,
+    default_state: Option<&Arc<MemoryState>>,
 ) -> Option<Case> {
     let base = match &case.envelope {
         Some(e) => files.envelope(doc, e),
@@ -178,7 +199,7 @@ fn resolve_case(
 struct Files {
     dir: PathBuf,
     envelopes: HashMap<PathBuf, Option<Json>>,
-    states: HashMap<PathBuf, Option<Rc<MemoryState>>>,
+    states: HashMap<PathBuf, Option<Arc<MemoryState>>>,
 }
 
 impl Files {
@@ -198,12 +219,12 @@ impl Files {
         }
     }
 
-    fn state(&mut self, doc: &mut Doc, source: &Spanned<Source>) -> Option<Rc<MemoryState>> {
+    fn state(&mut self, doc: &mut Doc, source: &Spanned<Source>) -> Option<Arc<MemoryState>> {
         let span = source.span();
         match source.get_ref() {
             Source::Inline(json) => {
                 let bytes = serde_json::to_vec(json).unwrap_or_default();
-                parse_state(doc, &bytes, span, "the inline state").map(Rc::new)
+                parse_state(doc, &bytes, span, "the inline state").map(Arc::new)
             }
             Source::Path(p) => {
                 let path = self.dir.join(p);
@@ -213,7 +234,7 @@ impl Files {
                 let read = read_bytes(doc, &path, span.clone(), "state").and_then(|bytes| {
                     parse_state(doc, &bytes, span, &format!("state `{}`", path.display()))
                 });
-                let read = read.map(Rc::new);
+                let read = read.map(Arc::new);
                 self.states.insert(path, read.clone());
                 read
             }

@@ -6,6 +6,7 @@ use serde_json::Value as Json;
 
 use crate::coverage::Coverage;
 use crate::diagnostic::TestDiagnostic;
+use crate::mutation::MutationReport;
 use crate::record::{Difference, Record};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,6 +99,12 @@ pub struct RunReport {
     pub coverage: Vec<Coverage>,
     /// The threshold every policy's rule coverage must reach, in percent.
     pub min_coverage: Option<f64>,
+    /// The threshold every policy's condition coverage must reach.
+    pub min_condition_coverage: Option<f64>,
+    /// Mutation testing, per policy tested by cases, when asked.
+    pub mutation: Vec<MutationReport>,
+    /// The mutation score every policy must reach, in percent.
+    pub min_mutation_score: Option<f64>,
 }
 
 /// The numbers of a run.
@@ -146,10 +153,47 @@ impl RunReport {
         self.coverage.iter().filter(|c| c.percent() < min).collect()
     }
 
+    /// Policies whose condition coverage is below its threshold (or was
+    /// not gathered, which a threshold cannot accept).
+    pub fn below_condition_threshold(&self) -> Vec<&Coverage> {
+        let Some(min) = self.min_condition_coverage else {
+            return Vec::new();
+        };
+        self.coverage
+            .iter()
+            .filter(|c| c.condition_percent().is_none_or(|p| p < min))
+            .collect()
+    }
+
+    /// Policies whose mutation score is below the threshold (or that could
+    /// not be mutated).
+    pub fn below_mutation_threshold(&self) -> Vec<&MutationReport> {
+        let Some(min) = self.min_mutation_score else {
+            return Vec::new();
+        };
+        self.mutation
+            .iter()
+            .filter(|m| m.not_run.is_some() || m.score() < min)
+            .collect()
+    }
+
+    /// Problems found by mutation testing: marks that name no mutant, or a
+    /// mutant a case kills.
+    pub fn mutation_problems(&self) -> impl Iterator<Item = &TestDiagnostic> {
+        self.mutation.iter().flat_map(|m| m.problems.iter())
+    }
+
     /// Whether the run passes: every case and snapshot entry as expected,
-    /// every file readable, every policy covered enough.
+    /// every file readable, every policy covered enough, every mutation
+    /// score high enough and every equivalence mark sound.
     pub fn passed(&self) -> bool {
         let c = self.counts();
-        c.failed == 0 && c.changed == 0 && c.broken == 0 && self.below_threshold().is_empty()
+        c.failed == 0
+            && c.changed == 0
+            && c.broken == 0
+            && self.below_threshold().is_empty()
+            && self.below_condition_threshold().is_empty()
+            && self.below_mutation_threshold().is_empty()
+            && self.mutation_problems().next().is_none()
     }
 }

@@ -1,15 +1,20 @@
 //! Running what `actpol test` found: each test file's cases against its
-//! policy (compiled once per run), each snapshot against its corpus, and
-//! rule coverage gathered per policy along the way.
+//! policy (compiled once per run), each snapshot against its corpus,
+//! coverage gathered per policy along the way, and, when asked, every
+//! mutant of each policy against its whole suite.
 
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
 
+use actpol::mutate::Conditions;
 use actpol::{Decision, Policy, Request};
 
-use crate::coverage::Coverage;
+use crate::coverage::{ConditionCoverage, Coverage};
 use crate::diagnostic::TestDiagnostic;
 use crate::discover::{discover, Found};
-use crate::policy::PolicyCache;
+use crate::mutation::{self, Killer, MarkIn, MutationReport, Target};
+use crate::policy::{Compiled, PolicyCache, PolicyError};
 use crate::record::Record;
 use crate::resolve::{self, Case, TestFile};
 use crate::results::{CaseResult, RunReport, Status, Suite, SuiteKind};
@@ -25,6 +30,29 @@ pub struct Options {
     pub accept: bool,
     /// Fail when a policy's rule coverage is below this percentage.
     pub min_coverage: Option<f64>,
+    /// Gather condition coverage (parts of conditions, record predicates,
+    /// budget exhaustion, `on_error`).
+    pub conditions: bool,
+    /// Fail when a policy's condition coverage is below this percentage
+    /// (gathers it).
+    pub min_condition_coverage: Option<f64>,
+    /// Run every mutant of each policy against its suite.
+    pub mutants: bool,
+    /// Fail when a policy's mutation score is below this percentage (runs
+    /// the mutants).
+    pub min_mutation_score: Option<f64>,
+    /// Threads for mutants; 0: one per core.
+    pub threads: usize,
+}
+
+impl Options {
+    fn gather_conditions(&self) -> bool {
+        self.conditions || self.min_condition_coverage.is_some()
+    }
+
+    fn run_mutants(&self) -> bool {
+        self.mutants || self.min_mutation_score.is_some()
+    }
 }
 
 /// Runs every test file and snapshot under `paths`. An error only when
@@ -36,20 +64,33 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Result<RunReport, TestDiagno
     for item in &found {
         suites.push(match item {
             Found::Tests(path) => runner.test_file(path, options),
-            Found::Snapshot(path) => snapshot::check(
-                path,
-                &mut runner.policies,
-                snapshot::CheckOptions {
-                    filter: options.filter.as_deref(),
-                    accept: options.accept,
-                },
-            ),
+            Found::Snapshot(path) => {
+                if options.run_mutants() {
+                    runner.snapshots.push(path.clone());
+                }
+                snapshot::check(
+                    path,
+                    &mut runner.policies,
+                    snapshot::CheckOptions {
+                        filter: options.filter.as_deref(),
+                        accept: options.accept,
+                    },
+                )
+            }
         });
     }
+    let mutation = if options.run_mutants() {
+        runner.mutants(options)
+    } else {
+        Vec::new()
+    };
     Ok(RunReport {
         suites,
-        coverage: runner.coverage.into_iter().map(|(_, c)| c).collect(),
+        coverage: runner.tested.into_iter().map(|t| t.coverage).collect(),
         min_coverage: options.min_coverage,
+        min_condition_coverage: options.min_condition_coverage,
+        mutation,
+        min_mutation_score: options.min_mutation_score,
     })
 }
 
@@ -57,7 +98,22 @@ pub fn run(paths: &[PathBuf], options: &Options) -> Result<RunReport, TestDiagno
 struct Runner {
     policies: PolicyCache,
     /// By canonical policy path, in the order first met.
-    coverage: Vec<(PathBuf, Coverage)>,
+    tested: Vec<Tested>,
+    /// Snapshot files, for mutation testing.
+    snapshots: Vec<PathBuf>,
+}
+
+/// A policy tested by cases.
+#[derive(Debug)]
+struct Tested {
+    key: PathBuf,
+    /// As test files name it.
+    shown: String,
+    compiled: Rc<Result<Compiled, PolicyError>>,
+    coverage: Coverage,
+    conditions: Option<Conditions>,
+    /// The test files that name it (kept for mutation testing).
+    files: Vec<TestFile>,
 }
 
 impl Runner {
@@ -67,9 +123,9 @@ impl Runner {
             Ok(file) => file,
             Err(diagnostics) => return Suite::broken(shown, SuiteKind::Cases, diagnostics),
         };
-        let compiled = self.policies.get(&file.policy);
-        let policy = match compiled.as_ref() {
-            Ok(policy) => policy,
+        let shared = self.policies.get(&file.policy);
+        let compiled = match shared.as_ref() {
+            Ok(compiled) => compiled,
             Err(e) => {
                 let at = file.policy_span.clone().map(|span| (&file.source, span));
                 return Suite::broken(shown, SuiteKind::Cases, vec![e.diagnostic(&file.path, at)]);
@@ -84,38 +140,155 @@ impl Runner {
         if selected.is_empty() {
             return suite;
         }
-        let coverage = self.coverage_of(&file, policy);
+        let policy = compiled.policy();
+        let tested = self.tested_of(&file, &shared, compiled, options);
         for case in selected {
-            let decision = decide(policy, case);
-            coverage.observe(&decision);
+            let (decision, bytes) = decide(policy, case);
+            tested.coverage.observe(&decision);
+            if let (Some(conditions), Some(cov)) =
+                (&tested.conditions, tested.coverage.conditions.as_mut())
+            {
+                cov.observe(&conditions.observe(&decision, &bytes, &*case.state));
+            }
             suite.results.push(result(case, &decision));
+        }
+        if options.run_mutants() {
+            tested.files.push(file);
         }
         suite
     }
 
-    fn coverage_of(&mut self, file: &TestFile, policy: &Policy) -> &mut Coverage {
-        let key = file
-            .policy
-            .canonicalize()
-            .unwrap_or_else(|_| file.policy.clone());
-        let index = match self.coverage.iter().position(|(k, _)| *k == key) {
-            Some(i) => i,
-            None => {
-                let shown = walk::tidy(&file.policy).display().to_string();
-                self.coverage.push((key, Coverage::new(policy, &shown)));
-                self.coverage.len() - 1
-            }
-        };
-        &mut self.coverage[index].1
+    fn tested_of(
+        &mut self,
+        file: &TestFile,
+        shared: &Rc<Result<Compiled, PolicyError>>,
+        compiled: &Compiled,
+        options: &Options,
+    ) -> &mut Tested {
+        let key = canonical(&file.policy);
+        if let Some(i) = self.tested.iter().position(|t| t.key == key) {
+            return &mut self.tested[i];
+        }
+        let shown = walk::tidy(&file.policy).display().to_string();
+        let mut coverage = Coverage::new(compiled.policy(), &shown);
+        let conditions = compiled
+            .source()
+            .filter(|_| options.gather_conditions())
+            .and_then(|s| s.conditions().ok());
+        coverage.conditions = conditions.as_ref().map(ConditionCoverage::new);
+        self.tested.push(Tested {
+            key,
+            shown,
+            compiled: Rc::clone(shared),
+            coverage,
+            conditions,
+            files: Vec::new(),
+        });
+        self.tested.last_mut().expect("just pushed")
     }
+
+    /// Mutation testing of every policy some case tested, with its cases
+    /// and the snapshots that name it.
+    fn mutants(&mut self, options: &Options) -> Vec<MutationReport> {
+        let threads = match options.threads {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
+        let mut snapshot_killers = Vec::new();
+        for path in &self.snapshots {
+            if let Ok((policy, killers)) = snapshot_killers_of(path, options) {
+                snapshot_killers.push((canonical(&policy), killers));
+            }
+        }
+        let mut reports = Vec::new();
+        for tested in &self.tested {
+            let compiled = match tested.compiled.as_ref() {
+                Ok(compiled) => compiled,
+                Err(_) => continue,
+            };
+            let Some(source) = compiled.source() else {
+                reports.push(MutationReport {
+                    policy: tested.shown.clone(),
+                    name: compiled.policy().name().to_string(),
+                    results: Vec::new(),
+                    left_out: 0,
+                    problems: Vec::new(),
+                    not_run: Some(
+                        "a compiled artifact has no source to mutate: point the tests at the policy's directory"
+                            .to_string(),
+                    ),
+                });
+                continue;
+            };
+            let mut killers = Vec::new();
+            let mut marks = Vec::new();
+            for file in &tested.files {
+                for case in file
+                    .cases
+                    .iter()
+                    .filter(|c| options.filter.as_deref().is_none_or(|f| c.name.contains(f)))
+                {
+                    killers.push(Killer::case(
+                        &file.path,
+                        &case.name,
+                        case.line,
+                        &case.envelope,
+                        &case.state,
+                        &case.expect,
+                    ));
+                }
+                marks.extend(file.marks.iter().map(|mark| MarkIn {
+                    file: file.path.clone(),
+                    source: Arc::clone(&file.source),
+                    mark: mark.clone(),
+                }));
+            }
+            for (policy, entries) in &mut snapshot_killers {
+                if *policy == tested.key {
+                    killers.append(entries);
+                }
+            }
+            reports.push(mutation::run(
+                Target {
+                    policy: tested.shown.clone(),
+                    source,
+                    killers,
+                    marks,
+                },
+                threads,
+            ));
+        }
+        reports
+    }
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// A snapshot's policy and its entries as killers. A snapshot that cannot
+/// be read is reported by its own check, not here.
+fn snapshot_killers_of(
+    path: &Path,
+    options: &Options,
+) -> Result<(PathBuf, Vec<Killer>), TestDiagnostic> {
+    let (policy, entries) = snapshot::entries(path)?;
+    let shown = path.display().to_string();
+    let killers = entries
+        .into_iter()
+        .filter(|e| options.filter.as_deref().is_none_or(|f| e.key.contains(f)))
+        .map(|e| Killer::recorded(&shown, &e.key, e.bytes, e.state, e.record))
+        .collect();
+    Ok((policy, killers))
 }
 
 /// Decides a case with an explanation, which coverage reads. An envelope
 /// that does not fit the contract is decided as the runtime would (the
 /// policy's `on_error`), so a case can expect that too.
-fn decide(policy: &Policy, case: &Case) -> Decision {
+fn decide(policy: &Policy, case: &Case) -> (Decision, Vec<u8>) {
     let bytes = serde_json::to_vec(&case.envelope).unwrap_or_default();
-    policy.decide(Request::new(&bytes).explained(), &*case.state)
+    let decision = policy.decide(Request::new(&bytes).explained(), &*case.state);
+    (decision, bytes)
 }
 
 fn result(case: &Case, decision: &Decision) -> CaseResult {

@@ -94,7 +94,7 @@ pub fn record(request: &RecordRequest<'_>) -> Result<SnapshotFile, TestDiagnosti
         decisions: BTreeMap::new(),
     };
     for entry in &entries {
-        let record = corpus::decide(&policy, entry, &fallback)?;
+        let record = corpus::decide(policy.policy(), entry, &fallback)?;
         file.decisions.insert(file.key(entry), record);
     }
     write(request.output, &file)?;
@@ -183,7 +183,8 @@ fn check_into(
     let policy = policy
         .as_ref()
         .as_ref()
-        .map_err(|e| e.diagnostic(&suite.file, None))?;
+        .map_err(|e| e.diagnostic(&suite.file, None))?
+        .policy();
     let fallback = match &recorded.state {
         Some(s) => corpus::read_state(&dir.join(s))?,
         None => MemoryState::default(),
@@ -221,6 +222,54 @@ fn check_into(
         suite.rewritten = true;
     }
     Ok(())
+}
+
+/// A recorded envelope, read for deciding again and again (mutation
+/// testing).
+#[derive(Debug)]
+pub struct RecordedEntry {
+    /// The envelope's key in the snapshot.
+    pub key: String,
+    pub bytes: Vec<u8>,
+    pub state: std::sync::Arc<MemoryState>,
+    pub record: Record,
+}
+
+/// The snapshot's policy (relative to the working directory) and every
+/// envelope of its corpus that has a recorded decision.
+pub fn entries(path: &Path) -> Result<(PathBuf, Vec<RecordedEntry>), TestDiagnostic> {
+    let recorded = read(path)?;
+    let dir = parent_dir(path);
+    let fallback = std::sync::Arc::new(match &recorded.state {
+        Some(s) => corpus::read_state(&dir.join(s))?,
+        None => MemoryState::default(),
+    });
+    let mut out = Vec::new();
+    for entry in corpus::scan(&dir.join(&recorded.envelopes))? {
+        let key = recorded.key(&entry);
+        let Some(record) = recorded.decisions.get(&key) else {
+            continue;
+        };
+        let shown = entry.path.display().to_string();
+        let bytes = std::fs::read(&entry.path).map_err(|e| {
+            TestDiagnostic::new(
+                Kind::Unreadable,
+                &shown,
+                format!("cannot read envelope `{shown}`: {e}"),
+            )
+        })?;
+        let state = match &entry.state {
+            Some(p) => std::sync::Arc::new(corpus::read_state(p)?),
+            None => std::sync::Arc::clone(&fallback),
+        };
+        out.push(RecordedEntry {
+            key,
+            bytes,
+            state,
+            record: record.clone(),
+        });
+    }
+    Ok((dir.join(&recorded.policy), out))
 }
 
 /// One envelope: recorded (if it was) against decided now (if it still is).

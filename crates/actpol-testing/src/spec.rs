@@ -23,6 +23,20 @@ const FILE_KEYS: &[KeySpec] = &[
     key("template", Shape::Table),
     key("case", Shape::Array),
     key("table", Shape::Array),
+    key("equivalent", Shape::Array),
+];
+
+const EQUIVALENT_KEYS: &[KeySpec] = &[
+    required(
+        "mutant",
+        Shape::String,
+        "add `mutant = \"…\"`: a survivor's id as `actpol test --mutants` prints it",
+    ),
+    required(
+        "reason",
+        Shape::String,
+        "add `reason = \"…\"`: why no envelope can tell this mutant from the policy",
+    ),
 ];
 
 const TEMPLATE_KEYS: &[KeySpec] = &[required(
@@ -89,6 +103,18 @@ pub struct FileSpec {
     pub state: Option<Spanned<Source>>,
     pub template: Option<Spanned<Source>>,
     pub cases: Vec<CaseSpec>,
+    /// `[[equivalent]]`: mutants no envelope can kill, and why.
+    pub equivalent: Vec<MarkSpec>,
+}
+
+/// A mutant marked equivalent to the policy, as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MarkSpec {
+    /// The mutant's id (`outbound.actpol:92:47: `50` → `51``).
+    pub mutant: String,
+    pub reason: String,
+    /// The `[[equivalent]]` table.
+    pub span: Range<usize>,
 }
 
 /// One case as written (a `[[case]]` or a table row).
@@ -125,6 +151,7 @@ pub(crate) fn parse(doc: &mut Doc) -> FileSpec {
         state: source_of(doc, table, "state"),
         template: None,
         cases: Vec::new(),
+        equivalent: Vec::new(),
     };
     if let Some(template) = get(table, "template") {
         if let Some(t) = template.get_ref().as_table() {
@@ -146,7 +173,43 @@ pub(crate) fn parse(doc: &mut Doc) -> FileSpec {
             .extend(parse_table(doc, t.get_ref(), t.span(), &mut names));
     }
     report_duplicates(doc, &names);
+    for mark in tables_of(doc, table, "equivalent") {
+        spec.equivalent
+            .extend(parse_mark(doc, mark.get_ref(), mark.span()));
+    }
     spec
+}
+
+/// An `[[equivalent]]` mark: a mutant's id and a reason that says why no
+/// envelope can kill it.
+fn parse_mark(doc: &mut Doc, table: &DeTable<'_>, span: Range<usize>) -> Option<MarkSpec> {
+    if !check_keys(
+        doc,
+        table,
+        span.clone(),
+        place("`equivalent`"),
+        EQUIVALENT_KEYS,
+    ) {
+        return None;
+    }
+    let (mutant, _) = get_str(table, "mutant")?;
+    let (reason, reason_span) = get_str(table, "reason")?;
+    if reason.trim().is_empty() {
+        let d = doc
+            .diagnostic(
+                Kind::InvalidValue,
+                reason_span,
+                "an equivalent mutant needs a reason".to_string(),
+            )
+            .with_help("say why no envelope can tell the mutant from the policy");
+        doc.push(d);
+        return None;
+    }
+    Some(MarkSpec {
+        mutant: mutant.to_string(),
+        reason: reason.to_string(),
+        span,
+    })
 }
 
 fn place(what: &str) -> Place<'_> {

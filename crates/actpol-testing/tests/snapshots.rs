@@ -213,7 +213,14 @@ fn diff_lists_exactly_the_changed_envelopes_by_transition() {
     let old = policy::load(&f.path("main.actpol")).unwrap();
     let new = policy::load(&new).unwrap();
     let entries = corpus::scan(&f.path("envelopes")).unwrap();
-    let report = diff::diff(&old, &new, "envelopes", &entries, &MemoryState::default()).unwrap();
+    let report = diff::diff(
+        old.policy(),
+        new.policy(),
+        "envelopes",
+        &entries,
+        &MemoryState::default(),
+    )
+    .unwrap();
     assert_eq!(report.envelopes, 4);
     // send.json (120 recipients) is no longer routine: no rule matches, and
     // the default denies it. Nothing else moves.
@@ -224,6 +231,13 @@ fn diff_lists_exactly_the_changed_envelopes_by_transition() {
     assert!(text.contains("old: allow, by routine_send"), "{text}");
     assert!(text.contains("new: deny, by no rule"), "{text}");
 
-    let same = diff::diff(&old, &old, "envelopes", &entries, &MemoryState::default()).unwrap();
+    let same = diff::diff(
+        old.policy(),
+        old.policy(),
+        "envelopes",
+        &entries,
+        &MemoryState::default(),
+    )
+    .unwrap();
     assert!(same.changes.is_empty());
 }

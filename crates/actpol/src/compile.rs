@@ -81,6 +81,20 @@ pub fn compile_sources<'a>(
 }
 
 fn compile_db(db: SourceDb) -> Result<Artifact, CompileFailure> {
+    let checked = check_db(db)?;
+    Ok(actpol_compiler::compile(&checked.policy, checked.hash)?)
+}
+
+/// A policy checked and ready to compile.
+pub(crate) struct CheckedDb {
+    pub(crate) policy: actpol_ir::Policy,
+    pub(crate) hash: [u8; 32],
+    /// The directory of the main file, as loaded (`examples/growth`).
+    pub(crate) root: String,
+}
+
+/// Checks the one policy in `db`.
+pub(crate) fn check_db(db: SourceDb) -> Result<CheckedDb, CompileFailure> {
     let entries: Vec<FileId> = db.ids().filter(|id| db.is_entry(*id)).collect();
     let entry = match entries.as_slice() {
         [one] => *one,
@@ -110,8 +124,16 @@ fn compile_db(db: SourceDb) -> Result<Artifact, CompileFailure> {
             checked.diagnostics,
         ))));
     };
-    let hash = source_hash(&db, entry);
-    Ok(actpol_compiler::compile(&policy, hash)?)
+    let root = db
+        .file(entry)
+        .path
+        .rsplit_once('/')
+        .map_or(String::new(), |(dir, _)| dir.to_string());
+    Ok(CheckedDb {
+        hash: source_hash(&db, entry),
+        policy,
+        root,
+    })
 }
 
 /// sha256 over the policy's files: each file's path relative to the entry's

@@ -28,6 +28,8 @@
 //!   ([`state::StateView`]) or a budget ledger ([`state::BudgetLedger`]).
 //! - Errors: every runtime error has an [`ErrorCode`]; see [`error`].
 //! - Authoring: [`check_paths`], [`check_sources`], [`format_source`].
+//! - Testing a policy's tests: [`mutate`] makes its mutants and the probes
+//!   condition coverage reads.
 
 #![deny(missing_docs)]
 
@@ -35,6 +37,7 @@ mod check;
 mod compile;
 mod explain;
 mod load;
+pub mod mutate;
 mod policy;
 
 pub use check::{check_paths, check_sources, format_source, CheckReport};

@@ -1,12 +1,14 @@
 //! The report for tools: JSON lines, one object per line, each with a
 //! `type`: `case` and `snapshot` results, `diagnostic`s (the fields of
-//! `actpol check --format json`), `coverage` per policy when asked, and a closing
-//! `summary`. Lines stream like the results they stand for, and each parses
-//! on its own.
+//! `actpol check --format json`), `coverage` per policy when asked,
+//! `mutants` per policy when mutation testing ran, and a closing `summary`.
+//! Lines stream like the results they stand for, and each parses on its
+//! own.
 
 use serde_json::{json, Value as Json};
 
 use crate::coverage::Coverage;
+use crate::mutation::{MutantResult, MutationReport, Outcome};
 use crate::results::{CaseResult, RunReport, Suite, SuiteKind};
 
 /// Every line of the report, the summary last.
@@ -22,9 +24,17 @@ pub fn json_lines(report: &RunReport, with_coverage: bool) -> Vec<Json> {
             lines.push(j);
         }
     }
-    if with_coverage || report.min_coverage.is_some() {
+    if with_coverage || report.min_coverage.is_some() || report.min_condition_coverage.is_some() {
         for c in &report.coverage {
-            lines.push(coverage_json(c, report.min_coverage));
+            lines.push(coverage_json(c, report));
+        }
+    }
+    for m in &report.mutation {
+        lines.push(mutants_json(m, report.min_mutation_score));
+        for d in &m.problems {
+            let mut j = d.render_json();
+            j["type"] = json!("diagnostic");
+            lines.push(j);
         }
     }
     lines.push(summary_json(report));
@@ -51,8 +61,23 @@ fn result_json(suite: &Suite, result: &CaseResult) -> Json {
     j
 }
 
-fn coverage_json(c: &Coverage, min: Option<f64>) -> Json {
+fn coverage_json(c: &Coverage, report: &RunReport) -> Json {
+    let min = report.min_coverage;
     let (taken, branches) = c.branches();
+    let conditions = c.conditions.as_ref().map(|cond| {
+        let (seen, all) = c.condition_outcomes().unwrap_or_default();
+        json!({
+            "outcomes_total": all,
+            "outcomes_seen": seen,
+            "percent": c.condition_percent(),
+            "below_threshold": report
+                .min_condition_coverage
+                .is_some_and(|m| c.condition_percent().is_none_or(|p| p < m)),
+            "sites": cond.sites,
+            "budgets": cond.budgets,
+            "on_error": cond.on_error,
+        })
+    });
     json!({
         "type": "coverage",
         "policy": c.policy,
@@ -66,7 +91,62 @@ fn coverage_json(c: &Coverage, min: Option<f64>) -> Json {
         "below_threshold": min.is_some_and(|m| c.percent() < m),
         "rules": c.rules,
         "raises": c.raises,
+        "conditions": conditions,
     })
+}
+
+fn mutants_json(m: &MutationReport, min: Option<f64>) -> Json {
+    let c = m.counts();
+    let by_kind: serde_json::Map<String, Json> = m
+        .by_kind()
+        .into_iter()
+        .map(|(kind, counts)| (kind.as_str().to_string(), json!(counts)))
+        .collect();
+    let listed = |keep: fn(&Outcome) -> bool| -> Vec<Json> {
+        m.results
+            .iter()
+            .filter(|r| keep(&r.outcome))
+            .map(mutant_json)
+            .collect()
+    };
+    json!({
+        "type": "mutants",
+        "policy": m.policy,
+        "name": m.name,
+        "not_run": m.not_run,
+        "mutants": c.mutants,
+        "killed": c.killed,
+        "survived": c.survived,
+        "equivalent": c.equivalent,
+        "invalid": c.invalid,
+        "left_out": m.left_out,
+        "score": m.score(),
+        "below_threshold": min.is_some_and(|min| m.not_run.is_some() || m.score() < min),
+        "by_kind": by_kind,
+        "survivors": listed(|o| matches!(o, Outcome::Survived { .. })),
+        "equivalents": listed(|o| matches!(o, Outcome::Equivalent { .. })),
+        "invalids": listed(|o| matches!(o, Outcome::Invalid { .. })),
+    })
+}
+
+fn mutant_json(r: &MutantResult) -> Json {
+    let m = &r.mutant;
+    let mut j = json!({
+        "id": m.id,
+        "kind": m.kind.as_str(),
+        "owner": m.owner,
+        "change": m.change,
+        "file": m.location.file,
+        "line": m.location.line,
+        "column": m.location.column,
+        "span": {"start": m.location.start, "end": m.location.end},
+    });
+    if let (Json::Object(out), Ok(Json::Object(outcome))) =
+        (&mut j, serde_json::to_value(&r.outcome))
+    {
+        out.extend(outcome);
+    }
+    j
 }
 
 fn summary_json(report: &RunReport) -> Json {
@@ -85,5 +165,10 @@ fn summary_json(report: &RunReport) -> Json {
         "broken_files": c.broken,
         "min_coverage": report.min_coverage,
         "below_threshold": report.below_threshold().iter().map(|c| c.policy.as_str()).collect::<Vec<_>>(),
+        "min_condition_coverage": report.min_condition_coverage,
+        "condition_below_threshold": report.below_condition_threshold().iter().map(|c| c.policy.as_str()).collect::<Vec<_>>(),
+        "min_mutation_score": report.min_mutation_score,
+        "mutation_below_threshold": report.below_mutation_threshold().iter().map(|m| m.policy.as_str()).collect::<Vec<_>>(),
+        "mutation_problems": report.mutation_problems().count(),
     })
 }

@@ -1,11 +1,12 @@
 //! The report as JUnit XML, the format CI dashboards read: one
 //! `<testsuite>` per test file or snapshot, one `<testcase>` per case or
 //! envelope, a `<failure>` with the diff for each failure, an `<error>` for
-//! a file that could not run, and a `coverage` suite when a threshold is
-//! set.
+//! a file that could not run, a `coverage` suite when a threshold is set,
+//! and a `mutation` suite when mutation testing ran.
 
 use std::fmt::Write as _;
 
+use crate::mutation::MutationReport;
 use crate::results::{CaseResult, RunReport, Status, Suite, SuiteKind};
 
 pub fn junit_xml(report: &RunReport) -> String {
@@ -16,10 +17,17 @@ pub fn junit_xml(report: &RunReport) -> String {
         failures += suite.count(Status::Failed);
         errors += suite.diagnostics.len();
     }
-    if let Some(min) = report.min_coverage {
-        let (xml, failed) = coverage_xml(report, min);
-        tests += report.coverage.len();
+    if report.min_coverage.is_some() || report.min_condition_coverage.is_some() {
+        let (xml, run, failed) = coverage_xml(report);
+        tests += run;
         failures += failed;
+        suites.push(xml);
+    }
+    if !report.mutation.is_empty() {
+        let (xml, run, failed, broken) = mutation_xml(report);
+        tests += run;
+        failures += failed;
+        errors += broken;
         suites.push(xml);
     }
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -98,35 +106,142 @@ fn case_xml(suite: &Suite, result: &CaseResult) -> String {
     )
 }
 
-/// The coverage suite and how many policies fell short.
-fn coverage_xml(report: &RunReport, min: f64) -> (String, usize) {
-    let below = report.below_threshold();
-    let mut out = format!(
-        "  <testsuite name=\"coverage\" tests=\"{}\" failures=\"{}\" errors=\"0\">\n",
-        report.coverage.len(),
-        below.len()
-    );
+/// The coverage suite: a test per policy and threshold. Returns the XML,
+/// the tests and the failures.
+fn coverage_xml(report: &RunReport) -> (String, usize, usize) {
+    let mut cases = String::new();
+    let (mut tests, mut failed) = (0, 0);
     for c in &report.coverage {
-        let name = format!("rule coverage of {} ({}) at least {min}%", c.name, c.policy);
-        let _ = write!(
-            out,
-            "    <testcase name=\"{}\" classname=\"coverage\"",
-            escape(&name)
-        );
-        if c.percent() >= min {
-            out.push_str("/>\n");
-            continue;
+        if let Some(min) = report.min_coverage {
+            tests += 1;
+            let name = format!("rule coverage of {} ({}) at least {min}%", c.name, c.policy);
+            let failure = (c.percent() < min).then(|| {
+                let uncovered: Vec<&str> = c.uncovered().map(|r| r.name.as_str()).collect();
+                (
+                    format!("{:.1}% of rules matched", c.percent()),
+                    format!("never matched: {}", uncovered.join(", ")),
+                )
+            });
+            failed += usize::from(failure.is_some());
+            cases.push_str(&testcase("coverage", &name, failure));
         }
-        let uncovered: Vec<&str> = c.uncovered().map(|r| r.name.as_str()).collect();
-        let _ = write!(
-            out,
-            ">\n      <failure message=\"{}\" type=\"coverage\">never matched: {}</failure>\n    </testcase>\n",
-            escape(&format!("{:.1}% of rules matched", c.percent())),
-            escape(&uncovered.join(", "))
-        );
+        if let Some(min) = report.min_condition_coverage {
+            tests += 1;
+            let name = format!(
+                "condition coverage of {} ({}) at least {min}%",
+                c.name, c.policy
+            );
+            let failure = match (c.condition_percent(), &c.conditions) {
+                (Some(p), _) if p >= min => None,
+                (Some(p), Some(cond)) => {
+                    let unseen: Vec<String> = cond
+                        .unseen()
+                        .map(|s| {
+                            let at = &s.site.location;
+                            format!(
+                                "{}:{}:{} `{}`: {}",
+                                at.file,
+                                at.line,
+                                at.column,
+                                s.site.text,
+                                s.missing().unwrap_or("")
+                            )
+                        })
+                        .collect();
+                    Some((
+                        format!("{p:.1}% of condition outcomes seen"),
+                        unseen.join("\n"),
+                    ))
+                }
+                _ => Some((
+                    "condition coverage not measured".to_string(),
+                    "the policy is tested as a compiled artifact".to_string(),
+                )),
+            };
+            failed += usize::from(failure.is_some());
+            cases.push_str(&testcase("coverage", &name, failure));
+        }
     }
-    out.push_str("  </testsuite>\n");
-    (out, below.len())
+    let out = format!(
+        "  <testsuite name=\"coverage\" tests=\"{tests}\" failures=\"{failed}\" errors=\"0\">\n{cases}  </testsuite>\n"
+    );
+    (out, tests, failed)
+}
+
+/// A `<testcase>`, failed with `(message, body)` when given.
+fn testcase(class: &str, name: &str, failure: Option<(String, String)>) -> String {
+    let head = format!(
+        "    <testcase name=\"{}\" classname=\"{}\"",
+        escape(name),
+        escape(class)
+    );
+    match failure {
+        None => format!("{head}/>\n"),
+        Some((message, body)) => format!(
+            "{head}>\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>\n",
+            escape(&message),
+            escape(class),
+            escape(&body)
+        ),
+    }
+}
+
+/// The mutation suite: a test per policy (failing below the threshold,
+/// when one is set) and an error per wrong equivalence mark. Returns the
+/// XML, the tests, the failures and the errors.
+fn mutation_xml(report: &RunReport) -> (String, usize, usize, usize) {
+    let mut cases = String::new();
+    let (mut tests, mut failed, mut errors) = (0, 0, 0);
+    for m in &report.mutation {
+        tests += 1;
+        let name = match report.min_mutation_score {
+            Some(min) => format!(
+                "mutation score of {} ({}) at least {min}%",
+                m.name, m.policy
+            ),
+            None => format!("mutation score of {} ({})", m.name, m.policy),
+        };
+        let below = report
+            .min_mutation_score
+            .is_some_and(|min| m.not_run.is_some() || m.score() < min);
+        let failure = below.then(|| mutation_failure(m));
+        failed += usize::from(failure.is_some());
+        cases.push_str(&testcase("mutation", &name, failure));
+        for d in &m.problems {
+            tests += 1;
+            errors += 1;
+            let _ = write!(
+                cases,
+                "    <testcase name=\"{}\" classname=\"mutation\">\n      <error message=\"{}\" type=\"{}\">{}</error>\n    </testcase>\n",
+                escape(&format!("equivalence marks of {}", d.file)),
+                escape(&d.message),
+                escape(d.code()),
+                escape(&d.render_text(100))
+            );
+        }
+    }
+    let out = format!(
+        "  <testsuite name=\"mutation\" tests=\"{tests}\" failures=\"{failed}\" errors=\"{errors}\">\n{cases}  </testsuite>\n"
+    );
+    (out, tests, failed, errors)
+}
+
+fn mutation_failure(m: &MutationReport) -> (String, String) {
+    if let Some(why) = &m.not_run {
+        return ("not run".to_string(), why.clone());
+    }
+    let survivors: Vec<String> = m
+        .survivors()
+        .map(|r| format!("{} ({})", r.mutant.id, r.mutant.owner))
+        .collect();
+    (
+        format!(
+            "score {:.1}%: {} survivor(s)",
+            m.score(),
+            m.counts().survived
+        ),
+        survivors.join("\n"),
+    )
 }
 
 /// Text as XML character data or an attribute value. Characters XML 1.0
