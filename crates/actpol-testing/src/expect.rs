@@ -66,12 +66,14 @@ pub struct Expect {
     /// Each a substring of some reason.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<String>,
-    /// Each matches some constraint on the fields it names.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub constraints: Vec<Map<String, Json>>,
-    /// Each matches some budget entry on the fields it names.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub budgets: Vec<Map<String, Json>>,
+    /// Each matches some constraint on the fields it names; empty: the
+    /// decision has no constraint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub constraints: Option<Vec<Map<String, Json>>>,
+    /// Each matches some budget entry on the fields it names; empty: the
+    /// decision names no budget.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budgets: Option<Vec<Map<String, Json>>>,
     /// Each code is among the decision's errors. Absent: the decision must
     /// have no errors, so a broken envelope never passes unnoticed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -138,12 +140,22 @@ impl Expect {
     }
 
     fn check_constraints(&self, actual: &Record, out: &mut Vec<Difference>) {
+        let Some(constraints) = &self.constraints else {
+            return;
+        };
+        if constraints.is_empty() && !actual.constraints.is_empty() {
+            out.push(Difference::new(
+                "constraints",
+                "none",
+                record::constraints_text(&actual.constraints),
+            ));
+        }
         let as_json: Vec<Json> = actual
             .constraints
             .iter()
             .filter_map(|c| serde_json::to_value(c).ok())
             .collect();
-        for wanted in &self.constraints {
+        for wanted in constraints {
             if !as_json.iter().any(|c| fields_match(wanted, c)) {
                 out.push(Difference::new(
                     "constraints",
@@ -155,19 +167,24 @@ impl Expect {
     }
 
     fn check_budgets(&self, actual: &Record, out: &mut Vec<Difference>) {
+        let Some(budgets) = &self.budgets else {
+            return;
+        };
+        let shown = || {
+            let items: Vec<String> = actual.budgets.iter().map(record::budget_text).collect();
+            format!("[{}]", items.join("; "))
+        };
+        if budgets.is_empty() && !actual.budgets.is_empty() {
+            out.push(Difference::new("budgets", "none", shown()));
+        }
         let as_json: Vec<Json> = actual
             .budgets
             .iter()
             .filter_map(|b| serde_json::to_value(b).ok())
             .collect();
-        for wanted in &self.budgets {
+        for wanted in budgets {
             if !as_json.iter().any(|b| fields_match(wanted, b)) {
-                let shown: Vec<String> = actual.budgets.iter().map(record::budget_text).collect();
-                out.push(Difference::new(
-                    "budgets",
-                    fields_text(wanted),
-                    format!("[{}]", shown.join("; ")),
-                ));
+                out.push(Difference::new("budgets", fields_text(wanted), shown()));
             }
         }
     }
@@ -243,14 +260,17 @@ pub(crate) fn parse(
         approver: get_str(table, "approver").map(|(s, _)| s.to_string()),
         rules: list(doc, "rules"),
         reasons: list(doc, "reasons").unwrap_or_default(),
-        constraints: entries(
-            doc,
-            table,
-            "constraints",
-            CONSTRAINT_FIELDS,
-            constraint_form,
-        ),
-        budgets: entries(doc, table, "budgets", BUDGET_FIELDS, any_form),
+        constraints: get(table, "constraints").map(|_| {
+            entries(
+                doc,
+                table,
+                "constraints",
+                CONSTRAINT_FIELDS,
+                constraint_form,
+            )
+        }),
+        budgets: get(table, "budgets")
+            .map(|_| entries(doc, table, "budgets", BUDGET_FIELDS, any_form)),
         errors: list(doc, "errors"),
     };
     (doc.diagnostics.len() == before).then_some(expect)
@@ -429,6 +449,28 @@ constraints = [{ param = "recipients", op = "<=", value = 380 }, { require = "dr
             fields,
             ["decision", "rules", "reasons", "constraints", "errors"]
         );
+    }
+
+    #[test]
+    fn an_empty_list_expects_none() {
+        let (e, _) = expect_from("decision = \"constrain\"\nconstraints = []\nbudgets = []\n");
+        let e = e.unwrap();
+        let mut got = actual();
+        let fields: Vec<&str> = e.check(&got).iter().map(|d| d.field).collect();
+        assert_eq!(fields, ["constraints"]);
+        got.constraints.clear();
+        assert!(e.check(&got).is_empty());
+        got.budgets.push(actpol::decision::BudgetUse {
+            name: "sends".into(),
+            key: "agent:a".into(),
+            limit: 10.into(),
+            consumed: 0.into(),
+            remaining: 10.into(),
+            delta: 0.into(),
+        });
+        assert_eq!(e.check(&got)[0].field, "budgets");
+        let (loose, _) = expect_from("decision = \"constrain\"\n");
+        assert!(loose.unwrap().check(&got).is_empty());
     }
 
     #[test]
