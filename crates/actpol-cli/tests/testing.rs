@@ -413,3 +413,125 @@ fn usage_errors_exit_two() {
         run.stderr
     );
 }
+
+#[test]
+fn condition_coverage_is_reported_written_as_lcov_and_enforced() {
+    let ws = Workspace::new();
+    let run = ws.actpol(&["test", "--coverage", "--lcov", "coverage.info"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("    conditions: "), "{}", run.stdout);
+    let lcov = ws.read("coverage.info");
+    assert!(lcov.starts_with("TN:mini\nSF:main.actpol\n"), "{lcov}");
+    for record in ["FN:", "FNDA:", "BRDA:", "DA:", "end_of_record"] {
+        assert!(lcov.contains(record), "{record} in {lcov}");
+    }
+    assert!(lcov.contains("FN:50,routine_send"), "{lcov}");
+
+    assert!(
+        run.stdout
+            .contains("conditions: 22 of 22 outcomes seen (100.0%)"),
+        "{}",
+        run.stdout
+    );
+    let both = [
+        "test",
+        "--min-coverage",
+        "100",
+        "--min-coverage",
+        "conditions=100",
+    ];
+    assert_eq!(ws.actpol(&both).code, 0);
+    // The size table alone never fails to evaluate nor spends the budget.
+    let run = ws.actpol(&[
+        "test",
+        "--filter",
+        "send size",
+        "--min-coverage",
+        "conditions=90",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("condition coverage of `mini` (.) is 59.1%, below the required 90%"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        ws.actpol(&["test", "--min-coverage", "conditions=10"]).code,
+        0
+    );
+    assert_eq!(
+        ws.actpol(&["test", "--min-coverage", "branches=10"]).code,
+        2
+    );
+    assert_eq!(
+        ws.actpol(&["test", "--min-coverage", "conditions=150"])
+            .code,
+        2
+    );
+}
+
+#[test]
+fn mutants_are_reported_and_a_score_is_enforced() {
+    let ws = Workspace::new();
+    let run = ws.actpol(&["test", "--mutants"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("\nmutants\n  mini (.): "),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("    survived    main.actpol:"),
+        "{}",
+        run.stdout
+    );
+    let run = ws.actpol(&["test", "--min-mutation-score", "100"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("mutation score of `mini` (.) is"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(ws.actpol(&["test", "--min-mutation-score", "101"]).code, 2);
+}
+
+/// The example suites hold at least 90% of each policy's mutants in
+/// place, and name every survivor with its place.
+#[test]
+fn the_examples_reach_their_mutation_score() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let run = run_in(
+        &root,
+        &[
+            "test",
+            "examples",
+            "--mutants",
+            "--min-mutation-score",
+            "90",
+            "--format",
+            "json",
+        ],
+        "",
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let reports: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|l| l["type"] == "mutants")
+        .collect();
+    let names: Vec<&str> = reports
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["finance", "growth", "support"]);
+    for r in &reports {
+        assert!(r["score"].as_f64().unwrap() >= 90.0, "{r}");
+        assert_eq!(r["invalid"], 0, "{r}");
+        for s in r["survivors"].as_array().unwrap() {
+            assert!(s["file"].as_str().unwrap().starts_with("examples/"), "{s}");
+            assert!(s["line"].as_u64().unwrap() > 0 && s["column"].as_u64().unwrap() > 0);
+        }
+    }
+}

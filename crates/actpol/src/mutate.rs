@@ -31,7 +31,18 @@ pub struct Source {
 impl Source {
     /// Loads, checks and compiles the one policy under `paths`.
     pub fn from_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Source, CompileFailure> {
-        let checked = check_db(load::load(paths)?)?;
+        Source::from_db(load::load(paths)?)
+    }
+
+    /// Checks and compiles a policy given as in-memory files `(path, text)`.
+    pub fn from_sources<'a>(
+        sources: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Source, CompileFailure> {
+        Source::from_db(actpol_check::SourceDb::from_sources(sources))
+    }
+
+    fn from_db(db: actpol_check::SourceDb) -> Result<Source, CompileFailure> {
+        let checked = check_db(db)?;
         let artifact = actpol_compiler::compile(&checked.policy, checked.hash)?;
         Ok(Source {
             policy: Policy::from_artifact(artifact)?,
