@@ -437,3 +437,79 @@ fn outside_of(items: &[Value], ty: &Type, schema: &Schema) -> Option<Json> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn envelope() -> Json {
+        json!({
+            "action": {"params": {"recipients": 800, "channel": "email"}},
+            "object": {"attrs": {"owner_team": "growth"}},
+            "time": "2026-11-25T14:10:00Z"
+        })
+    }
+
+    #[test]
+    fn nudges_set_remove_and_copy_fields() {
+        let mut e = envelope();
+        let nudge = Nudge {
+            edits: vec![
+                (
+                    "action.params.recipients".into(),
+                    NudgeValue::Set(json!(1001)),
+                ),
+                ("context.incident_mode".into(), NudgeValue::Set(json!(true))),
+                ("object.attrs.owner_team".into(), NudgeValue::Unset),
+                (
+                    "object.attrs.channel".into(),
+                    NudgeValue::CopyOf("action.params.channel".into()),
+                ),
+            ],
+        };
+        assert!(nudge.apply(&mut e));
+        assert_eq!(e["action"]["params"]["recipients"], 1001);
+        assert_eq!(e["context"]["incident_mode"], true);
+        assert!(e["object"]["attrs"].get("owner_team").is_none());
+        assert_eq!(e["object"]["attrs"]["channel"], "email");
+    }
+
+    #[test]
+    fn nudges_move_the_clock() {
+        let mut e = envelope();
+        let nudge = Nudge {
+            edits: vec![
+                (
+                    "object.attrs.paid_at".into(),
+                    NudgeValue::FromNow(-3 * 86_400_000),
+                ),
+                ("time".into(), NudgeValue::TimeOfDay(7 * 3_600_000)),
+            ],
+        };
+        assert!(nudge.apply(&mut e));
+        assert_eq!(e["object"]["attrs"]["paid_at"], "2026-11-22T14:10:00Z");
+        assert_eq!(e["time"], "2026-11-25T07:00:00Z");
+    }
+
+    #[test]
+    fn a_nudge_that_cannot_apply_says_so() {
+        let mut e = envelope();
+        let missing = Nudge {
+            edits: vec![(
+                "action.params.x".into(),
+                NudgeValue::CopyOf("no.such.field".into()),
+            )],
+        };
+        assert!(!missing.apply(&mut e));
+        let mut no_time = json!({});
+        let clock = Nudge {
+            edits: vec![("time".into(), NudgeValue::TimeOfDay(0))],
+        };
+        assert!(!clock.apply(&mut no_time));
+        let gone = Nudge {
+            edits: vec![("action.params.nothing".into(), NudgeValue::Unset)],
+        };
+        assert!(!gone.apply(&mut envelope()));
+    }
+}

@@ -283,3 +283,62 @@ fn both(guard: Option<&Expr>, e: Expr) -> Expr {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_rules_name_their_site_and_side() {
+        let probes = Probes {
+            policy: empty(),
+            sites: vec![Site {
+                owner: Owner::Policy,
+                kind: SiteKind::Part,
+                location: Location {
+                    file: "p.actpol".into(),
+                    relative: "p.actpol".into(),
+                    line: 1,
+                    column: 1,
+                    start: 0,
+                    end: 0,
+                },
+                text: "x".into(),
+            }],
+            rules: Vec::new(),
+        };
+        assert_eq!(probes.probe("probe_0_true"), Some((0, true)));
+        assert_eq!(probes.probe("probe_0_false"), Some((0, false)));
+        assert_eq!(probes.probe("probe_1_true"), None, "no such site");
+        assert_eq!(probes.probe("probe_0_maybe"), None);
+        assert_eq!(probes.probe("routine_send"), None);
+    }
+
+    pub(super) fn empty() -> Policy {
+        let spec = actpol_core::schema::OutcomeSpec {
+            level: Level::Deny,
+            approver: None,
+            reason: None,
+            requires: Vec::new(),
+        };
+        Policy {
+            schema: actpol_core::Schema::new(),
+            meta: actpol_core::schema::PolicyMeta {
+                name: "p".into(),
+                agents: Default::default(),
+                approvers: Default::default(),
+                budgets: Default::default(),
+                default: spec.clone(),
+                on_error: spec,
+                rules: Vec::new(),
+                raises: Vec::new(),
+                risks: Vec::new(),
+            },
+            scopes: Vec::new(),
+            rules: Vec::new(),
+            raises: Vec::new(),
+            risks: Vec::new(),
+            files: Vec::new(),
+        }
+    }
+}

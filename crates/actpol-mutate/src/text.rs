@@ -144,3 +144,96 @@ fn find_token(policy: &Policy, within: SrcSpan, token: &str, last: bool) -> Opti
     }
     found
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actpol_ir::SourceFile;
+    use std::sync::Arc;
+
+    fn policy(text: &str) -> Policy {
+        Policy {
+            schema: actpol_core::Schema::new(),
+            meta: actpol_core::schema::PolicyMeta {
+                name: "p".into(),
+                agents: Default::default(),
+                approvers: Default::default(),
+                budgets: Default::default(),
+                default: spec(),
+                on_error: spec(),
+                rules: Vec::new(),
+                raises: Vec::new(),
+                risks: Vec::new(),
+            },
+            scopes: Vec::new(),
+            rules: Vec::new(),
+            raises: Vec::new(),
+            risks: Vec::new(),
+            files: vec![SourceFile {
+                path: "dir/p.actpol".into(),
+                text: Arc::from(text),
+            }],
+        }
+    }
+
+    fn spec() -> actpol_core::schema::OutcomeSpec {
+        actpol_core::schema::OutcomeSpec {
+            level: actpol_core::decision::Level::Deny,
+            approver: None,
+            reason: None,
+            requires: Vec::new(),
+        }
+    }
+
+    fn span(start: usize, end: usize) -> SrcSpan {
+        SrcSpan {
+            file: 0,
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+
+    #[test]
+    fn operators_are_found_between_operands_outside_comments() {
+        let text = "a // not <= this\n  <= b";
+        let p = policy(text);
+        let found = token_between(&p, span(0, 1), span(text.len() - 1, text.len()), "<=").unwrap();
+        assert_eq!(&text[found.start as usize..found.end as usize], "<=");
+        assert_eq!(found.start, 19);
+        // `<` is not the start of `<=`.
+        assert!(token_between(&p, span(0, 1), span(text.len() - 1, text.len()), "<").is_none());
+    }
+
+    #[test]
+    fn words_match_whole_words_outside_strings() {
+        let text = r#"x.starts_with("and") and android"#;
+        let p = policy(text);
+        let found = first_token(&p, span(0, text.len()), "and").unwrap();
+        assert_eq!(found.start, 21);
+        assert_eq!(
+            last_token(&p, span(0, text.len()), "and").unwrap().start,
+            21
+        );
+    }
+
+    #[test]
+    fn locations_count_lines_and_characters_from_one() {
+        let text = "rule r {\n  when é < 3\n}";
+        let p = policy(text);
+        let at = text.find('<').unwrap();
+        let loc = Location::of(&p, span(at, at + 1), "dir");
+        assert_eq!((loc.line, loc.column), (2, 10));
+        assert_eq!(loc.relative, "p.actpol");
+        assert_eq!(Location::of(&p, span(0, 1), "").relative, "dir/p.actpol");
+    }
+
+    #[test]
+    fn quotes_are_one_line_and_short() {
+        let text = format!("a  and\n   b {}", "c".repeat(100));
+        let p = policy(&text);
+        let quoted = quote(&p, span(0, text.len()));
+        assert!(quoted.starts_with("a and b ccc"));
+        assert_eq!(quoted.chars().count(), 80);
+        assert!(quoted.ends_with('…'));
+    }
+}

@@ -1,11 +1,13 @@
 //! Policy tests for actpol: test files that state the decision expected of
-//! an envelope, rule coverage, decision snapshots of an envelope corpus, and
-//! the change-impact diff of two policy versions over a corpus.
+//! an envelope, rule and condition coverage, mutation testing (which parts
+//! of a policy the tests hold in place), decision snapshots of an envelope
+//! corpus, and the change-impact diff of two policy versions over a corpus.
 //!
 //! This crate owns the test file format (`*.test.toml`), the snapshot file
 //! format (`*.snapshot.json`), running them, and rendering results as text,
-//! JSON lines and JUnit XML. It decides only through the `actpol` facade,
-//! as an embedding program would: it must not know how policies are parsed,
+//! JSON lines, JUnit XML and lcov. It decides only through the `actpol`
+//! facade, as an embedding program would (mutants and coverage probes come
+//! from `actpol::mutate`): it must not know how policies are parsed,
 //! checked or compiled, nor how the runtime finds the rules that matched.
 
 pub mod corpus;

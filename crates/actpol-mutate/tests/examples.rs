@@ -1,0 +1,73 @@
+//! The mutants and probes of the example policies, made from their IR:
+//! every mutant changes the policy, every id is unique, and every part of a
+//! condition has its pair of probe rules.
+
+use std::path::Path;
+
+use actpol_check::SourceDb;
+use actpol_mutate::{mutants, probes};
+
+fn example(set: &str) -> actpol_ir::Policy {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(set);
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "actpol") {
+            let name = format!(
+                "examples/{set}/{}",
+                path.file_name().unwrap().to_string_lossy()
+            );
+            files.push((name, std::fs::read_to_string(&path).unwrap()));
+        }
+    }
+    let db = SourceDb::from_sources(files.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+    let entry = db
+        .ids()
+        .find(|id| db.is_entry(*id))
+        .expect("a policy header");
+    actpol_check::check(&db, entry)
+        .policy
+        .unwrap_or_else(|| panic!("examples/{set} checks"))
+}
+
+#[test]
+fn every_mutant_of_the_examples_changes_its_policy() {
+    for set in ["growth", "support", "finance"] {
+        let policy = example(set);
+        let original = format!("{policy:?}");
+        let all = mutants(&policy, &format!("examples/{set}"));
+        assert!(all.len() > 300, "{set}: {} mutants", all.len());
+        let mut ids = std::collections::HashSet::new();
+        for m in &all {
+            assert!(ids.insert(m.id.clone()), "{set}: `{}` twice", m.id);
+            assert_ne!(
+                format!("{:?}", m.apply(&policy)),
+                original,
+                "{set}: `{}` changes nothing",
+                m.id
+            );
+            assert!(
+                !m.location.relative.contains('/'),
+                "{}",
+                m.location.relative
+            );
+        }
+    }
+}
+
+#[test]
+fn every_part_of_a_condition_has_a_pair_of_probes() {
+    for set in ["growth", "support", "finance"] {
+        let policy = example(set);
+        let p = probes(&policy, &format!("examples/{set}"));
+        assert_eq!(p.policy.rules.len(), 2 * p.sites.len(), "{set}");
+        assert!(p.policy.raises.is_empty() && p.policy.meta.raises.is_empty());
+        assert!(p.policy.scopes.iter().all(Vec::is_empty));
+        assert_eq!(p.rules.len(), policy.rules.len());
+        for (i, rule) in p.policy.meta.rules.iter().enumerate() {
+            assert_eq!(p.probe(&rule.name), Some((i / 2, i % 2 == 0)), "{set}");
+        }
+    }
+}
