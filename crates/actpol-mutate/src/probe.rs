@@ -1,15 +1,17 @@
 //! Coverage probes: a policy whose rules say which parts of the original
 //! policy's conditions an envelope reached, and which way each went.
 //!
-//! Each part of a condition (each operand of `and`, `or` and `not` that is
-//! not itself one of those; boolean risks are looked into) becomes two
-//! probe rules over the same actions, agents and workflows as its rule:
+//! Each part of a compound condition (each operand of `and`, `or` and `not`
+//! that is not itself one of those; boolean risks are looked into) becomes
+//! two probe rules over the same actions, agents and workflows as its rule:
 //! `reached and part` and `reached and not part`, where `reached` is what
 //! must hold for evaluation to get to the part (`a` for `b` in `a and b`,
 //! `not a` for `b` in `a or b`). A part evaluation skips is not counted.
 //! An agent's record predicate is a site too (admitted or refused), with
 //! its parts; a raise's condition has its parts, read whenever the raise
-//! applies to the action.
+//! applies to the action. A rule's condition or a record predicate of one
+//! part has no part sites: its rule's outcome (matched or not) or the
+//! predicate's site says all a part would.
 //!
 //! The probe policy has no record predicates and no raises, so its
 //! explanations list every probe the envelope's action and agent reach: a
@@ -99,7 +101,7 @@ pub fn probes(policy: &Policy, root: &str) -> Probes {
             agents: rule.agents.clone(),
             workflows: rule.workflows.clone(),
         };
-        if let Some(when) = &rule.when {
+        if let Some(when) = rule.when.as_ref().filter(|w| compound(policy, w, 0)) {
             b.parts(&owner, &applies, when, None, 0);
         }
     }
@@ -131,7 +133,9 @@ pub fn probes(policy: &Policy, root: &str) -> Probes {
                 workflows: None,
             };
             b.site(&owner, SiteKind::Scope, &applies, None, predicate);
-            b.parts(&owner, &applies, predicate, None, 0);
+            if compound(policy, predicate, 0) {
+                b.parts(&owner, &applies, predicate, None, 0);
+            }
         }
     }
     for (def, when) in policy.meta.raises.iter().zip(&policy.raises) {
@@ -259,6 +263,19 @@ impl Builder<'_> {
                 },
             ));
         }
+    }
+}
+
+/// Whether `e` has parts: an `and`, `or` or `not`, or a boolean risk whose
+/// body has.
+fn compound(policy: &Policy, e: &Expr, depth: usize) -> bool {
+    match &e.kind {
+        ExprKind::And(..) | ExprKind::Or(..) | ExprKind::Not(_) => true,
+        ExprKind::Risk(id) if e.ty == Type::Bool && depth < MAX_RISK_DEPTH => policy
+            .risks
+            .get(id.index())
+            .is_some_and(|body| compound(policy, body, depth + 1)),
+        _ => false,
     }
 }
 
