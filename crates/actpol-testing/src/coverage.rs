@@ -16,7 +16,7 @@
 //! policy's: see `actpol::mutate::Conditions`), so they count what the
 //! runtime did, not what a second evaluator thinks.
 
-use actpol::mutate::{Conditions, Location, Observation, Site, SiteKind};
+use actpol::mutate::{Conditions, Location, Observation, Owner, Site, SiteKind};
 use actpol::{Decision, Policy};
 use serde::Serialize;
 
@@ -162,6 +162,17 @@ impl ConditionCoverage {
             sites + budgets + usize::from(self.on_error > 0),
             2 * self.sites.len() + self.budgets.len() + 1,
         )
+    }
+
+    /// A rule's parts seen both ways, and all its parts.
+    pub fn rule_parts(&self, rule: &str) -> (usize, usize) {
+        let parts = self.sites.iter().filter(|s| {
+            s.site.kind == SiteKind::Part
+                && matches!(&s.site.owner, Owner::Rule { name } if name == rule)
+        });
+        parts.fold((0, 0), |(both, all), s| {
+            (both + usize::from(s.missing().is_none()), all + 1)
+        })
     }
 
     /// Sites some way of which no case saw.

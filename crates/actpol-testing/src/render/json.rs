@@ -73,6 +73,10 @@ fn coverage_json(c: &Coverage, report: &RunReport) -> Json {
             "below_threshold": report
                 .min_condition_coverage
                 .is_some_and(|m| c.condition_percent().is_none_or(|p| p < m)),
+            "rules": c.rules.iter().map(|r| {
+                let (both, all) = cond.rule_parts(&r.name);
+                json!({"name": r.name, "parts": all, "parts_seen_both_ways": both})
+            }).collect::<Vec<_>>(),
             "sites": cond.sites,
             "budgets": cond.budgets,
             "on_error": cond.on_error,

@@ -131,12 +131,29 @@ pub fn coverage_text(coverage: &[Coverage]) -> String {
             .max()
             .unwrap_or(4)
             .max(4);
-        let _ = writeln!(out, "    {:<width$}  matched  not matched  failed", "rule");
+        let parts_column = if c.conditions.is_some() {
+            "  parts"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "    {:<width$}  matched  not matched  failed{parts_column}",
+            "rule"
+        );
         for r in &c.rules {
             let not_matched = if r.conditional {
                 r.not_matched.to_string()
             } else {
                 "-".to_string()
+            };
+            // Parts seen both ways, of the rule's parts.
+            let parts = match &c.conditions {
+                Some(cond) => match cond.rule_parts(&r.name) {
+                    (_, 0) => format!("  {:>5}", "-"),
+                    (both, all) => format!("  {:>5}", format!("{both}/{all}")),
+                },
+                None => String::new(),
             };
             let flag = if r.matched == 0 {
                 "  never matched"
@@ -145,7 +162,7 @@ pub fn coverage_text(coverage: &[Coverage]) -> String {
             };
             let _ = writeln!(
                 out,
-                "    {:<width$}  {:>7}  {:>11}  {:>6}{flag}",
+                "    {:<width$}  {:>7}  {:>11}  {:>6}{parts}{flag}",
                 r.name, r.matched, not_matched, r.failed
             );
         }
