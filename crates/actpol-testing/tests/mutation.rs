@@ -366,3 +366,30 @@ fn the_threshold_changes_the_examples_once_missed_now_fail_them() {
         );
     }
 }
+
+#[test]
+fn a_policy_tested_as_an_artifact_has_no_mutants_and_fails_a_threshold() {
+    let dir = fixture();
+    let policy = actpol::Policy::from_paths(&[dir.path()]).unwrap();
+    std::fs::write(
+        dir.path().join("weak.actpolc"),
+        policy.to_artifact_bytes().unwrap(),
+    )
+    .unwrap();
+    let path = dir.path().join("tests/weak.test.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("policy = \"../weak.actpolc\"\n{text}")).unwrap();
+    let report = run_mutants(dir.path(), 2);
+    let m = only(&report);
+    assert!(m
+        .not_run
+        .as_deref()
+        .is_some_and(|why| why.contains("compiled artifact")));
+    assert!(m.results.is_empty());
+    assert!(report.passed(), "no threshold, nothing to fail");
+    let options = Options {
+        min_mutation_score: Some(50.0),
+        ..mutants(2)
+    };
+    assert!(!run(&[dir.path().to_path_buf()], &options).unwrap().passed());
+}
