@@ -103,13 +103,19 @@ fn find_token(policy: &Policy, within: SrcSpan, token: &str, last: bool) -> Opti
     let mut found = None;
     let mut in_comment = false;
     let mut in_string = false;
+    let mut escaped = false;
     for (i, c) in text.char_indices() {
         if in_comment {
             in_comment = c != '\n';
             continue;
         }
         if in_string {
-            in_string = c != '"';
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
             continue;
         }
         if text[i..].starts_with("//") {
