@@ -180,6 +180,11 @@ fn policy() -> Policy {
             ty: Type::Int,
             actions: Some(vec![update]),
         }],
+        timing: actpol_core::schema::Timing {
+            max_skew: Some(60_000),
+            reservation_ttl: None,
+            approval_ttl: Some(3_600_000),
+        },
     };
     meta.agents.insert(
         "growth-bot".into(),

@@ -4,7 +4,7 @@
 use actpol_core::ids::{ActionId, AgentId, EntityId, RiskId, RuleId};
 use actpol_core::schema::{
     AgentDef, ApproverDef, BudgetDef, KeyKind, OutcomeSpec, RaiseDef, RiskMeta, RuleMeta, ScopeDef,
-    Window,
+    Timing, Window,
 };
 use actpol_core::types::Type;
 use actpol_core::value::Value;
@@ -12,7 +12,7 @@ use actpol_core::Level;
 use actpol_ir::{self as ir, fold::fold};
 use actpol_syntax::ast::{
     self, ActionPattern, AgentMember, ApproverMember, BudgetMember, ExprKind, Ident, PatternKind,
-    PolicyEntryKind, ScopeItem, Span, WindowSpan,
+    PolicyEntryKind, ScopeItem, Span, TimingEntry, TimingKind, WindowSpan,
 };
 
 use crate::checker::{Checker, RiskSlot, RiskState};
@@ -30,6 +30,7 @@ pub(crate) struct Header {
     pub name: String,
     pub default: OutcomeSpec,
     pub on_error: OutcomeSpec,
+    pub timing: Timing,
     pub present: bool,
 }
 
@@ -87,6 +88,7 @@ impl<'a> Checker<'a> {
             name: String::new(),
             default: deny("no rule matched"),
             on_error: deny("policy evaluation failed"),
+            timing: Timing::default(),
             present: !self.decls.headers.is_empty(),
         };
         let Some(first) = self.decls.headers.first() else {
@@ -127,7 +129,55 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+        for entry in &node.timing {
+            let ms = self.timing_duration(file, entry);
+            if members.once(&mut self.unit, file, entry.kind.keyword(), entry.span) {
+                let slot = match entry.kind {
+                    TimingKind::MaxSkew => &mut header.timing.max_skew,
+                    TimingKind::ReservationTtl => &mut header.timing.reservation_ttl,
+                    TimingKind::ApprovalTtl => &mut header.timing.approval_ttl,
+                };
+                *slot = ms;
+            }
+        }
         header
+    }
+
+    /// A header duration: `max_skew 0s` is allowed (the clock is exact),
+    /// a hold or an approval of no length is not.
+    fn timing_duration(&mut self, file: u32, entry: &TimingEntry) -> Option<i64> {
+        let d = &entry.duration;
+        match literal::duration(&d.text) {
+            Ok(ms) if ms > 0 || entry.kind == TimingKind::MaxSkew => Some(ms),
+            Ok(_) => {
+                self.unit.report(
+                    file,
+                    CheckError::InvalidLiteral {
+                        message: format!(
+                            "`{} {}` would expire everything at once",
+                            entry.kind.keyword(),
+                            d.text
+                        ),
+                        span: d.span.into(),
+                        label: "zero length".into(),
+                        help: format!("give it a length, as in `{} 15m`", entry.kind.keyword()),
+                    },
+                );
+                None
+            }
+            Err(invalid) => {
+                self.unit.report(
+                    file,
+                    CheckError::InvalidLiteral {
+                        message: invalid.message,
+                        span: d.span.into(),
+                        label: invalid.label.into(),
+                        help: invalid.help.into(),
+                    },
+                );
+                None
+            }
+        }
     }
 
     fn error_count(&self) -> usize {
@@ -874,6 +924,7 @@ impl<'a> Checker<'a> {
                 rules: rule_meta,
                 raises: out.raise_defs,
                 risks: risk_meta,
+                timing: out.header.timing,
             },
             scopes: out.scopes,
             rules: out.rules,

@@ -270,6 +270,9 @@ fn a_policy_using_every_construct_checks_clean_into_ir() {
     );
     assert_eq!(p.meta.on_error.level, Level::Escalate);
     assert_eq!(p.meta.on_error.approver, Some(ApproverId(1)));
+    assert_eq!(p.meta.timing.max_skew, Some(120_000));
+    assert_eq!(p.meta.timing.reservation_ttl, Some(600_000));
+    assert_eq!(p.meta.timing.approval_ttl, Some(4 * 3_600_000));
 
     // Schema: built-in enums first, then declarations in closure order.
     assert_eq!(schema.enums.get_index_of("Lifecycle"), Some(2));

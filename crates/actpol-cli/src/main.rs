@@ -4,17 +4,18 @@
 //! Exit codes: 0 success; 1 policy or input errors; 2 usage errors;
 //! with `eval --exit-code`, 3 for `escalate` and 4 for `deny`.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use actpol::{Decision, Level, MemoryState, Policy, Request};
+use actpol::{Decision, Level, MemoryState, Policy};
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod diff_cmd;
 mod fmt_cmd;
 mod io;
 mod snapshot_cmd;
+mod store_cmd;
 mod test_cmd;
 
 #[derive(Parser, Debug)]
@@ -29,7 +30,7 @@ struct Cli {
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-enum Format {
+pub(crate) enum Format {
     Text,
     Json,
 }
@@ -84,6 +85,21 @@ enum Command {
     Snapshot(snapshot_cmd::SnapshotArgs),
     /// Show which envelopes two versions of a policy decide differently.
     Diff(diff_cmd::DiffArgs),
+    /// Budget consumption in a store; commit or release a reservation.
+    #[command(subcommand)]
+    Budget(store_cmd::BudgetCommand),
+    /// Grant a pending approval, as the approver it names.
+    Approve(store_cmd::VerdictArgs),
+    /// Refuse a pending approval, as the approver it names.
+    Reject(store_cmd::VerdictArgs),
+    /// An escalated decision's exception packet, with precedent.
+    Packet(store_cmd::PacketArgs),
+    /// Verify or list the store's hash-chained decision log.
+    #[command(subcommand)]
+    Audit(store_cmd::AuditCommand),
+    /// Look after a store: prune history no window reads any more.
+    #[command(subcommand)]
+    Store(store_cmd::StoreCommand),
 }
 
 #[derive(clap::Args, Debug)]
@@ -109,6 +125,8 @@ struct EvalArgs {
     /// Print each decision on one line.
     #[arg(long)]
     compact: bool,
+    #[command(flatten)]
+    store: store_cmd::EvalStore,
 }
 
 fn main() -> ExitCode {
@@ -127,6 +145,12 @@ fn main() -> ExitCode {
         Command::Test(args) => test_cmd::run(&args),
         Command::Snapshot(args) => snapshot_cmd::run(&args),
         Command::Diff(args) => diff_cmd::run(&args),
+        Command::Budget(command) => store_cmd::budget(&command),
+        Command::Approve(args) => store_cmd::verdict(&args, true),
+        Command::Reject(args) => store_cmd::verdict(&args, false),
+        Command::Packet(args) => store_cmd::packet(&args),
+        Command::Audit(command) => store_cmd::audit(&command),
+        Command::Store(command) => store_cmd::store(&command),
     };
     match result {
         Ok(code) => code,
@@ -153,7 +177,7 @@ fn exit_code_of(report: &miette::Report) -> u8 {
     }
 }
 
-type CliResult = Result<ExitCode, miette::Report>;
+pub(crate) type CliResult = Result<ExitCode, miette::Report>;
 
 fn print_diagnostics(report: &actpol::CheckReport, format: Format) {
     match format {
@@ -223,7 +247,7 @@ fn compile(paths: &[PathBuf], output: &Path, format: Format) -> CliResult {
 }
 
 /// A policy from paths, or from an artifact when one `.actpolc` is given.
-fn load_policy(paths: &[PathBuf]) -> Result<Policy, miette::Report> {
+pub(crate) fn load_policy(paths: &[PathBuf]) -> Result<Policy, miette::Report> {
     match Policy::from_paths(paths) {
         Ok(p) => Ok(p),
         Err(actpol::CompileFailure::Invalid(report)) => {
@@ -238,21 +262,77 @@ fn load_policy(paths: &[PathBuf]) -> Result<Policy, miette::Report> {
     }
 }
 
-fn load_state(path: Option<&Path>) -> Result<MemoryState, miette::Report> {
+/// A state file, checked against the policy it is used with.
+fn load_state(path: Option<&Path>, policy: &Policy) -> Result<MemoryState, miette::Report> {
     let Some(path) = path else {
         return Ok(MemoryState::default());
     };
     let bytes = io::read(path)?;
-    Ok(MemoryState::from_json(&bytes)?)
+    let state = MemoryState::from_json(&bytes)?;
+    policy.check_state(&state)?;
+    Ok(state)
 }
 
-fn decide(policy: &Policy, bytes: &[u8], state: &MemoryState, explain: bool) -> Decision {
-    policy.decide(Request::new(bytes).explain(explain), state)
+/// Where `eval` reads budgets and windows from, and where it records.
+enum Backing {
+    /// A state file (or nothing): each decision that proceeds is recorded
+    /// in it, so later lines of a batch see what earlier ones consumed.
+    Memory(MemoryState),
+    /// A store: each decision is made and logged in its transaction.
+    Store(Box<dyn actpol::store::Store>),
 }
+
+impl Backing {
+    fn open(args: &EvalArgs, policy: &Policy) -> Result<Backing, miette::Report> {
+        Ok(match args.store.open()? {
+            Some(store) => Backing::Store(store),
+            None => Backing::Memory(load_state(args.state.as_deref(), policy)?),
+        })
+    }
+
+    /// Decides on each line, in order. Against a store, the lines share one
+    /// transaction (one commit to the disk): each still sees the lines
+    /// before it, and the decisions are returned once durable.
+    fn decide(
+        &mut self,
+        policy: &Policy,
+        lines: &[&[u8]],
+        options: &store_cmd::EvalStore,
+        explain: bool,
+    ) -> Result<Vec<Decision>, miette::Report> {
+        match self {
+            Backing::Store(store) => {
+                let requests = lines
+                    .iter()
+                    .map(|line| options.request(*line).explain(explain))
+                    .collect();
+                let mut out = Vec::with_capacity(lines.len());
+                for result in policy.decide_stored_batch(&**store, requests)? {
+                    out.push(result?);
+                }
+                Ok(out)
+            }
+            Backing::Memory(state) => Ok(lines
+                .iter()
+                .map(|line| match policy.bind_json(line) {
+                    Ok(env) => {
+                        let d = policy.decide(options.request(&env).explain(explain), state);
+                        policy.record(state, &env, &d);
+                        d
+                    }
+                    Err(_) => policy.decide(options.request(*line).explain(explain), state),
+                })
+                .collect()),
+        }
+    }
+}
+
+/// How many lines of `eval --batch --store` share one transaction.
+const BATCH_GROUP: usize = 256;
 
 fn eval(args: &EvalArgs) -> CliResult {
     let policy = load_policy(&args.policy)?;
-    let state = load_state(args.state.as_deref())?;
+    let mut backing = Backing::open(args, &policy)?;
     let input = io::read_input(&args.envelope)?;
     let mut out = std::io::stdout().lock();
     let mut worst = ExitCode::SUCCESS;
@@ -268,21 +348,23 @@ fn eval(args: &EvalArgs) -> CliResult {
     };
     let mut levels = Vec::new();
     if args.batch {
-        for line in input.lines() {
-            let line = line.map_err(|e| io::IoError::new("read input", e))?;
-            if line.trim().is_empty() {
-                continue;
+        let lines: Vec<&[u8]> = input
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+            .collect();
+        for group in lines.chunks(BATCH_GROUP) {
+            for d in backing.decide(&policy, group, &args.store, args.explain)? {
+                any_errors |= !d.errors.is_empty();
+                levels.push(d.decision);
+                write(&d, true)?;
             }
-            let d = decide(&policy, line.as_bytes(), &state, args.explain);
-            any_errors |= !d.errors.is_empty();
-            levels.push(d.decision);
-            write(&d, true)?;
         }
     } else {
-        let d = decide(&policy, &input, &state, args.explain);
-        any_errors |= !d.errors.is_empty();
-        levels.push(d.decision);
-        write(&d, args.compact)?;
+        for d in backing.decide(&policy, &[&input], &args.store, args.explain)? {
+            any_errors |= !d.errors.is_empty();
+            levels.push(d.decision);
+            write(&d, args.compact)?;
+        }
     }
     if any_errors {
         worst = ExitCode::from(1);
@@ -298,9 +380,12 @@ fn eval(args: &EvalArgs) -> CliResult {
 
 fn explain(args: &EvalArgs) -> CliResult {
     let policy = load_policy(&args.policy)?;
-    let state = load_state(args.state.as_deref())?;
+    let mut backing = Backing::open(args, &policy)?;
     let input = io::read_input(&args.envelope)?;
-    let d = decide(&policy, &input, &state, true);
+    let mut decisions = backing.decide(&policy, &[&input], &args.store, true)?;
+    let Some(d) = decisions.pop() else {
+        return Ok(ExitCode::from(1));
+    };
     print!("{}", actpol::explain_text(&d));
     Ok(if d.errors.is_empty() {
         ExitCode::SUCCESS

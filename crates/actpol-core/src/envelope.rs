@@ -38,6 +38,10 @@ pub struct Envelope {
     pub time: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<Map<String, Json>>,
+    /// The id of a granted approval, when the agent resubmits an escalated
+    /// action (read by a store; see [`crate::approval`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -228,6 +232,8 @@ pub struct BoundEnvelope {
     pub time: i64,
     /// One slot per field of the schema's `context`.
     pub context: Vec<Option<Value>>,
+    /// The approval the agent presents, if any.
+    pub approval: Option<Arc<str>>,
     /// The envelope as received, for exception packets.
     source: Source,
     /// Budget and window keys, each built the first time it is asked for:
@@ -305,6 +311,7 @@ impl PartialEq for BoundEnvelope {
             && self.plan == other.plan
             && self.time == other.time
             && self.context == other.context
+            && self.approval == other.approval
             && self.raw() == other.raw()
     }
 }
@@ -332,6 +339,7 @@ pub(crate) struct Parts<'e> {
     pub(crate) rollback: Option<&'e RollbackInfo>,
     pub(crate) plan: Option<&'e PlanInfo>,
     pub(crate) time: &'e str,
+    pub(crate) approval: Option<&'e str>,
 }
 
 /// Binds the fields of one object (params, attrs or context) to their
@@ -397,6 +405,7 @@ impl BoundEnvelope {
             rollback: env.rollback.as_ref(),
             plan: env.plan.as_ref(),
             time: &env.time,
+            approval: env.approval.as_deref(),
         };
         assemble(&parts, schema, &mut read, Source::Parsed(Arc::clone(&env)))
     }
@@ -465,7 +474,14 @@ impl BoundEnvelope {
             plan: None,
             time: crate::value::format_timestamp(self.time),
             context: None,
+            approval: self.approval.as_deref().map(str::to_string),
         }
+    }
+
+    /// `sha256:<hex>` over the envelope as sent, less `approval` and
+    /// `time`: what an approval is bound to (see [`crate::approval`]).
+    pub fn canonical_hash(&self) -> String {
+        canonical_hash(&self.raw())
     }
 
     /// The key a budget or window of this kind counts under:
@@ -598,9 +614,30 @@ pub(crate) fn assemble<E: From<EnvelopeError>>(
         plan: p.plan.map(|plan| (Arc::from(plan.id.as_str()), plan.step)),
         time,
         context,
+        approval: p.approval.map(Arc::from),
         source,
         keys: Default::default(),
     })
+}
+
+/// `sha256:<hex>` of an envelope's canonical JSON, less `approval` (which
+/// names the approval, so cannot be part of what it approves) and `time`
+/// (the agent's claim of when it sends, which a resubmission changes; the
+/// host's clock decides anyway). Object keys are sorted and whitespace
+/// dropped, so the same envelope written two ways hashes the same; a
+/// changed value, or a value written in another form (`12.5` for
+/// `"12.50 USD"`), hashes differently.
+pub fn canonical_hash(env: &Envelope) -> String {
+    use sha2::{Digest, Sha256};
+    let mut bare = env.clone();
+    bare.approval = None;
+    bare.time = String::new();
+    // INVARIANT: an `Envelope` always serialises (its maps have string keys).
+    let json = serde_json::to_value(&bare).unwrap_or(Json::Null);
+    let mut text = String::new();
+    crate::canonical::write(&json, &mut text);
+    let digest = Sha256::digest(text.as_bytes());
+    format!("sha256:{}", crate::canonical::hex(&digest))
 }
 
 fn bind_fields(
@@ -643,6 +680,17 @@ fn bind_fields(
             }
         })
         .collect()
+}
+
+/// Converts JSON to a value of type `ty`, as an envelope field of that
+/// type would be; the error names `path`.
+pub fn bind_value(
+    json: &Json,
+    ty: &Type,
+    schema: &Schema,
+    path: &str,
+) -> Result<Value, EnvelopeError> {
+    value_at(json, ty, schema, &|| path.to_string())
 }
 
 /// Converts JSON to a value of type `ty`; errors name the path, built only

@@ -48,6 +48,8 @@ struct RawEnvelope<'a> {
     time: Cow<'a, str>,
     #[serde(default, borrow)]
     context: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    approval: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -96,6 +98,7 @@ pub(crate) fn bind(bytes: &[u8], schema: &Schema) -> Result<BoundEnvelope, Refus
         rollback: raw.rollback.as_ref(),
         plan: raw.plan.as_ref(),
         time: &raw.time,
+        approval: raw.approval.as_deref(),
     };
     let mut read = |fields: Fields, defs: &[FieldDef]| {
         let text = match fields {

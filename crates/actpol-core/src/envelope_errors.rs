@@ -38,6 +38,7 @@ pub(crate) const CONTRACT: [(&[&str], &[Field]); 7] = [
             ("plan", false),
             ("time", true),
             ("context", false),
+            ("approval", false),
         ],
     ),
     (
@@ -209,7 +210,7 @@ mod tests {
     const FULL: &str = r#"{"id":"r","agent":{"id":"a","owner":"o","workflow":"w"},
         "action":{"name":"n","params":{}},"object":{"type":"T","id":"i","attrs":{}},
         "intent":{"goal":"g","confidence":0.5},"rollback":{"kind":"k","action":"x","within":"1m"},
-        "plan":{"id":"p","step":1},"time":"2026-11-25T14:00:00Z","context":{}}"#;
+        "plan":{"id":"p","step":1},"time":"2026-11-25T14:00:00Z","context":{},"approval":"apr-1"}"#;
 
     #[test]
     fn the_contract_table_matches_the_serde_structs() {

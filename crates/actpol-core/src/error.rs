@@ -70,6 +70,9 @@ error_codes! {
     EnvelopeUnknownVariant => "actpol::envelope::unknown_variant",
     /// An envelope bound against another policy's schema.
     EnvelopeForeign => "actpol::envelope::foreign",
+    /// An envelope whose `time` is further from the host's clock than the
+    /// policy's maximum skew.
+    EnvelopeClockSkew => "actpol::envelope::clock_skew",
 
     // Evaluation failed: the rule that failed contributes the policy's
     // `on_error` outcome, never `allow`.
@@ -129,6 +132,36 @@ error_codes! {
     LoadUnreadable => "actpol::load::unreadable",
     /// A directory without policy files.
     LoadEmpty => "actpol::load::empty",
+
+    // A store (budgets, reservations, approvals, the decision log) failed
+    // or refused an operation. A decision that meets one of these was not
+    // recorded, and nothing was reserved.
+    /// The store cannot be opened.
+    StoreOpen => "actpol::store::open",
+    /// The file is not an actpol store.
+    StoreNotAStore => "actpol::store::not_a_store",
+    /// The store was written by a newer build.
+    StoreNewerSchema => "actpol::store::newer_schema",
+    /// The database beneath the store failed.
+    StoreBackend => "actpol::store::backend",
+    /// No reservation has this id.
+    StoreUnknownReservation => "actpol::store::unknown_reservation",
+    /// The reservation was held past its time and released itself.
+    StoreReservationExpired => "actpol::store::reservation_expired",
+    /// The reservation was released; it can no longer be committed.
+    StoreReservationReleased => "actpol::store::reservation_released",
+    /// No approval has this id.
+    StoreUnknownApproval => "actpol::store::unknown_approval",
+    /// The approval names another approver.
+    StoreWrongApprover => "actpol::store::wrong_approver",
+    /// The approval was already decided, used or expired.
+    StoreApprovalClosed => "actpol::store::approval_closed",
+    /// No decision has this id.
+    StoreUnknownDecision => "actpol::store::unknown_decision",
+    /// The decision did not escalate, so it has no packet.
+    StoreNoPacket => "actpol::store::no_packet",
+    /// A stored record does not read.
+    StoreCorrupt => "actpol::store::corrupt",
 }
 
 /// What a runtime error is about: the part of a code after `actpol::`.
@@ -145,6 +178,8 @@ pub enum ErrorFamily {
     Artifact,
     /// Policy files cannot be read.
     Load,
+    /// A store failed or refused an operation.
+    Store,
 }
 
 impl ErrorCode {
@@ -155,7 +190,8 @@ impl ErrorCode {
             Some("eval") => ErrorFamily::Eval,
             Some("state") => ErrorFamily::State,
             Some("artifact") => ErrorFamily::Artifact,
-            // INVARIANT: every code above is in one of these five families
+            Some("store") => ErrorFamily::Store,
+            // INVARIANT: every code above is in one of these six families
             // (a test reads them all).
             _ => ErrorFamily::Load,
         }
@@ -306,6 +342,7 @@ mod tests {
                 "state" => ErrorFamily::State,
                 "artifact" => ErrorFamily::Artifact,
                 "load" => ErrorFamily::Load,
+                "store" => ErrorFamily::Store,
                 other => panic!("{code}: no family `{other}`"),
             };
             assert_eq!(code.family(), expected, "{code}");

@@ -8,6 +8,9 @@
 //! stay small enough for the runtime to link without the compiler.
 
 pub mod amount;
+pub mod approval;
+pub mod canonical;
+pub mod clock;
 pub mod decision;
 pub mod envelope;
 mod envelope_bytes;

@@ -270,6 +270,41 @@ pub enum Window {
     Plan,
 }
 
+/// Milliseconds in a day and in a week.
+const DAY_MS: i64 = 86_400_000;
+const WEEK_MS: i64 = 7 * DAY_MS;
+/// 1970-01-01 was a Thursday: weeks start four days later, on Monday.
+const FIRST_MONDAY_MS: i64 = 4 * DAY_MS;
+
+impl Window {
+    /// The calendar period a budget's consumption at `now` counts in:
+    /// `[start, end)` in milliseconds since the epoch, UTC.
+    ///
+    /// Budgets reset at fixed boundaries, so a counter per period holds
+    /// their state: `window 1h` is the clock hour, `window 1d` the UTC day,
+    /// a span of whole weeks (`7d`, `2w`) starts on a Monday at 00:00 UTC,
+    /// and any other span (`30d`, `90m`) is a run of equal periods counted
+    /// from 1970-01-01T00:00:00Z. `window plan` is one period for all time:
+    /// its key (the plan) already keeps plans apart. Window expressions
+    /// (`count`, `sum`, `baseline`) are rolling instead: they look back
+    /// exactly their span from `now`.
+    pub fn bucket(self, now: i64) -> (i64, i64) {
+        let Window::Span(span) = self else {
+            return (i64::MIN, i64::MAX);
+        };
+        if span <= 0 {
+            return (i64::MIN, i64::MAX);
+        }
+        let offset = if span % WEEK_MS == 0 {
+            FIRST_MONDAY_MS
+        } else {
+            0
+        };
+        let start = (now - offset).div_euclid(span) * span + offset;
+        (start, start.saturating_add(span))
+    }
+}
+
 /// An outcome that needs no expression: defaults, `on_error`, exhaustion.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OutcomeSpec {
@@ -329,6 +364,42 @@ pub struct PolicyMeta {
     pub raises: Vec<RaiseDef>,
     /// Named risks in declaration order (a [`RiskId`] indexes this).
     pub risks: Vec<RiskMeta>,
+    /// What the header declares about time and holds, for a store.
+    #[serde(default)]
+    pub timing: Timing,
+}
+
+/// The header's time declarations, each in milliseconds: how far an
+/// envelope's `time` may stray from the host's clock, how long a
+/// reservation holds before it releases itself, and how long an approval
+/// stays usable. `None`: not declared (a store applies its default).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timing {
+    pub max_skew: Option<i64>,
+    pub reservation_ttl: Option<i64>,
+    pub approval_ttl: Option<i64>,
+}
+
+impl Timing {
+    /// Without a declaration, an envelope's time may be 5 minutes off.
+    pub const DEFAULT_MAX_SKEW: i64 = 5 * 60_000;
+    /// Without a declaration, a reservation holds for 15 minutes.
+    pub const DEFAULT_RESERVATION_TTL: i64 = 15 * 60_000;
+    /// Without a declaration, an approval is usable for a day.
+    pub const DEFAULT_APPROVAL_TTL: i64 = DAY_MS;
+
+    pub fn max_skew_or_default(&self) -> i64 {
+        self.max_skew.unwrap_or(Timing::DEFAULT_MAX_SKEW)
+    }
+
+    pub fn reservation_ttl_or_default(&self) -> i64 {
+        self.reservation_ttl
+            .unwrap_or(Timing::DEFAULT_RESERVATION_TTL)
+    }
+
+    pub fn approval_ttl_or_default(&self) -> i64 {
+        self.approval_ttl.unwrap_or(Timing::DEFAULT_APPROVAL_TTL)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -379,5 +450,79 @@ impl PolicyMeta {
         self.budgets
             .get_index(id.index())
             .map_or("?", |(n, _)| n.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::parse_timestamp;
+
+    fn at(text: &str) -> i64 {
+        parse_timestamp(text).unwrap()
+    }
+
+    fn bucket(window: Window, now: &str) -> (String, String) {
+        let (start, end) = window.bucket(at(now));
+        (
+            crate::value::format_timestamp(start),
+            crate::value::format_timestamp(end),
+        )
+    }
+
+    #[test]
+    fn budget_windows_are_calendar_periods_in_utc() {
+        let hour = Window::Span(3_600_000);
+        let day = Window::Span(DAY_MS);
+        let week = Window::Span(WEEK_MS);
+        let thirty = Window::Span(30 * DAY_MS);
+        assert_eq!(
+            bucket(hour, "2026-11-25T14:59:59.999Z"),
+            ("2026-11-25T14:00:00Z".into(), "2026-11-25T15:00:00Z".into())
+        );
+        assert_eq!(
+            bucket(hour, "2026-11-25T15:00:00Z").0,
+            "2026-11-25T15:00:00Z"
+        );
+        assert_eq!(
+            bucket(day, "2026-11-25T23:59:59.999Z"),
+            ("2026-11-25T00:00:00Z".into(), "2026-11-26T00:00:00Z".into())
+        );
+        assert_eq!(
+            bucket(day, "2026-11-26T00:00:00Z").0,
+            "2026-11-26T00:00:00Z"
+        );
+        // 2026-11-23 is a Monday: the week runs Monday to Monday.
+        assert_eq!(
+            bucket(week, "2026-11-29T23:59:59Z"),
+            ("2026-11-23T00:00:00Z".into(), "2026-11-30T00:00:00Z".into())
+        );
+        assert_eq!(
+            bucket(week, "2026-11-30T00:00:00Z").0,
+            "2026-11-30T00:00:00Z"
+        );
+        // Thirty days: equal periods from the epoch (20,580 days to here).
+        let (start, end) = thirty.bucket(at("2026-11-25T12:00:00Z"));
+        assert_eq!(start % (30 * DAY_MS), 0);
+        assert_eq!(end - start, 30 * DAY_MS);
+        assert!(start <= at("2026-11-25T12:00:00Z") && at("2026-11-25T12:00:00Z") < end);
+        // Before the epoch too, periods do not overlap or leave gaps.
+        assert_eq!(day.bucket(-1), (-DAY_MS, 0));
+        assert_eq!(Window::Plan.bucket(12), (i64::MIN, i64::MAX));
+    }
+
+    #[test]
+    fn timing_defaults_apply_only_when_undeclared() {
+        let declared = Timing {
+            max_skew: Some(0),
+            reservation_ttl: Some(60_000),
+            approval_ttl: None,
+        };
+        assert_eq!(declared.max_skew_or_default(), 0);
+        assert_eq!(declared.reservation_ttl_or_default(), 60_000);
+        assert_eq!(
+            declared.approval_ttl_or_default(),
+            Timing::DEFAULT_APPROVAL_TTL
+        );
     }
 }

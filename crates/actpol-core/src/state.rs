@@ -1,9 +1,14 @@
 //! What a decision reads from the world besides the envelope: how much of a
-//! budget is spent, and what happened in a time window (C4, C5).
+//! budget is spent, what happened in a time window (C4, C5), and where an
+//! approval stands.
 //!
 //! The host supplies a [`StateView`]. Reads happen during evaluation;
-//! consumption is reported in the decision as deltas, which a store applies
-//! with an atomic reserve / commit / release (see [`BudgetLedger`]).
+//! consumption is reported in the decision as deltas. A store (the
+//! `actpol-store` crate) reads and applies them in one transaction per
+//! decision, holding them in a reservation that is committed or released
+//! ([`BudgetLedger`]). [`MemoryState`] is the view for tests and replays: a
+//! JSON file, checked against the policy it is used with
+//! ([`MemoryState::check`]).
 
 use std::sync::Arc;
 
@@ -12,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
 use crate::amount;
+use crate::approval::ApprovalGrant;
 use crate::error::ErrorCode;
 use crate::schema::{KeyKind, Window};
 use crate::value::parse_timestamp;
@@ -39,13 +45,35 @@ pub enum StateError {
         #[source]
         source: Arc<serde_json::Error>,
     },
-    /// An event whose time is not a timestamp.
-    #[error("state file at `events[{index}].time`: `{text}` is not an RFC 3339 timestamp")]
+    /// An event's or a budget entry's time that is not a timestamp.
+    #[error("state file at `{path}`: `{text}` is not an RFC 3339 timestamp")]
     BadTimestamp {
-        /// The event's position in `events`.
-        index: usize,
+        /// Where in the file: `events[2].time`, `budgets[0].time`.
+        path: String,
         /// The time as written.
         text: String,
+    },
+    /// A budget entry consuming a negative amount, which would hand back
+    /// budget that was spent.
+    #[error("state file at `budgets[{index}].consumed`: {amount} is negative; consumption is never below zero")]
+    Negative {
+        /// The entry's position in `budgets`.
+        index: usize,
+        /// The amount as read.
+        amount: Decimal,
+    },
+    /// A state file naming what the policy it is used with does not
+    /// declare (a budget, a key, an agent, an action, a parameter), or a
+    /// value of another type or currency than the policy's.
+    #[error("state file at `{path}`: {message}")]
+    Mismatch {
+        /// Where in the file: `budgets[0].name`, `events[1].params.amount`.
+        path: String,
+        /// What does not fit, with a "did you mean" where one applies.
+        message: String,
+        /// The envelope error a parameter's value met, if that is why.
+        #[source]
+        source: Option<Arc<crate::envelope::EnvelopeError>>,
     },
     /// A summed event parameter that is not a number.
     #[error("event param `{param}` is not a number: {value}")]
@@ -85,7 +113,10 @@ impl StateError {
             StateError::Unavailable { .. } | StateError::NotANumber { .. } => {
                 ErrorCode::StateUnavailable
             }
-            StateError::Invalid { .. } | StateError::BadTimestamp { .. } => ErrorCode::StateInvalid,
+            StateError::Invalid { .. }
+            | StateError::BadTimestamp { .. }
+            | StateError::Negative { .. }
+            | StateError::Mismatch { .. } => ErrorCode::StateInvalid,
         }
     }
 }
@@ -99,6 +130,10 @@ impl miette::Diagnostic for StateError {
         let help = match self {
             StateError::Invalid { .. } | StateError::BadTimestamp { .. } => {
                 "the state file holds {\"budgets\": [...], \"events\": [...]}"
+            }
+            StateError::Negative { .. } => "give what a budget has consumed, zero or more",
+            StateError::Mismatch { .. } => {
+                "a state file may name only the policy's budgets, agents, actions and parameters"
             }
             StateError::NotANumber { .. } => "give summed event parameters as numbers",
             StateError::Unavailable { .. } => return None,
@@ -156,20 +191,27 @@ pub trait StateView {
 
     /// The count, sum or baseline a window query asks for.
     fn window(&self, query: &WindowQuery<'_>) -> Result<Decimal, StateError>;
+
+    /// The approval with this id, as it stands: a store reads it in the
+    /// decision's transaction. A view that keeps no approvals has none.
+    fn approval(&self, id: &str) -> Result<Option<ApprovalGrant>, StateError> {
+        let _ = id;
+        Ok(None)
+    }
 }
 
-/// How a store applies a decision's budget deltas. A reservation holds the
-/// amounts until the action is done (commit) or abandoned (release); two
-/// concurrent reservations never overspend a limit.
+/// How a store settles what a decision reserved: a reservation holds the
+/// decision's budget amounts (and counts in windows) until the action ran
+/// (commit) or did not (release). Reserving happens inside the decision's
+/// transaction, so it is not part of this trait.
 pub trait BudgetLedger {
-    type Reservation;
+    type Reservation: ?Sized;
+    type Error;
 
-    fn reserve(
-        &self,
-        deltas: &[crate::decision::BudgetUse],
-    ) -> Result<Self::Reservation, StateError>;
-    fn commit(&self, reservation: Self::Reservation) -> Result<(), StateError>;
-    fn release(&self, reservation: Self::Reservation) -> Result<(), StateError>;
+    /// The action ran: the amounts stay consumed.
+    fn commit(&self, reservation: &Self::Reservation, now: i64) -> Result<(), Self::Error>;
+    /// The action did not run, or was rolled back: the amounts return.
+    fn release(&self, reservation: &Self::Reservation, now: i64) -> Result<(), Self::Error>;
 }
 
 /// Whether `action` is one the pattern names.
@@ -192,10 +234,15 @@ pub const BASELINE_SPAN_MS: i64 = 7 * 86_400_000;
 /// and past actions as events from which windows are counted.
 ///
 /// ```json
-/// {"budgets": [{"name": "sends", "key": "agent:growth-bot", "consumed": 120}],
+/// {"budgets": [{"name": "sends", "key": "agent:growth-bot", "consumed": 120,
+///               "time": "2026-11-25T09:00:00Z"}],
 ///  "events": [{"action": "crm.update_owner", "agent": "growth-bot",
 ///              "time": "2026-11-25T13:30:00Z", "params": {}}]}
 /// ```
+///
+/// A budget entry with a `time` counts only in the budget's window that
+/// holds that time (see [`Window::bucket`]); one without counts in every
+/// window, as a snapshot of the current one.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MemoryState {
@@ -211,6 +258,9 @@ pub struct BudgetEntry {
     pub name: String,
     pub key: String,
     pub consumed: Decimal,
+    /// When it was consumed (RFC 3339); absent: in the current window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -255,28 +305,166 @@ impl MemoryState {
         for (index, event) in state.events.iter().enumerate() {
             if parse_timestamp(&event.time).is_none() {
                 return Err(StateError::BadTimestamp {
-                    index,
+                    path: format!("events[{index}].time"),
                     text: event.time.clone(),
+                });
+            }
+        }
+        for (index, entry) in state.budgets.iter().enumerate() {
+            if let Some(time) = &entry.time {
+                if parse_timestamp(time).is_none() {
+                    return Err(StateError::BadTimestamp {
+                        path: format!("budgets[{index}].time"),
+                        text: time.clone(),
+                    });
+                }
+            }
+            if entry.consumed < Decimal::ZERO {
+                return Err(StateError::Negative {
+                    index,
+                    amount: entry.consumed,
                 });
             }
         }
         Ok(state)
     }
 
-    /// Records consumption, as a store would after a decision proceeds.
+    /// Records consumption in the current window (no time), as a snapshot.
     pub fn add_consumed(&mut self, name: &str, key: &str, amount: Decimal) {
+        self.add_consumed_at(name, key, amount, None);
+    }
+
+    /// Records consumption at `time` (milliseconds), as a store would after
+    /// a decision proceeds: it counts in the window that holds `time`.
+    pub fn add_consumed_at(&mut self, name: &str, key: &str, amount: Decimal, time: Option<i64>) {
+        let time = time.map(crate::value::format_timestamp);
         match self
             .budgets
             .iter_mut()
-            .find(|b| b.name == name && b.key == key)
+            .find(|b| b.name == name && b.key == key && b.time == time)
         {
             Some(entry) => entry.consumed += amount,
             None => self.budgets.push(BudgetEntry {
                 name: name.to_string(),
                 key: key.to_string(),
                 consumed: amount,
+                time,
             }),
         }
+    }
+
+    /// Records what a decision that proceeded consumed, and the action as
+    /// an event for windows: deciding a batch against one state sees each
+    /// earlier decision, as a store would.
+    pub fn apply(
+        &mut self,
+        env: &crate::envelope::BoundEnvelope,
+        decision: &crate::Decision,
+        schema: &crate::Schema,
+    ) {
+        if !decision.decision.proceeds() {
+            return;
+        }
+        for used in &decision.budgets {
+            let delta = used.delta.value();
+            if delta > Decimal::ZERO {
+                self.add_consumed_at(&used.name, &used.key, delta, Some(env.time));
+            }
+        }
+        let raw = env.raw();
+        let object = env
+            .key(KeyKind::Object, schema)
+            .ok()
+            .map(|k| k.strip_prefix("object:").unwrap_or(k).to_string());
+        self.events.push(Event {
+            action: raw.action.name.clone(),
+            agent: raw.agent.id.clone(),
+            workflow: Some(raw.agent.workflow.clone()),
+            owner: Some(raw.agent.owner.clone()),
+            object,
+            plan: raw.plan.as_ref().map(|p| p.id.clone()),
+            time: crate::value::format_timestamp(env.time),
+            params: raw.action.params.clone(),
+        });
+    }
+
+    /// Checks the state against the policy it is used with: every budget
+    /// entry names a declared budget, under a key of the budget's kind for
+    /// a declared agent, workflow, owner or entity; every event names a
+    /// declared action and agent, and its parameters have the action's
+    /// types (money in the parameter's currency). What does not fit is an
+    /// error with a "did you mean", never read as zero.
+    pub fn check(
+        &self,
+        schema: &crate::Schema,
+        meta: &crate::PolicyMeta,
+    ) -> Result<(), StateError> {
+        let mismatch = |path: String, message: String| StateError::Mismatch {
+            path,
+            message,
+            source: None,
+        };
+        for (i, entry) in self.budgets.iter().enumerate() {
+            let Some(def) = meta.budgets.get(&entry.name) else {
+                return Err(mismatch(
+                    format!("budgets[{i}].name"),
+                    format!(
+                        "no budget `{}`{}",
+                        entry.name,
+                        suggestion(&entry.name, meta.budgets.keys().map(String::as_str))
+                    ),
+                ));
+            };
+            check_key(&entry.key, def.key, schema, meta)
+                .map_err(|why| mismatch(format!("budgets[{i}].key"), why))?;
+        }
+        for (i, event) in self.events.iter().enumerate() {
+            let Some(action) = schema.action_id(&event.action) else {
+                return Err(mismatch(
+                    format!("events[{i}].action"),
+                    format!(
+                        "no action `{}`{}",
+                        event.action,
+                        suggestion(&event.action, schema.actions.keys().map(String::as_str))
+                    ),
+                ));
+            };
+            if !meta.agents.contains_key(&event.agent) {
+                return Err(mismatch(
+                    format!("events[{i}].agent"),
+                    format!(
+                        "no agent `{}`{}",
+                        event.agent,
+                        suggestion(&event.agent, meta.agents.keys().map(String::as_str))
+                    ),
+                ));
+            }
+            let def = schema.action(action);
+            for (name, value) in &event.params {
+                let path = format!("events[{i}].params.{name}");
+                let Some(field) = def
+                    .params
+                    .iter()
+                    .find(|p| schema.field_name(p.name) == name)
+                else {
+                    return Err(mismatch(
+                        path,
+                        format!(
+                            "action `{}` has no parameter `{name}`{}",
+                            event.action,
+                            suggestion(name, def.params.iter().map(|p| schema.field_name(p.name)))
+                        ),
+                    ));
+                };
+                crate::envelope::bind_value(value, &field.ty, schema, &format!("$.{path}"))
+                    .map_err(|e| StateError::Mismatch {
+                        path: path.clone(),
+                        message: e.message.clone(),
+                        source: Some(Arc::new(e)),
+                    })?;
+            }
+        }
+        Ok(())
     }
 
     fn matching<'a>(
@@ -293,18 +481,76 @@ impl MemoryState {
     }
 }
 
+/// `; did you mean `x`?`, or nothing.
+fn suggestion<'a>(name: &str, names: impl IntoIterator<Item = &'a str>) -> String {
+    crate::suggest::did_you_mean(name, names)
+        .map_or(String::new(), |best| format!("; did you mean `{best}`?"))
+}
+
+/// Whether `key` is a key of kind `kind` for something the policy declares.
+fn check_key(
+    key: &str,
+    kind: KeyKind,
+    schema: &crate::Schema,
+    meta: &crate::PolicyMeta,
+) -> Result<(), String> {
+    let prefix = kind.as_str();
+    let Some(name) = key
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix(':'))
+    else {
+        return Err(format!("`{key}` is not a key of this budget, which is kept per {prefix}: write `{prefix}:<name>`"));
+    };
+    let known: Vec<&str> = match kind {
+        KeyKind::Agent => meta.agents.keys().map(String::as_str).collect(),
+        KeyKind::Workflow => meta.agents.values().map(|a| a.workflow.as_str()).collect(),
+        KeyKind::Owner => meta.agents.values().map(|a| a.owner.as_str()).collect(),
+        KeyKind::Object => {
+            let entity = name.split_once('/').map(|(e, _)| e).unwrap_or("");
+            if schema.entities.contains_key(entity) && name.len() > entity.len() + 1 {
+                return Ok(());
+            }
+            return Err(format!(
+                "`{key}` does not name an object as `object:<Entity>/<id>`{}",
+                suggestion(entity, schema.entities.keys().map(String::as_str))
+            ));
+        }
+        // Plans are not declared: any id is a plan's.
+        KeyKind::Plan => {
+            return if name.is_empty() {
+                Err(format!("`{key}` names no plan"))
+            } else {
+                Ok(())
+            }
+        }
+    };
+    if known.contains(&name) {
+        Ok(())
+    } else {
+        Err(format!(
+            "no {prefix} `{name}` is declared{}",
+            suggestion(name, known)
+        ))
+    }
+}
+
 impl StateView for MemoryState {
     fn consumed(
         &self,
         budget: &str,
         key: &str,
-        _window: Window,
-        _now: i64,
+        window: Window,
+        now: i64,
     ) -> Result<Decimal, StateError> {
+        let (start, end) = window.bucket(now);
         Ok(self
             .budgets
             .iter()
             .filter(|b| b.name == budget && b.key == key)
+            .filter(|b| match &b.time {
+                None => true,
+                Some(t) => parse_timestamp(t).is_some_and(|t| t >= start && t < end),
+            })
             .map(|b| b.consumed)
             .sum())
     }

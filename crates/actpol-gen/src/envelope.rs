@@ -164,6 +164,7 @@ fn build(rng: &mut Rng, policy: &Policy) -> Envelope {
         time: format_timestamp(instant(rng) + rng.below(3) as i64 * 1000),
         context: (!schema.context.is_empty() || rng.chance(20))
             .then(|| fields(rng, schema, &schema.context)),
+        approval: None,
     };
     if rng.chance(7) {
         misfit(rng, schema, &mut env);

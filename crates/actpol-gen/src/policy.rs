@@ -53,6 +53,7 @@ pub fn policy(seed: u64, schema: &Schema) -> Policy {
             rules: Vec::new(),
             raises: Vec::new(),
             risks: Vec::new(),
+            timing: Default::default(),
         },
         risks: Vec::new(),
     };

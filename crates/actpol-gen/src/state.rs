@@ -45,6 +45,7 @@ pub fn state(seed: u64, policy: &Policy) -> MemoryState {
                     name: name.clone(),
                     key,
                     consumed: consumed(&mut rng, limit),
+                    time: None,
                 });
             }
         }

@@ -350,6 +350,7 @@ mod tests {
                 rules: Vec::new(),
                 raises: Vec::new(),
                 risks: Vec::new(),
+                timing: Default::default(),
             },
             scopes: Vec::new(),
             rules: Vec::new(),

@@ -130,6 +130,7 @@ pub struct Import {
 pub struct PolicyDecl {
     pub name: Ident,
     pub entries: Vec<PolicyEntry>,
+    pub timing: Vec<TimingEntry>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,10 +139,39 @@ pub enum PolicyEntryKind {
     OnError,
 }
 
+/// The header's time declarations: each takes a duration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimingKind {
+    /// `max_skew 5m`: how far an envelope's `time` may be from the clock.
+    MaxSkew,
+    /// `reservation_ttl 15m`: how long a reservation holds.
+    ReservationTtl,
+    /// `approval_ttl 1d`: how long an approval stays usable.
+    ApprovalTtl,
+}
+
+impl TimingKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            TimingKind::MaxSkew => "max_skew",
+            TimingKind::ReservationTtl => "reservation_ttl",
+            TimingKind::ApprovalTtl => "approval_ttl",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct PolicyEntry {
     pub kind: PolicyEntryKind,
     pub outcome: Outcome,
+    pub span: Span,
+}
+
+/// `max_skew 5m` and the like, in a policy header.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimingEntry {
+    pub kind: TimingKind,
+    pub duration: DurationLit,
     pub span: Span,
 }
 

@@ -502,12 +502,26 @@ impl ItemPrinter<'_> {
             }
             ItemKind::Policy(policy) => {
                 let header = format!("policy {}", policy.name.name);
-                self.members(span, header, &policy.entries, |p, d, entry| {
-                    let keyword = match entry.kind {
-                        PolicyEntryKind::Default => "default",
-                        PolicyEntryKind::OnError => "on_error",
-                    };
-                    p.outcome(d, entry.span.start, keyword, &entry.outcome);
+                // Outcomes and time declarations, in the order written.
+                let mut order: Vec<(u32, Result<&PolicyEntry, &TimingEntry>)> = policy
+                    .entries
+                    .iter()
+                    .map(|e| (e.span.start, Ok(e)))
+                    .chain(policy.timing.iter().map(|t| (t.span.start, Err(t))))
+                    .collect();
+                order.sort_by_key(|(start, _)| *start);
+                self.members(span, header, &order, |p, d, (start, entry)| match entry {
+                    Ok(entry) => {
+                        let keyword = match entry.kind {
+                            PolicyEntryKind::Default => "default",
+                            PolicyEntryKind::OnError => "on_error",
+                        };
+                        p.outcome(d, *start, keyword, &entry.outcome);
+                    }
+                    Err(timing) => {
+                        let text = format!("{} {}", timing.kind.keyword(), timing.duration.text);
+                        p.push(d, *start, text);
+                    }
                 });
             }
             ItemKind::Enum(decl) => self.enum_decl(decl, span),

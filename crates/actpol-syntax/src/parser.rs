@@ -229,11 +229,29 @@ impl Builder<'_> {
             Rule::policy_decl => {
                 let name = ident(c.next());
                 let mut entries = Vec::new();
+                let mut timing = Vec::new();
                 for entry in c.rest() {
                     let span = span_of(&entry);
                     let kind = match entry.as_rule() {
                         Rule::default_item => PolicyEntryKind::Default,
-                        _ => PolicyEntryKind::OnError,
+                        Rule::on_error_item => PolicyEntryKind::OnError,
+                        other => {
+                            let kind = match other {
+                                Rule::max_skew_item => TimingKind::MaxSkew,
+                                Rule::reservation_ttl_item => TimingKind::ReservationTtl,
+                                _ => TimingKind::ApprovalTtl,
+                            };
+                            let lit = Children::of(entry).next();
+                            timing.push(TimingEntry {
+                                kind,
+                                duration: DurationLit {
+                                    text: lit.as_str().to_string(),
+                                    span: span_of(&lit),
+                                },
+                                span,
+                            });
+                            continue;
+                        }
                     };
                     let outcome = self.outcome(Children::of(entry).next())?;
                     entries.push(PolicyEntry {
@@ -242,7 +260,11 @@ impl Builder<'_> {
                         span,
                     });
                 }
-                ItemKind::Policy(PolicyDecl { name, entries })
+                ItemKind::Policy(PolicyDecl {
+                    name,
+                    entries,
+                    timing,
+                })
             }
             Rule::enum_decl => {
                 let name = ident(c.next());

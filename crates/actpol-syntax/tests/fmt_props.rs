@@ -111,6 +111,22 @@ fn str_lit() -> impl Strategy<Value = StrLit> {
     })
 }
 
+fn timing_entry() -> impl Strategy<Value = TimingEntry> {
+    (
+        prop::sample::select(vec![
+            TimingKind::MaxSkew,
+            TimingKind::ReservationTtl,
+            TimingKind::ApprovalTtl,
+        ]),
+        duration(),
+    )
+        .prop_map(|(kind, duration)| TimingEntry {
+            kind,
+            duration,
+            span: Span::default(),
+        })
+}
+
 fn duration() -> impl Strategy<Value = DurationLit> {
     "([0-9]{1,3}(ms|s|m|h|d|w)){1,2}".prop_map(|text| DurationLit {
         text,
@@ -541,8 +557,16 @@ fn item_kind() -> impl Strategy<Value = ItemKind> {
         });
     prop_oneof![
         str_lit().prop_map(|path| ItemKind::Import(Import { path })),
-        (dashed_name(), vec(policy_entry, 0..3))
-            .prop_map(|(name, entries)| ItemKind::Policy(PolicyDecl { name, entries })),
+        (
+            dashed_name(),
+            vec(policy_entry, 0..3),
+            vec(timing_entry(), 0..3)
+        )
+            .prop_map(|(name, entries, timing)| ItemKind::Policy(PolicyDecl {
+                name,
+                entries,
+                timing
+            })),
         (ident(), vec(variant(), 0..7))
             .prop_map(|(name, variants)| ItemKind::Enum(EnumDecl { name, variants })),
         described().prop_map(ItemKind::DataClass),

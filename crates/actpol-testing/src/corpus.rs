@@ -111,6 +111,13 @@ pub fn decide(
         }
         None => fallback,
     };
+    policy.check_state(state).map_err(|e| {
+        TestDiagnostic::new(
+            Kind::InvalidState,
+            &shown,
+            format!("the state for `{shown}` does not fit the policy: {e}"),
+        )
+    })?;
     // An envelope that does not fit the contract is still decided (the
     // policy's `on_error`), as the runtime would decide it.
     Ok(Record::from(&policy.decide(&bytes, state)))

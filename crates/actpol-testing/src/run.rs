@@ -11,7 +11,7 @@ use actpol::mutate::Conditions;
 use actpol::{Decision, Policy, Request};
 
 use crate::coverage::{ConditionCoverage, Coverage};
-use crate::diagnostic::TestDiagnostic;
+use crate::diagnostic::{Kind, TestDiagnostic};
 use crate::discover::{discover, Found};
 use crate::mutation::{self, Killer, MarkIn, MutationReport, Target};
 use crate::policy::{Compiled, PolicyCache, PolicyError};
@@ -136,6 +136,26 @@ impl Runner {
             .iter()
             .filter(|c| options.filter.as_deref().is_none_or(|f| c.name.contains(f)))
             .collect();
+        // A state that names what the policy does not declare would be read
+        // as zero: the file is broken, not its cases failed.
+        let misfits: Vec<TestDiagnostic> = selected
+            .iter()
+            .filter_map(|case| {
+                compiled.policy().check_state(&case.state).err().map(|e| {
+                    TestDiagnostic::new(
+                        Kind::InvalidState,
+                        &shown,
+                        format!(
+                            "case `{}`: the state does not fit the policy: {e}",
+                            case.name
+                        ),
+                    )
+                })
+            })
+            .collect();
+        if !misfits.is_empty() {
+            return Suite::broken(shown, SuiteKind::Cases, misfits);
+        }
         let mut suite = Suite::new(shown, SuiteKind::Cases);
         if selected.is_empty() {
             return suite;

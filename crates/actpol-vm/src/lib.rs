@@ -134,6 +134,17 @@ impl Runtime {
         decision::failed(self.settle_ctx(), vec![ErrorOut::from(err)])
     }
 
+    /// The policy's `on_error` decision for a bound envelope refused before
+    /// evaluation (its time is too far from the host's clock): with the
+    /// exception packet when the decision escalates.
+    pub fn refuse_bound(&self, env: &BoundEnvelope, err: &EnvelopeError) -> Decision {
+        let errors = vec![ErrorOut::from(err)];
+        match self.owns(env) {
+            Ok(()) => decision::failed_bound(self.settle_ctx(), env, errors),
+            Err(_) => decision::failed(self.settle_ctx(), errors),
+        }
+    }
+
     /// An envelope bound against another policy's schema has slots this
     /// program cannot read: it is refused, never read out of range.
     fn owns(&self, env: &BoundEnvelope) -> Result<(), Box<Decision>> {

@@ -24,6 +24,9 @@
 //!
 //! - Deciding: [`Policy`], [`Request`]; the contract types in [`decision`]
 //!   and [`envelope`].
+//! - Deciding with a [`store`]: budgets really consumed, windows over what
+//!   really happened, approvals bound to the action, a hash-chained
+//!   decision log ([`Policy::decide_stored`]).
 //! - State: [`state`] holds everything needed to implement a state view
 //!   ([`state::StateView`]) or a budget ledger ([`state::BudgetLedger`]).
 //! - Errors: every runtime error has an [`ErrorCode`]; see [`error`].
@@ -39,6 +42,7 @@ mod explain;
 mod load;
 pub mod mutate;
 mod policy;
+pub mod store;
 
 pub use check::{check_paths, check_sources, format_source, CheckReport};
 pub use compile::{compile_paths, compile_sources, CompileFailure};

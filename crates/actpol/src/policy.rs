@@ -1,11 +1,13 @@
 //! [`Policy`]: a compiled policy, and the one way to decide with it.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use actpol_bytecode::artifact::{Artifact, ArtifactError, MAGIC};
+use actpol_core::clock::Clock;
 use actpol_core::decision::Decision;
 use actpol_core::envelope::{BoundEnvelope, Envelope, EnvelopeError};
-use actpol_core::state::StateView;
+use actpol_core::state::{MemoryState, StateError, StateView};
 use actpol_vm::Runtime;
 
 use crate::compile::{compile_paths, compile_sources, CompileFailure};
@@ -19,7 +21,7 @@ use crate::load::{LoadError, ReadFailure};
 /// [`BoundEnvelope`] convert into.
 #[derive(Debug)]
 pub struct Policy {
-    runtime: Runtime,
+    pub(crate) runtime: Runtime,
 }
 
 impl Policy {
@@ -81,25 +83,59 @@ impl Policy {
     /// let explained = policy.decide(Request::new(&bytes).explained(), &state);
     /// ```
     pub fn decide<'a>(&self, request: impl Into<Request<'a>>, state: &dyn StateView) -> Decision {
-        let Request { input, explain } = request.into();
-        let bound;
-        let env = match input {
-            Input::Bound(env) => env,
-            Input::Json(bytes) => match self.bind_json(bytes) {
-                Ok(env) => {
-                    bound = env;
-                    &bound
-                }
-                Err(err) => return self.runtime.refuse(&err),
-            },
-            Input::Envelope(envelope) => match self.bind(envelope) {
-                Ok(env) => {
-                    bound = env;
-                    &bound
-                }
-                Err(err) => return self.runtime.refuse(&err),
-            },
+        let request = request.into();
+        let explain = request.explain;
+        match self.admit(request, None) {
+            Ok(env) => self.run(&env, explain, state),
+            Err(refused) => *refused,
+        }
+    }
+
+    /// Binds a request's envelope, presents its approval and checks its
+    /// time against its clock (`clock` when the request names none). What
+    /// does not bind or is beyond the skew is refused with the policy's
+    /// `on_error` decision.
+    pub(crate) fn admit<'e>(
+        &self,
+        request: Request<'e>,
+        clock: Option<i64>,
+    ) -> Result<Cow<'e, BoundEnvelope>, Box<Decision>> {
+        let mut env = match request.input {
+            Input::Bound(env) => Cow::Borrowed(env),
+            Input::Json(bytes) => Cow::Owned(
+                self.bind_json(bytes)
+                    .map_err(|err| Box::new(self.runtime.refuse(&err)))?,
+            ),
+            Input::Envelope(envelope) => Cow::Owned(
+                self.bind(envelope)
+                    .map_err(|err| Box::new(self.runtime.refuse(&err)))?,
+            ),
         };
+        if let Some(approval) = request.approval {
+            env.to_mut().approval = Some(approval.into());
+        }
+        if let Some(now) = request.now.or(clock) {
+            let timing = &self.runtime.program().meta.timing;
+            let clock = Clock {
+                now,
+                max_skew: request.max_skew.unwrap_or(timing.max_skew_or_default()),
+            };
+            if env.time != now {
+                if let Err(err) = clock.admit(env.to_mut()) {
+                    return Err(Box::new(self.runtime.refuse_bound(&env, &err)));
+                }
+            }
+        }
+        Ok(env)
+    }
+
+    /// Runs the policy on a bound, admitted envelope.
+    pub(crate) fn run(
+        &self,
+        env: &BoundEnvelope,
+        explain: bool,
+        state: &dyn StateView,
+    ) -> Decision {
         if explain {
             self.runtime.explain(env, state)
         } else {
@@ -116,6 +152,23 @@ impl Policy {
     /// Reads and binds JSON bytes.
     pub fn bind_json(&self, bytes: &[u8]) -> Result<BoundEnvelope, EnvelopeError> {
         BoundEnvelope::from_json(bytes, &self.runtime.program().schema)
+    }
+
+    /// Checks a state file against this policy: every budget, key, agent,
+    /// action and parameter it names is declared, amounts are not
+    /// negative, money is in the parameter's currency. What does not fit
+    /// is an error with a "did you mean", never read as zero.
+    pub fn check_state(&self, state: &MemoryState) -> Result<(), StateError> {
+        let program = self.runtime.program();
+        state.check(&program.schema, &program.meta)
+    }
+
+    /// Records in `state` what `decision` on `envelope` consumed and the
+    /// action itself, for windows, as a store would once it proceeds (a
+    /// decision that does not proceed records nothing): deciding a batch
+    /// against one state then sees each earlier decision.
+    pub fn record(&self, state: &mut MemoryState, envelope: &BoundEnvelope, decision: &Decision) {
+        state.apply(envelope, decision, &self.runtime.program().schema);
     }
 
     /// The artifact bytes (`.actpolc`).
@@ -212,11 +265,35 @@ pub enum Input<'a> {
 /// Built from an input (`Request::new(&bytes)`, or implicitly: every input
 /// converts into a request), then refined by options. New per-decision
 /// options join here rather than as new methods of [`Policy`].
+///
+/// Whose clock: without [`Request::at`], [`Policy::decide`] takes the
+/// envelope's `time` as given (tests, snapshots, replays), and
+/// [`Policy::decide_stored`] reads the host's clock. With a clock, the
+/// envelope's `time` is the agent's claim: further from the clock than the
+/// maximum skew, the decision is the policy's `on_error` with the error
+/// [`ErrorCode::EnvelopeClockSkew`](crate::ErrorCode::EnvelopeClockSkew);
+/// within it, rules, budgets and windows read the clock's time.
 #[derive(Debug)]
 #[must_use]
 pub struct Request<'a> {
-    input: Input<'a>,
-    explain: bool,
+    pub(crate) input: Input<'a>,
+    pub(crate) explain: bool,
+    /// The host's clock, in milliseconds since the epoch.
+    pub(crate) now: Option<i64>,
+    pub(crate) max_skew: Option<i64>,
+    /// An approval presented beside the envelope.
+    pub(crate) approval: Option<Box<str>>,
+    pub(crate) holds: Holds,
+}
+
+/// What a store is told about a decision besides its envelope: each `None`
+/// takes the policy's declaration (`reservation_ttl`, `approval_ttl`), else
+/// the built-in default.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Holds {
+    pub(crate) reservation_ttl: Option<i64>,
+    pub(crate) approval_ttl: Option<i64>,
+    pub(crate) precedent: Option<usize>,
 }
 
 impl<'a> Request<'a> {
@@ -225,7 +302,55 @@ impl<'a> Request<'a> {
         Request {
             input: input.into(),
             explain: false,
+            now: None,
+            max_skew: None,
+            approval: None,
+            holds: Holds::default(),
         }
+    }
+
+    /// Decides at `now` (milliseconds since the epoch) by the host's clock:
+    /// the envelope's `time` is checked against it (see [`Request`]). With
+    /// a store, this replays a decision at a given time.
+    pub fn at(mut self, now: i64) -> Self {
+        self.now = Some(now);
+        self
+    }
+
+    /// How far the envelope's `time` may be from the clock, in
+    /// milliseconds (default: the policy's `max_skew`, else 5 minutes).
+    pub fn max_skew(mut self, millis: i64) -> Self {
+        self.max_skew = Some(millis);
+        self
+    }
+
+    /// Presents approval `id` (`apr-…`), as an envelope's `approval` field
+    /// does; this one wins over the envelope's.
+    pub fn approval(mut self, id: impl Into<Box<str>>) -> Self {
+        self.approval = Some(id.into());
+        self
+    }
+
+    /// With a store: how long the decision's reservation holds before it
+    /// releases itself, in milliseconds (default: the policy's
+    /// `reservation_ttl`, else 15 minutes).
+    pub fn reservation_ttl(mut self, millis: i64) -> Self {
+        self.holds.reservation_ttl = Some(millis);
+        self
+    }
+
+    /// With a store: how long an escalation's approval stays usable, in
+    /// milliseconds (default: the policy's `approval_ttl`, else one day).
+    pub fn approval_ttl(mut self, millis: i64) -> Self {
+        self.holds.approval_ttl = Some(millis);
+        self
+    }
+
+    /// With a store: how many past decisions an escalation's packet lists
+    /// as precedent (default 5).
+    pub fn precedent(mut self, count: usize) -> Self {
+        self.holds.precedent = Some(count);
+        self
     }
 
     /// Asks for an explanation: which candidate rules matched, which did

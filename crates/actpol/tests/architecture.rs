@@ -4,6 +4,9 @@
 //!
 //! - the runtime crates never link the parser, the checker, the IR or the
 //!   compiler (read from their manifests);
+//! - state sits on top of the runtime's interfaces: no runtime crate links a
+//!   database or the store, and the store links only the core contracts
+//!   (read from their manifests);
 //! - the command, the policy test runner and the benchmark use actpol only
 //!   through the facade, as any embedding program would (read from their
 //!   manifests);
@@ -71,6 +74,46 @@ fn runtime_crates_do_not_link_the_compiler() {
                 "{krate} depends on {forbidden}: the runtime must not link compile-time crates"
             );
         }
+    }
+}
+
+/// What only a store may link: the runtime never knows where state lives.
+const STORAGE: [&str; 5] = [
+    "rusqlite",
+    "postgres",
+    "tokio-postgres",
+    "sqlx",
+    "actpol-store",
+];
+
+#[test]
+fn the_runtime_never_knows_sql_and_the_store_only_the_core() {
+    for krate in RUNTIME {
+        let deps = table(&manifest(krate), "dependencies");
+        for forbidden in STORAGE {
+            assert!(
+                !deps.iter().any(|d| d == forbidden),
+                "{krate} depends on {forbidden}: the runtime must not know where state lives"
+            );
+        }
+    }
+    let store = table(&manifest("actpol-store"), "dependencies");
+    assert!(
+        store.iter().any(|d| d == "actpol-core"),
+        "actpol-store: no `actpol-core` dependency read"
+    );
+    for dep in store.iter().filter(|d| d.starts_with("actpol")) {
+        assert!(
+            ["actpol-core", "actpol-vocab"].contains(&dep.as_str()),
+            "actpol-store depends on {dep}: it sits on the core's state and ledger interfaces, \
+             and is handed the decision to make"
+        );
+    }
+    for forbidden in COMPILE_TIME {
+        assert!(
+            !store.iter().any(|d| d == forbidden),
+            "actpol-store depends on {forbidden}"
+        );
     }
 }
 

@@ -74,8 +74,20 @@ fn the_current_versions_artifact_reads_as_it_was_written() {
          --- written\n{written}\n--- read now\n{read}"
     );
 
-    // It decides as the policy's source does today.
+    // Its declarations (which the disassembly does not show: the header's
+    // time declarations among them) read as the source's, and it decides as
+    // the policy's source does today.
     let fresh = source_policy();
+    assert!(
+        committed.artifact().program.meta == fresh.artifact().program.meta,
+        "the reference artifact's declarations decode differently than the source compiles: \
+         the artifact encoding changed under format version {FORMAT_VERSION}"
+    );
+    assert_eq!(
+        committed.artifact().program.meta.timing.max_skew,
+        Some(120_000),
+        "the reference declares `max_skew 2m`"
+    );
     let state = MemoryState::from_json(
         br#"{"budgets": [{"name": "spend", "key": "agent:bot", "consumed": 100}]}"#,
     )
@@ -190,7 +202,22 @@ fn older_versions_artifacts_are_refused() {
         }
         let bytes = std::fs::read(dir().join(&name)).expect("readable");
         match Policy::load(&bytes) {
-            Err(ArtifactError::Version { found }) => assert_eq!(found, version),
+            Err(err @ ArtifactError::Version { found }) => {
+                assert_eq!(found, version);
+                // Said plainly, with what to do.
+                assert_eq!(
+                    err.to_string(),
+                    format!(
+                        "artifact format version {version} is not supported (this build reads \
+                         version {FORMAT_VERSION})"
+                    )
+                );
+                let help = miette::Diagnostic::help(&err).map(|h| h.to_string());
+                assert_eq!(
+                    help.as_deref(),
+                    Some("compile the policy again with this version of actpol")
+                );
+            }
             other => panic!("{name}: {other:?}"),
         }
     }

@@ -7,7 +7,7 @@ use crate::envelope::BoundEnvelope;
 use crate::ids::BudgetId;
 use crate::state::StateView;
 
-use super::{Amount, BudgetUse, EvalError, Hit, Settle};
+use super::{Amount, BudgetUse, EvalError, Hit, Level, Settle};
 
 /// Per (budget, key): the prior consumption and this decision's delta.
 pub(super) struct BudgetLine<'e> {
@@ -25,10 +25,13 @@ pub(super) fn budget_lines<'e>(
     state: &dyn StateView,
 ) -> Result<Vec<BudgetLine<'e>>, EvalError> {
     let mut lines: Vec<BudgetLine> = Vec::new();
-    // Only a rule that lets the action proceed consumes: a denying or
-    // escalating rule's `consume` can never apply.
-    let proceeding = hits.iter().filter(|h| h.level.proceeds());
-    for (budget, amount) in proceeding.flat_map(|h| h.consumes.iter()) {
+    // What the action consumes if it proceeds: every matched rule's
+    // `consume` but a denying rule's, which can never apply. An escalating
+    // rule's applies once an approval lets the action through, so budgets
+    // are checked against it now: an escalation never asks an approver to
+    // let through an overspend the escalation does not name.
+    let applicable = hits.iter().filter(|h| h.level != Level::Deny);
+    for (budget, amount) in applicable.flat_map(|h| h.consumes.iter()) {
         let def = ctx
             .meta
             .budgets

@@ -13,11 +13,12 @@ use crate::state::StateView;
 use crate::value::Value;
 
 use super::budgets::{budget_lines, render_budgets};
-use super::limits::merge_limits;
+use super::limits::{merge_limits, MergedLimits};
 use super::{
     ConstraintOp, Decision, ErrorOut, Escalation, EvalError, Level, PolicyRef, Requirement,
     ValueOut,
 };
+use crate::approval::{ApprovalGrant, ApprovalOut, ApprovalUse};
 
 /// A limit a constrain rule puts on one parameter, evaluated.
 #[derive(Clone, Debug, PartialEq)]
@@ -55,11 +56,28 @@ pub trait Probe {
 #[derive(Clone, Debug)]
 struct Cause<'a> {
     level: Level,
+    /// The rule or raise, if one asked.
     rule: Option<&'a str>,
+    /// The budget whose `on_exhausted` asked, if one did.
+    budget: Option<BudgetId>,
     reason: Option<Cow<'a, str>>,
     approver: Option<ApproverId>,
     /// Requirements a raise to `constrain` adds.
     requires: &'a [Requirement],
+}
+
+impl<'a> Cause<'a> {
+    /// A cause that is neither a rule's, a raise's nor a budget's.
+    fn plain(level: Level, reason: Option<Cow<'a, str>>) -> Self {
+        Cause {
+            level,
+            rule: None,
+            budget: None,
+            reason,
+            approver: None,
+            requires: &[],
+        }
+    }
 }
 
 /// Everything about the policy that settling a decision reads.
@@ -112,6 +130,7 @@ impl<'a> Combiner<'a> {
             causes.push(Cause {
                 level: hit.level,
                 rule: Some(rule_name(hit.rule)),
+                budget: None,
                 reason: hit.reason.map(Cow::Borrowed),
                 approver: hit.approver,
                 requires: &[],
@@ -133,13 +152,7 @@ impl<'a> Combiner<'a> {
             .then(|| limits.conflict(schema))
             .flatten();
         if let Some(conflict) = conflict {
-            causes.push(Cause {
-                level: Level::Deny,
-                rule: None,
-                reason: Some(Cow::Owned(conflict)),
-                approver: None,
-                requires: &[],
-            });
+            causes.push(Cause::plain(Level::Deny, Some(Cow::Owned(conflict))));
         }
 
         let lines = match budget_lines(ctx, &self.hits, env, state) {
@@ -174,6 +187,7 @@ impl<'a> Combiner<'a> {
                 causes.push(Cause {
                     level: spec.level,
                     rule: None,
+                    budget: Some(line.budget),
                     reason: Some(reason),
                     approver: spec.approver,
                     requires: &[],
@@ -183,30 +197,30 @@ impl<'a> Combiner<'a> {
 
         let mut level = top_level(&causes);
         let before_raise = level;
-        for (index, raise) in meta.raises.iter().enumerate() {
-            if !raise.applies_to(env.action) {
-                continue;
-            }
-            let Some((_, spec)) = raise.arms.iter().find(|(from, _)| *from == level) else {
-                continue;
-            };
-            match probe.raise_holds(RaiseId::from_index(index)) {
-                Ok(false) => {}
-                Ok(true) => {
-                    causes.push(spec_cause(spec, Some(&raise.name)));
-                    level = top_level(&causes);
-                }
-                Err(err) => {
-                    causes.push(on_error_cause(meta, Some(&raise.name), &err));
-                    errors.push(ErrorOut::eval(&err, Some(raise.name.clone())));
-                    level = top_level(&causes);
-                }
-            }
-        }
+        apply_raises(meta, env, probe, &mut causes, &mut errors, &mut level, None);
 
-        let decisive = || causes.iter().filter(|c| c.level == level);
         let mut rules: Vec<String> = Vec::new();
         let mut reasons: Vec<String> = Vec::new();
+        let mut approval = None;
+        if let Some(id) = env.approval.as_deref() {
+            let mut review = Review {
+                ctx,
+                env,
+                state,
+                probe: &mut *probe,
+                causes: &mut causes,
+                errors: &mut errors,
+                level: &mut level,
+                limits: &limits,
+            };
+            let (out, satisfied) = review.run(id);
+            if out.status == ApprovalUse::Used {
+                // The escalating causes it satisfied are listed first.
+                rules.extend(satisfied);
+            }
+            approval = Some(out);
+        }
+        let decisive = || causes.iter().filter(|c| c.level == level);
         for cause in decisive() {
             if let Some(rule) = cause.rule {
                 if !rules.iter().any(|r| r == rule) {
@@ -218,6 +232,15 @@ impl<'a> Combiner<'a> {
                     reasons.push(reason.to_string());
                 }
             }
+        }
+        match &approval {
+            Some(out) if out.status == ApprovalUse::Used => {
+                let by = out.approver.as_deref().unwrap_or_default();
+                reasons.push(format!("approved by `{by}` (approval `{}`)", out.id));
+            }
+            // Why a presented approval did not apply, after what decided.
+            Some(out) => reasons.extend(out.reason.clone()),
+            None => {}
         }
         let constraints = if level == Level::Constrain {
             for req in decisive().flat_map(|c| c.requires.iter()) {
@@ -244,7 +267,15 @@ impl<'a> Combiner<'a> {
             } else {
                 Vec::new()
             };
+            let mut exhausted: Vec<String> = Vec::new();
+            for budget in decisive().filter_map(|c| c.budget) {
+                let name = meta.budget_name(budget);
+                if !exhausted.iter().any(|b| b == name) {
+                    exhausted.push(name.to_string());
+                }
+            }
             Escalation {
+                budgets: exhausted,
                 packet: Some(crate::packet::build(
                     ctx,
                     env,
@@ -270,8 +301,235 @@ impl<'a> Combiner<'a> {
             policy: ctx.policy.clone(),
             errors,
             explanation: None,
+            id: None,
+            reservations: Vec::new(),
+            approval,
         }
     }
+}
+
+/// Applies the policy's raises, in declaration order, to a decision at
+/// `level`: a raise whose arm starts from the current level and whose
+/// condition holds lifts it. With `approved`, a raise that would escalate
+/// to the approval's approver, for a raise the approval was given for, is
+/// satisfied instead; its name is added to `approved`'s list.
+fn apply_raises<'a>(
+    meta: &'a PolicyMeta,
+    env: &BoundEnvelope,
+    probe: &mut dyn Probe,
+    causes: &mut Vec<Cause<'a>>,
+    errors: &mut Vec<ErrorOut>,
+    level: &mut Level,
+    mut approved: Option<(&ApprovalGrant, &mut Vec<String>)>,
+) {
+    for (index, raise) in meta.raises.iter().enumerate() {
+        if !raise.applies_to(env.action) {
+            continue;
+        }
+        let Some((_, spec)) = raise.arms.iter().find(|(from, _)| *from == *level) else {
+            continue;
+        };
+        match probe.raise_holds(RaiseId::from_index(index)) {
+            Ok(false) => {}
+            Ok(true) => {
+                if let Some((grant, satisfied)) = approved.as_mut() {
+                    let covered = spec.level == Level::Escalate
+                        && grant.grounds.rules.contains(&raise.name)
+                        && spec
+                            .approver
+                            .is_some_and(|a| meta.approver_name(a) == grant.approver);
+                    if covered {
+                        satisfied.push(raise.name.clone());
+                        continue;
+                    }
+                }
+                causes.push(spec_cause(spec, Some(&raise.name)));
+                *level = top_level(causes);
+            }
+            Err(err) => {
+                causes.push(on_error_cause(meta, Some(&raise.name), &err));
+                errors.push(ErrorOut::eval(&err, Some(raise.name.clone())));
+                *level = top_level(causes);
+            }
+        }
+    }
+}
+
+/// Judging the approval an envelope presents (see [`crate::approval`]),
+/// and settling the decision again under it.
+struct Review<'r, 'a> {
+    ctx: Settle<'a>,
+    env: &'r BoundEnvelope,
+    state: &'r dyn StateView,
+    probe: &'r mut dyn Probe,
+    causes: &'r mut Vec<Cause<'a>>,
+    errors: &'r mut Vec<ErrorOut>,
+    level: &'r mut Level,
+    limits: &'r MergedLimits,
+}
+
+impl Review<'_, '_> {
+    /// What the decision reports about approval `id`, and, when it was
+    /// used, the escalating rules and raises it satisfied. The causes and
+    /// level are left as the decision under the approval stands: the
+    /// escalation's causes removed when it applies, and any cause it does
+    /// not cover (a raise, a conflict) added.
+    fn run(&mut self, id: &str) -> (ApprovalOut, Vec<String>) {
+        let refused = |reason: String, approver: Option<String>| ApprovalOut {
+            id: id.to_string(),
+            status: ApprovalUse::Refused,
+            approver,
+            expires: None,
+            reason: Some(reason),
+        };
+        if !self.errors.is_empty() {
+            let why = format!(
+                "approval `{id}` was not applied: an approval never overrides an evaluation error"
+            );
+            return (refused(why, None), Vec::new());
+        }
+        match *self.level {
+            Level::Deny => {
+                let why = format!(
+                    "approval `{id}` was not applied: an approval never overrides a denial"
+                );
+                return (refused(why, None), Vec::new());
+            }
+            Level::Allow | Level::Constrain => {
+                let why = format!("approval `{id}` was not used: the action was not escalated");
+                return (refused(why, None), Vec::new());
+            }
+            Level::Escalate => {}
+        }
+        let grant = match self.state.approval(id) {
+            Ok(grant) => grant,
+            Err(err) => {
+                let why = format!("approval `{id}` could not be read: {err}");
+                return (refused(why, None), Vec::new());
+            }
+        };
+        let approver = grant.as_ref().map(|g| g.approver.clone());
+        let meta = self.ctx.meta;
+        let escalating: Vec<&Cause<'_>> = self
+            .causes
+            .iter()
+            .filter(|c| c.level == Level::Escalate)
+            .collect();
+        let approvers: Vec<&str> = escalating
+            .iter()
+            .map(|c| c.approver.map_or("", |a| meta.approver_name(a)))
+            .collect();
+        let hash = self.env.canonical_hash();
+        if let Err(reason) =
+            crate::approval::review(grant.as_ref(), id, &hash, &approvers, self.env.time)
+        {
+            let why = format!("{reason}; the action is escalated again");
+            return (refused(why, approver), Vec::new());
+        }
+        // INVARIANT: `review` refuses a missing grant.
+        let Some(grant) = grant else {
+            return (
+                refused(format!("approval `{id}` does not exist"), None),
+                Vec::new(),
+            );
+        };
+        if let Some(unasked) = escalating.iter().find_map(|c| not_covered(meta, c, &grant)) {
+            let why = format!(
+                "approval `{id}` was not given for {unasked}; the action is escalated again"
+            );
+            return (refused(why, approver), Vec::new());
+        }
+
+        // The escalation is satisfied: the decision is what the other
+        // causes make it, raised again from there.
+        let kept: Vec<Cause<'_>> = self.causes.clone();
+        let mut satisfied: Vec<String> = Vec::new();
+        for cause in kept.iter().filter(|c| c.level == Level::Escalate) {
+            if let Some(rule) = cause.rule {
+                if !satisfied.iter().any(|r| r == rule) {
+                    satisfied.push(rule.to_string());
+                }
+            }
+        }
+        self.causes.retain(|c| c.level != Level::Escalate);
+        *self.level = top_level_or_allow(self.causes);
+        apply_raises(
+            meta,
+            self.env,
+            &mut *self.probe,
+            self.causes,
+            self.errors,
+            self.level,
+            Some((&grant, &mut satisfied)),
+        );
+        let approver = Some(grant.approver.clone());
+        if !self.errors.is_empty() || *self.level >= Level::Escalate {
+            // A raise failed, denied, or escalated on grounds the approval
+            // was not given for: the escalation's causes stand again.
+            let lifted: Vec<&str> = self
+                .causes
+                .iter()
+                .filter(|c| c.level == *self.level)
+                .filter_map(|c| c.rule)
+                .collect();
+            let why = format!(
+                "approval `{id}` was not used: {} lifts the approved action to `{}`",
+                match lifted.as_slice() {
+                    [] => "the policy".to_string(),
+                    names => names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                },
+                self.level
+            );
+            self.causes
+                .extend(kept.into_iter().filter(|c| c.level == Level::Escalate));
+            *self.level = top_level(self.causes);
+            return (refused(why, approver), Vec::new());
+        }
+        // Constraints were moot under the escalation; now they bind.
+        let conflict = (*self.level == Level::Constrain)
+            .then(|| self.limits.conflict(self.ctx.schema))
+            .flatten();
+        if let Some(conflict) = conflict {
+            self.causes
+                .push(Cause::plain(Level::Deny, Some(Cow::Owned(conflict))));
+            *self.level = Level::Deny;
+            let why = format!(
+                "approval `{id}` was not used: the approved action's constraints cannot all hold"
+            );
+            return (refused(why, approver), Vec::new());
+        }
+        let out = ApprovalOut {
+            id: id.to_string(),
+            status: ApprovalUse::Used,
+            approver,
+            expires: None,
+            reason: None,
+        };
+        (out, satisfied)
+    }
+}
+
+/// What an escalating cause asks that the approval was not given for,
+/// worded; `None` if the approval covers it.
+fn not_covered(meta: &PolicyMeta, cause: &Cause<'_>, grant: &ApprovalGrant) -> Option<String> {
+    let grounds = &grant.grounds;
+    if let Some(budget) = cause.budget {
+        let name = meta.budget_name(budget);
+        return (!grounds.budgets.iter().any(|b| b == name))
+            .then(|| format!("passing budget `{name}`"));
+    }
+    match cause.rule {
+        Some(rule) => (!grounds.rules.iter().any(|r| r == rule)).then(|| format!("`{rule}`")),
+        None => (!grounds.is_default()).then(|| "the policy's default".to_string()),
+    }
+}
+
+fn top_level_or_allow(causes: &[Cause<'_>]) -> Level {
+    causes.iter().map(|c| c.level).max().unwrap_or(Level::Allow)
 }
 
 fn top_level(causes: &[Cause<'_>]) -> Level {
@@ -282,6 +540,7 @@ fn spec_cause<'a>(spec: &'a OutcomeSpec, rule: Option<&'a str>) -> Cause<'a> {
     Cause {
         level: spec.level,
         rule,
+        budget: None,
         reason: spec.reason.as_deref().map(Cow::Borrowed),
         approver: spec.approver,
         requires: &spec.requires,
@@ -299,6 +558,7 @@ fn on_error_cause<'a>(meta: &'a PolicyMeta, rule: Option<&'a str>, err: &EvalErr
     Cause {
         level,
         rule,
+        budget: None,
         reason: Some(reason),
         approver: meta.on_error.approver,
         requires: &[],
@@ -318,6 +578,9 @@ pub fn refused(ctx: Settle<'_>, reason: String) -> Decision {
         policy: ctx.policy.clone(),
         errors: Vec::new(),
         explanation: None,
+        id: None,
+        reservations: Vec::new(),
+        approval: None,
     }
 }
 
@@ -366,6 +629,7 @@ pub fn failed(ctx: Settle<'_>, errors: Vec<ErrorOut>) -> Decision {
         Escalation {
             packet: None,
             approver,
+            budgets: Vec::new(),
         }
     });
     Decision {
@@ -378,5 +642,8 @@ pub fn failed(ctx: Settle<'_>, errors: Vec<ErrorOut>) -> Decision {
         policy: ctx.policy.clone(),
         errors,
         explanation: None,
+        id: None,
+        reservations: Vec::new(),
+        approval: None,
     }
 }

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use crate::amount::Amount;
+use crate::approval::ApprovalOut;
 use crate::error::ErrorCode;
 pub use crate::error::EvalError;
 pub use actpol_vocab::{ConstraintOp, Level, Requirement};
@@ -56,6 +57,17 @@ pub struct Decision {
     /// decisions have none, and a decision is moved by value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Box<Explanation>>,
+    /// With a store: the decision's id in the decision log (`dec-…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// With a store: the reservations this decision holds (`res-…`), to
+    /// commit once the action ran or release if it did not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reservations: Vec<String>,
+    /// The approval this decision used or refused, or, with a store, the
+    /// pending approval an escalation created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalOut>,
 }
 
 /// One constraint of a `constrain` decision.
@@ -113,6 +125,10 @@ pub struct Escalation {
     /// The exception packet (C8). Absent only when evaluation failed before
     /// the envelope could be read.
     pub packet: Option<crate::packet::Packet>,
+    /// Budgets the action would pass, whose `on_exhausted` escalated: an
+    /// approval of this escalation lets the action pass them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub budgets: Vec<String>,
 }
 
 /// A budget the decision reads and, if it proceeds, consumes.

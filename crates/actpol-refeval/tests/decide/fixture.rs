@@ -202,6 +202,7 @@ impl Fx {
             rules: vec![],
             raises: vec![],
             risks: vec![],
+            timing: Default::default(),
         };
         meta.agents.insert(
             "growth-bot".to_string(),

@@ -1,0 +1,175 @@
+//! Durable budgeted decisions per second against the embedded store, on
+//! one thread, beside the same decision with no store; each store run
+//! states its durability setting (what a power loss can lose).
+//!
+//! `cargo bench -p actpol --bench store [-- --seconds N]`
+//!
+//! Each stored decision is one SQLite transaction: read the budget's
+//! counter, decide, reserve (reservation row, counter update), append the
+//! hash-chained log record and move the head, commit. `decide + commit`
+//! adds the second transaction that confirms the action ran. Batches decide
+//! several envelopes in one transaction (`Policy::decide_stored_batch`, and
+//! `actpol eval --batch --store`): each still sees the ones before it, and
+//! one commit makes them all durable.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use actpol::store::{self, Durability};
+use actpol::{MemoryState, Policy, Request};
+
+const POLICY: &str = r#"
+policy bench {
+  default deny "no rule covers this action"
+  reservation_ttl 1d
+}
+system ops
+entity Account {
+  tier: String
+}
+action ops.send {
+  system ops
+  object Account
+  params {
+    recipients: Int
+    template: String
+  }
+  reversible
+}
+agent bot {
+  owner "ops@acme.example"
+  workflow sends
+}
+approver lead
+budget sends: Int {
+  limit 1_000_000_000
+  window 1d
+  per agent
+  on_exhausted escalate to lead "the daily send budget is spent"
+}
+rule big on ops.send {
+  when params.recipients > 5_000
+  escalate to lead "big send"
+}
+rule routine on ops.send {
+  when params.recipients <= 5_000 and params.template.starts_with("lib/")
+  allow "routine send"
+  consume sends by params.recipients
+}
+"#;
+
+/// Decisions per transaction when batching (group commit).
+const BATCH: usize = 64;
+
+/// 2026-11-25T14:00:00Z.
+const NOW: i64 = 1_795_615_200_000;
+
+const ENVELOPE: &str = r#"{"agent": {"id": "bot", "owner": "ops@acme.example", "workflow": "sends"},
+ "action": {"name": "ops.send", "params": {"recipients": 40, "template": "lib/weekly"}},
+ "object": {"type": "Account", "id": "acc-1", "attrs": {"tier": "pro"}},
+ "time": "2026-11-25T14:00:00Z"}"#;
+
+fn rate(label: &str, seconds: f64, mut one: impl FnMut()) -> f64 {
+    // Warm up, then run for the time given.
+    for _ in 0..200 {
+        one();
+    }
+    let deadline = Duration::from_secs_f64(seconds);
+    let start = Instant::now();
+    let mut n: u64 = 0;
+    while start.elapsed() < deadline {
+        for _ in 0..100 {
+            one();
+        }
+        n += 100;
+    }
+    let per = start.elapsed().as_secs_f64() / n as f64;
+    println!(
+        "{label:<44} {:>10.0} /s  {:>8.2} µs each",
+        1.0 / per,
+        per * 1e6
+    );
+    per
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let seconds = args
+        .iter()
+        .position(|a| a == "--seconds")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|s| s.parse::<f64>().ok())
+        .unwrap_or(3.0);
+    let policy =
+        Policy::from_sources([("bench.actpol", POLICY)]).expect("the bench policy compiles");
+    let bytes = ENVELOPE.as_bytes();
+    let request = || Request::new(bytes).at(NOW);
+    let batch = || (0..BATCH).map(|_| request()).collect::<Vec<_>>();
+    assert_eq!(
+        policy.decide(bytes, &MemoryState::default()).decision,
+        actpol::Level::Allow
+    );
+
+    if let Some(i) = args.iter().position(|a| a == "--callgrind") {
+        // A fixed amount of work for `valgrind --tool=callgrind`: N
+        // batched decisions into a fresh store, after 1,000 to warm it.
+        let n: usize = args.get(i + 1).and_then(|s| s.parse().ok()).unwrap_or(1280);
+        let dir = std::env::temp_dir().join(format!("actpol-store-cg-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store =
+            store::open(dir.join("store.db").to_str().unwrap(), Durability::Normal).unwrap();
+        for _ in 0..(1000 + n) / BATCH {
+            black_box(policy.decide_stored_batch(&*store, batch()).unwrap());
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
+    println!("one thread; the same envelope each time (allow, consumes `sends` by 40)\n");
+    let state = MemoryState::default();
+    let bare = rate("decision, no store (JSON bytes in)", seconds, || {
+        black_box(policy.decide(black_box(bytes), &state));
+    });
+
+    let dir = std::env::temp_dir().join(format!("actpol-store-bench-{}", std::process::id()));
+    for durability in [Durability::Normal, Durability::Full] {
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("store.db");
+        let store = store::open(path.to_str().unwrap(), durability).expect("the store opens");
+        println!("\n{}", durability.describe());
+        let stored = rate("decision with the store (one transaction)", seconds, || {
+            let d = policy.decide_stored(&*store, request()).unwrap();
+            debug_assert!(d.decision.proceeds());
+            black_box(d);
+        });
+        println!(
+            "{:<44} {:>10.1}x the decision with no store",
+            "",
+            stored / bare
+        );
+        rate("decision + commit (two transactions)", seconds, || {
+            let d = policy.decide_stored(&*store, request()).unwrap();
+            store.commit(&d.reservations[0], NOW).unwrap();
+        });
+        let per_batch = rate(
+            &format!("batches of {BATCH} (one transaction each), per batch"),
+            seconds,
+            || {
+                black_box(policy.decide_stored_batch(&*store, batch()).unwrap());
+            },
+        );
+        let per = per_batch / BATCH as f64;
+        println!(
+            "{:<44} {:>10.0} /s  {:>8.2} µs each, {:.1}x the decision with no store",
+            "  per decision in a batch",
+            1.0 / per,
+            per * 1e6,
+            per / bare
+        );
+        let records = match store.verify().unwrap() {
+            actpol::store::Verification::Intact { records, .. } => records,
+            broken => panic!("the chain broke: {broken:?}"),
+        };
+        println!("{:<44} {records} records, chain verified", "");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
