@@ -299,18 +299,18 @@ impl Backing {
         lines: &[&[u8]],
         options: &store_cmd::EvalStore,
         explain: bool,
-    ) -> Result<Vec<Decision>, miette::Report> {
+    ) -> Result<Vec<Result<Decided, actpol::store::StoreError>>, miette::Report> {
         match self {
             Backing::Store(store) => {
                 let requests = lines
                     .iter()
                     .map(|line| options.request(*line).explain(explain))
                     .collect();
-                let mut out = Vec::with_capacity(lines.len());
-                for result in policy.decide_stored_batch(&**store, requests)? {
-                    out.push(result?);
-                }
-                Ok(out)
+                Ok(policy
+                    .decide_stored_batch(&**store, requests)?
+                    .into_iter()
+                    .map(|result| result.map(Decided::Stored))
+                    .collect())
             }
             Backing::Memory(state) => Ok(lines
                 .iter()
@@ -318,12 +318,39 @@ impl Backing {
                     Ok(env) => {
                         let d = policy.decide(options.request(&env).explain(explain), state);
                         policy.record(state, &env, &d);
-                        d
+                        Ok(Decided::Memory(d))
                     }
-                    Err(_) => policy.decide(options.request(*line).explain(explain), state),
+                    Err(_) => Ok(Decided::Memory(
+                        policy.decide(options.request(*line).explain(explain), state),
+                    )),
                 })
                 .collect()),
         }
+    }
+}
+
+/// A decision `eval` made, with the store's record of it if one was kept.
+enum Decided {
+    Memory(Decision),
+    Stored(actpol::store::Stored),
+}
+
+impl Decided {
+    fn decision(&self) -> &Decision {
+        match self {
+            Decided::Memory(d) => d,
+            Decided::Stored(s) => s.decision(),
+        }
+    }
+
+    /// The decision as JSON: compact (for a stored decision, the text its
+    /// log record holds) or pretty.
+    fn json(&self, compact: bool) -> Result<std::borrow::Cow<'_, str>, serde_json::Error> {
+        Ok(match (self, compact) {
+            (Decided::Stored(s), true) => s.json().into(),
+            (_, true) => serde_json::to_string(self.decision())?.into(),
+            (_, false) => serde_json::to_string_pretty(self.decision())?.into(),
+        })
     }
 }
 
@@ -337,34 +364,43 @@ fn eval(args: &EvalArgs) -> CliResult {
     let mut out = std::io::stdout().lock();
     let mut worst = ExitCode::SUCCESS;
     let mut any_errors = false;
-    let mut write = |d: &Decision, compact: bool| -> Result<(), miette::Report> {
-        let text = if compact {
-            serde_json::to_string(d)
-        } else {
-            serde_json::to_string_pretty(d)
-        }
-        .map_err(|e| miette::miette!("{e}"))?;
+    let mut levels = Vec::new();
+    // A decision the store failed on (recorded nowhere) stops the command
+    // once every recorded decision around it is printed.
+    let mut failed = None;
+    let mut write = |decided: Result<Decided, actpol::store::StoreError>,
+                     compact: bool|
+     -> Result<(), miette::Report> {
+        let decided = match decided {
+            Ok(decided) => decided,
+            Err(err) => {
+                failed.get_or_insert(err);
+                return Ok(());
+            }
+        };
+        let d = decided.decision();
+        any_errors |= !d.errors.is_empty();
+        levels.push(d.decision);
+        let text = decided.json(compact).map_err(|e| miette::miette!("{e}"))?;
         writeln!(out, "{text}").map_err(|e| io::IoError::new("write standard output", e).into())
     };
-    let mut levels = Vec::new();
     if args.batch {
         let lines: Vec<&[u8]> = input
             .split(|b| *b == b'\n')
             .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
             .collect();
         for group in lines.chunks(BATCH_GROUP) {
-            for d in backing.decide(&policy, group, &args.store, args.explain)? {
-                any_errors |= !d.errors.is_empty();
-                levels.push(d.decision);
-                write(&d, true)?;
+            for decided in backing.decide(&policy, group, &args.store, args.explain)? {
+                write(decided, true)?;
             }
         }
     } else {
-        for d in backing.decide(&policy, &[&input], &args.store, args.explain)? {
-            any_errors |= !d.errors.is_empty();
-            levels.push(d.decision);
-            write(&d, args.compact)?;
+        for decided in backing.decide(&policy, &[&input], &args.store, args.explain)? {
+            write(decided, args.compact)?;
         }
+    }
+    if let Some(err) = failed {
+        return Err(err.into());
     }
     if any_errors {
         worst = ExitCode::from(1);
@@ -383,10 +419,12 @@ fn explain(args: &EvalArgs) -> CliResult {
     let mut backing = Backing::open(args, &policy)?;
     let input = io::read_input(&args.envelope)?;
     let mut decisions = backing.decide(&policy, &[&input], &args.store, true)?;
-    let Some(d) = decisions.pop() else {
+    let Some(decided) = decisions.pop() else {
         return Ok(ExitCode::from(1));
     };
-    print!("{}", actpol::explain_text(&d));
+    let decided = decided?;
+    let d = decided.decision();
+    print!("{}", actpol::explain_text(d));
     Ok(if d.errors.is_empty() {
         ExitCode::SUCCESS
     } else {

@@ -26,7 +26,7 @@ use std::fmt::Debug;
 use actpol_core::approval::ApprovalStatus;
 use actpol_core::envelope::BoundEnvelope;
 use actpol_core::packet::Packet;
-use actpol_core::schema::{PolicyMeta, Schema};
+use actpol_core::schema::{KeyKind, PolicyMeta, Schema};
 use actpol_core::state::StateView;
 use actpol_core::{Decimal, Decision};
 use serde::Serialize;
@@ -50,6 +50,43 @@ pub struct Proposal<'a> {
     pub approval_ttl: i64,
     /// How many past decisions an escalation's packet lists.
     pub precedent: usize,
+    /// The key kinds the policy's windows read history by: the store keeps
+    /// that history indexed.
+    pub window_keys: &'a [KeyKind],
+}
+
+/// A decision the store made and recorded, with its JSON text as the log
+/// holds it (written once, for the log and for whoever passes it on).
+#[derive(Clone, Debug)]
+pub struct Stored {
+    pub(crate) decision: Decision,
+    pub(crate) json: String,
+}
+
+impl Stored {
+    /// The decision.
+    pub fn decision(&self) -> &Decision {
+        &self.decision
+    }
+
+    /// The decision, for keeping.
+    pub fn into_decision(self) -> Decision {
+        self.decision
+    }
+
+    /// The decision as compact JSON: the text the log's record holds.
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+}
+
+/// A stored decision reads as the decision it is.
+impl std::ops::Deref for Stored {
+    type Target = Decision;
+
+    fn deref(&self) -> &Decision {
+        &self.decision
+    }
 }
 
 /// The envelope of a proposal.
@@ -192,7 +229,7 @@ pub trait Store: Send + Sync + Debug {
         &self,
         proposals: &[Proposal<'_>],
         decide: &mut dyn FnMut(usize, &dyn StateView) -> Decision,
-    ) -> Result<Vec<Result<Decision, StoreError>>, StoreError>;
+    ) -> Result<Vec<Result<Stored, StoreError>>, StoreError>;
 
     /// The action ran: the reservation's amounts stay consumed. Committing
     /// twice is harmless; committing a released reservation is an error.

@@ -104,7 +104,8 @@ fn main() {
         Policy::from_sources([("bench.actpol", POLICY)]).expect("the bench policy compiles");
     let bytes = ENVELOPE.as_bytes();
     let request = || Request::new(bytes).at(NOW);
-    let batch = || (0..BATCH).map(|_| request()).collect::<Vec<_>>();
+    let group = |n: usize| (0..n).map(|_| request()).collect::<Vec<_>>();
+    let batch = || group(BATCH);
     assert_eq!(
         policy.decide(bytes, &MemoryState::default()).decision,
         actpol::Level::Allow
@@ -112,14 +113,21 @@ fn main() {
 
     if let Some(i) = args.iter().position(|a| a == "--callgrind") {
         // A fixed amount of work for `valgrind --tool=callgrind`: N
-        // batched decisions into a fresh store, after 1,000 to warm it.
+        // decisions into a fresh store, after 1,000 to warm it, `--batch B`
+        // to a transaction (64 unless told).
         let n: usize = args.get(i + 1).and_then(|s| s.parse().ok()).unwrap_or(1280);
+        let per: usize = args
+            .iter()
+            .position(|a| a == "--batch")
+            .and_then(|i| args.get(i + 1))
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(BATCH);
         let dir = std::env::temp_dir().join(format!("actpol-store-cg-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let store =
             store::open(dir.join("store.db").to_str().unwrap(), Durability::Normal).unwrap();
-        for _ in 0..(1000 + n) / BATCH {
-            black_box(policy.decide_stored_batch(&*store, batch()).unwrap());
+        for _ in 0..(1000 + n) / per {
+            black_box(policy.decide_stored_batch(&*store, group(per)).unwrap());
         }
         let _ = std::fs::remove_dir_all(&dir);
         return;

@@ -7,6 +7,7 @@ use actpol_bytecode::artifact::{Artifact, ArtifactError, MAGIC};
 use actpol_core::clock::Clock;
 use actpol_core::decision::Decision;
 use actpol_core::envelope::{BoundEnvelope, Envelope, EnvelopeError};
+use actpol_core::schema::KeyKind;
 use actpol_core::state::{MemoryState, StateError, StateView};
 use actpol_vm::Runtime;
 
@@ -22,6 +23,8 @@ use crate::load::{LoadError, ReadFailure};
 #[derive(Debug)]
 pub struct Policy {
     pub(crate) runtime: Runtime,
+    /// The key kinds its windows read history by, for a store to index.
+    pub(crate) window_keys: Vec<KeyKind>,
 }
 
 impl Policy {
@@ -47,15 +50,26 @@ impl Policy {
 
     /// Loads an `.actpolc` artifact (verified on load).
     pub fn load(bytes: &[u8]) -> Result<Policy, ArtifactError> {
-        Ok(Policy {
-            runtime: Runtime::load(bytes)?,
-        })
+        Ok(Policy::with(Runtime::load(bytes)?))
     }
 
     /// Runs a compiled artifact held in memory (verified again here).
     pub fn from_artifact(artifact: Artifact) -> Result<Policy, CompileFailure> {
         let runtime = Runtime::new(artifact).map_err(actpol_compiler::CompileError::from)?;
-        Ok(Policy { runtime })
+        Ok(Policy::with(runtime))
+    }
+
+    fn with(runtime: Runtime) -> Policy {
+        let mut window_keys: Vec<KeyKind> = Vec::new();
+        for spec in &runtime.program().windows {
+            if !window_keys.contains(&spec.key) {
+                window_keys.push(spec.key);
+            }
+        }
+        Policy {
+            runtime,
+            window_keys,
+        }
     }
 
     /// The policy's declared name.

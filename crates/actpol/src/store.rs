@@ -27,8 +27,10 @@
 pub use actpol_core::approval::{ApprovalOut, ApprovalStatus, ApprovalUse, Grounds};
 pub use actpol_store::{
     system_now, Approval, BudgetCount, Durability, Hold, LogEntry, LogFilter, PacketView, Pruned,
-    Reservation, ReservationState, SqliteStore, Store, StoreError, Verification, GENESIS,
+    Reservation, ReservationState, SqliteStore, Store, StoreError, Stored, Verification, GENESIS,
 };
+
+use std::borrow::Cow;
 
 use actpol_core::schema::Window;
 use actpol_core::state::{WindowKind, BASELINE_SPAN_MS};
@@ -55,9 +57,9 @@ pub fn open(location: &str, durability: Durability) -> Result<Box<dyn Store>, St
 /// A request made ready for the store: bound and admitted, or refused
 /// before evaluation (its decision made), with the bytes to log.
 struct Ready<'r> {
-    outcome: Result<std::borrow::Cow<'r, crate::BoundEnvelope>, Box<Decision>>,
+    outcome: Result<Cow<'r, crate::BoundEnvelope>, Box<Decision>>,
     /// What the log records when the envelope did not bind.
-    unbound: Option<Vec<u8>>,
+    unbound: Option<Cow<'r, [u8]>>,
     explain: bool,
     holds: crate::policy::Holds,
     /// The clock it is decided at.
@@ -79,7 +81,7 @@ impl Policy {
         &self,
         store: &dyn Store,
         request: impl Into<Request<'a>>,
-    ) -> Result<Decision, StoreError> {
+    ) -> Result<Stored, StoreError> {
         let mut results = self.decide_stored_batch(store, vec![request.into()])?;
         // INVARIANT: one result per request.
         results.pop().unwrap_or_else(|| {
@@ -104,7 +106,7 @@ impl Policy {
         &self,
         store: &dyn Store,
         requests: Vec<Request<'_>>,
-    ) -> Result<Vec<Result<Decision, StoreError>>, StoreError> {
+    ) -> Result<Vec<Result<Stored, StoreError>>, StoreError> {
         let now = requests
             .iter()
             .any(|r| r.now.is_none())
@@ -113,9 +115,11 @@ impl Policy {
         let ready: Vec<Ready<'_>> = requests
             .into_iter()
             .map(|request| {
+                // Kept for the log in case the envelope does not bind: JSON
+                // bytes as they are; an envelope built in Rust, written out.
                 let unbound = match &request.input {
-                    Input::Json(bytes) => Some(bytes.to_vec()),
-                    Input::Envelope(envelope) => serde_json::to_vec(envelope).ok(),
+                    Input::Json(bytes) => Some(Cow::Borrowed(*bytes)),
+                    Input::Envelope(envelope) => serde_json::to_vec(envelope).ok().map(Cow::Owned),
                     Input::Bound(_) => None,
                 };
                 let explain = request.explain;
@@ -163,6 +167,7 @@ impl Policy {
                 .approval_ttl
                 .unwrap_or(timing.approval_ttl_or_default()),
             precedent: ready.holds.precedent.unwrap_or(DEFAULT_PRECEDENT),
+            window_keys: &self.window_keys,
         }
     }
 

@@ -251,6 +251,7 @@ pub fn decide(store: &dyn Store, bytes: &[u8], now: i64) -> Decision {
     policy()
         .decide_stored(store, Request::new(bytes).at(now))
         .expect("the store decides")
+        .into_decision()
 }
 
 fn intact(store: &dyn Store) -> u64 {
@@ -484,7 +485,7 @@ pub fn a_batch_is_one_transaction_in_which_each_decision_sees_the_last(backend: 
         .decide_stored_batch(&*store, requests)
         .unwrap()
         .into_iter()
-        .map(|d| d.expect("each request is decided"))
+        .map(|d| d.expect("each request is decided").into_decision())
         .collect();
     let levels: Vec<Level> = decisions.iter().map(|d| d.decision).collect();
     use Level::{Allow, Deny};

@@ -48,11 +48,10 @@ CREATE TABLE reservations (
     holds      TEXT    NOT NULL
 );
 CREATE INDEX reservations_due ON reservations (expires_at) WHERE state = 'held';
-CREATE INDEX reservations_agent ON reservations (k_agent, at);
-CREATE INDEX reservations_workflow ON reservations (k_workflow, at);
-CREATE INDEX reservations_owner ON reservations (k_owner, at);
-CREATE INDEX reservations_object ON reservations (k_object, at);
-CREATE INDEX reservations_plan ON reservations (k_plan, at) WHERE k_plan IS NOT NULL;
+-- Windows read this history by key: the first time a policy reads windows
+-- by a key kind, the store builds that kind's index, `window_<kind>` on
+-- (k_<kind>, at, action) WHERE state != 'released'. A kind no window reads
+-- costs no index entry per reservation.
 
 -- Budget consumption per budget, key and calendar window: held and
 -- committed amounts together, as exact decimals.
