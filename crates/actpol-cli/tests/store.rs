@@ -551,22 +551,9 @@ fn words(line: &str, vars: &[(&str, &str)]) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn the_walkthrough_in_the_examples_readme_runs_as_written() {
-    let readme_path = root().join("examples/README.md");
-    let readme = std::fs::read_to_string(&readme_path).unwrap();
-    let section = readme
-        .split("## Deciding with a store")
-        .nth(1)
-        .expect("the section");
-    let script = section
-        .split("```sh")
-        .nth(1)
-        .unwrap()
-        .split("```")
-        .next()
-        .unwrap();
-    let s = store();
+/// The commands of a walkthrough's `sh` block, with continued lines joined
+/// and comments dropped.
+fn commands(script: &str) -> Vec<String> {
     let mut commands: Vec<String> = Vec::new();
     let mut pending = String::new();
     for line in script.lines() {
@@ -577,18 +564,25 @@ fn the_walkthrough_in_the_examples_readme_runs_as_written() {
         pending.push_str(line.trim_end_matches('\\').trim_end());
         pending.push(' ');
         if !line.ends_with('\\') {
-            commands.push(std::mem::take(&mut pending));
+            commands.push(std::mem::take(&mut pending).trim().to_string());
         }
     }
-    let mut packet = None;
+    commands
+}
+
+/// Runs a walkthrough in a fresh store; each command's output, by the
+/// command as written.
+fn walk(script: &str) -> Vec<(String, String)> {
+    let s = store();
     let mut vars = Vec::new();
-    for command in &commands {
-        if let Some(value) = command.trim().strip_prefix("P=") {
+    let mut outputs = Vec::new();
+    for command in commands(script) {
+        if let Some(value) = command.strip_prefix("P=") {
             vars.push(("P", value.trim().trim_matches('"').to_string()));
             continue;
         }
         let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let args: Vec<String> = words(command.trim(), &pairs)
+        let args: Vec<String> = words(&command, &pairs)
             .into_iter()
             .skip(1) // `actpol`
             .map(|w| {
@@ -606,22 +600,81 @@ fn the_walkthrough_in_the_examples_readme_runs_as_written() {
             "actpol {args:?}:\n{}{}",
             run.stdout, run.stderr
         );
-        if args.first() == Some(&"packet") {
-            packet = Some(run.stdout);
-        }
+        outputs.push((command, run.stdout));
     }
-    let packet = packet.expect("the walkthrough prints a packet");
-    assert!(packet.contains("rejected by `growth-lead`"), "{packet}");
-    let marker = "<!-- packet: growth dec-8 -->\n```markdown\n";
-    let (before, rest) = readme.split_once(marker).expect("the packet's place");
-    let after = rest.split_once("```\n").map_or("", |(_, after)| after);
-    let expected = format!("{before}{marker}{packet}```\n{after}");
+    outputs
+}
+
+/// Each walkthrough under "Deciding with a store" in examples/README.md
+/// (one per `###` section) runs in a fresh store, every command succeeds,
+/// and each output the README shows (`<!-- output of: COMMAND -->` and the
+/// block after it) is what the command prints.
+#[test]
+fn the_walkthroughs_in_the_examples_readme_run_as_written() {
+    let readme_path = root().join("examples/README.md");
+    let readme = std::fs::read_to_string(&readme_path).unwrap();
+    let (head, section) = readme
+        .split_once("## Deciding with a store")
+        .expect("the section");
+    let mut rewritten = format!("{head}## Deciding with a store");
+    let mut walked = Vec::new();
+    for (i, part) in section.split("\n### ").enumerate() {
+        if i > 0 {
+            rewritten.push_str("\n### ");
+        }
+        let Some(script) = part
+            .split_once("```sh\n")
+            .and_then(|(_, rest)| rest.split_once("```"))
+            .map(|(script, _)| script)
+        else {
+            rewritten.push_str(part);
+            continue;
+        };
+        let title = part.lines().next().unwrap_or_default().to_string();
+        let outputs = walk(script);
+        walked.push(title.clone());
+        // Every output shown, replaced by what its command printed.
+        let mut rest = part;
+        let mut shown = 0;
+        while let Some((before, after)) = rest.split_once("<!-- output of: ") {
+            let (command, after) = after.split_once(" -->\n").expect("a closed marker");
+            let (fence, after) = after.split_once('\n').expect("a block after the marker");
+            let (_, after) = after.split_once("```\n").expect("a closed block");
+            let printed = outputs
+                .iter()
+                .find(|(c, _)| c == command)
+                .map(|(_, out)| out.as_str())
+                .unwrap_or_else(|| panic!("{title}: no command `{command}` in the walkthrough"));
+            rewritten.push_str(before);
+            rewritten.push_str(&format!(
+                "<!-- output of: {command} -->\n{fence}\n{printed}```\n"
+            ));
+            rest = after;
+            shown += 1;
+        }
+        rewritten.push_str(rest);
+        assert!(shown > 0, "{title}: the walkthrough shows no output");
+    }
+    assert_eq!(walked.len(), 3, "a walkthrough per example: {walked:?}");
     if std::env::var_os("ACTPOL_UPDATE_DOCS").is_some() {
-        std::fs::write(&readme_path, expected).unwrap();
+        std::fs::write(&readme_path, &rewritten).unwrap();
     } else {
         assert!(
-            readme == expected,
-            "examples/README.md shows another packet than the walkthrough prints; rerun with ACTPOL_UPDATE_DOCS=1 and review the diff:\n{packet}"
+            readme == rewritten,
+            "examples/README.md shows other output than its walkthroughs print; rerun with \
+             ACTPOL_UPDATE_DOCS=1 and review the diff"
+        );
+    }
+    // What the walkthroughs show.
+    for shown in [
+        "rejected by `growth-lead`",
+        "customer_credits object:Customer/cus-4417 (window 2026-11-03T00:00:00Z): 500 of 500 USD",
+        "dec-7 deny: ap-bot payments.run.submit",
+        "dec-8 allow: ap-bot payments.run.submit",
+    ] {
+        assert!(
+            rewritten.contains(shown),
+            "the walkthroughs print no `{shown}`"
         );
     }
 }
@@ -649,5 +702,67 @@ fn a_policy_test_whose_state_does_not_fit_the_policy_is_broken() {
     assert!(
         said.contains("no budget `snds`; did you mean `sends`?"),
         "{said}"
+    );
+}
+
+#[test]
+fn store_prune_forgets_old_history_and_keeps_the_log() {
+    let s = store();
+    // A send committed in October, one committed now.
+    for (name, time) in [("old", "2026-10-01T09:00:00Z"), ("new", NOW)] {
+        let env = variant(&s, SEND, &format!("{name}.json"), |e| {
+            e["time"] = json!(time);
+        });
+        let d = eval(&s, &env, time);
+        let reservation = d["reservations"][0].as_str().unwrap().to_string();
+        let run = actpol(&[
+            "budget",
+            "commit",
+            &reservation,
+            "--store",
+            &s.path,
+            "--now",
+            time,
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let before = actpol(&["audit", "verify", "--store", &s.path]);
+    let run = actpol(&[
+        "store",
+        "prune",
+        "--policy",
+        "examples/growth",
+        "--store",
+        &s.path,
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let pruned = json(&run.stdout);
+    assert_eq!(pruned["reservations"], 1, "{pruned}");
+    assert!(pruned["counters"].as_u64().unwrap() >= 1, "{pruned}");
+    // The log is untouched: the same records, the same head.
+    let after = actpol(&["audit", "verify", "--store", &s.path]);
+    assert_eq!(after.code, 0);
+    assert_eq!(after.stdout, before.stdout);
+
+    // A policy with a window over a whole plan reads all of its history.
+    let run = actpol(&[
+        "store",
+        "prune",
+        "--policy",
+        "examples/finance",
+        "--store",
+        &s.path,
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(
+        unwrapped(&run.stderr).contains("the policy reads all of its history"),
+        "{}",
+        run.stderr
     );
 }

@@ -339,7 +339,9 @@ fn apply_raises<'a>(
                             .approver
                             .is_some_and(|a| meta.approver_name(a) == grant.approver);
                     if covered {
-                        satisfied.push(raise.name.clone());
+                        if !satisfied.contains(&raise.name) {
+                            satisfied.push(raise.name.clone());
+                        }
                         continue;
                     }
                 }
@@ -466,26 +468,39 @@ impl Review<'_, '_> {
         if !self.errors.is_empty() || *self.level >= Level::Escalate {
             // A raise failed, denied, or escalated on grounds the approval
             // was not given for: the escalation's causes stand again.
-            let lifted: Vec<&str> = self
+            let lifted: Vec<&Cause<'_>> = self
                 .causes
                 .iter()
                 .filter(|c| c.level == *self.level)
-                .filter_map(|c| c.rule)
                 .collect();
-            let why = format!(
+            let names: Vec<String> = lifted
+                .iter()
+                .filter_map(|c| c.rule)
+                .map(|n| format!("`{n}`"))
+                .collect();
+            let mut why = format!(
                 "approval `{id}` was not used: {} lifts the approved action to `{}`",
-                match lifted.as_slice() {
-                    [] => "the policy".to_string(),
-                    names => names
-                        .iter()
-                        .map(|n| format!("`{n}`"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                if names.is_empty() {
+                    "the policy".to_string()
+                } else {
+                    names.join(", ")
                 },
                 self.level
             );
+            // An escalation to someone else is not this approver's to grant.
+            if let Some(other) = lifted
+                .iter()
+                .filter_map(|c| c.approver)
+                .map(|a| meta.approver_name(a))
+                .find(|a| *a != grant.approver)
+            {
+                why.push_str(&format!(", which needs `{other}`"));
+            }
+            // The escalation's own causes first, then what the raises added.
+            let added: Vec<Cause<'_>> = std::mem::take(self.causes);
             self.causes
                 .extend(kept.into_iter().filter(|c| c.level == Level::Escalate));
+            self.causes.extend(added);
             *self.level = top_level(self.causes);
             return (refused(why, approver), Vec::new());
         }

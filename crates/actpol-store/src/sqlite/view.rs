@@ -3,7 +3,7 @@
 //!
 //! Windows read the reservations of actions that proceeded (held or
 //! committed, not released). Each key kind a policy's windows read gets an
-//! index on `(key, at, action)` over those reservations, built the first
+//! index on `(key, at, action, state)` over those reservations, built the first
 //! time a policy reading windows by that key decides: a window query then
 //! reads only that key's index entries inside the window (no table rows for
 //! `count` and `baseline`), so its cost is bounded by the window, not by
@@ -134,7 +134,7 @@ pub(super) fn ensure_window_indexes(
     for kind in KINDS.into_iter().filter(|k| kinds & key_bit(*k) != 0) {
         let column = key_column(kind);
         tx.execute_batch(&format!(
-            "CREATE INDEX IF NOT EXISTS window_{kind} ON reservations ({column}, at, action) \
+            "CREATE INDEX IF NOT EXISTS window_{kind} ON reservations ({column}, at, action, state) \
              WHERE state != 'released'",
             kind = kind.as_str()
         ))?;
@@ -242,4 +242,78 @@ fn sum(
             .ok_or_else(|| StateError::unavailable("a window's sum overflows"))?;
     }
     Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actpol_core::state::WindowKind;
+
+    fn plan(tx: &Transaction<'_>, sql: &str) -> String {
+        let mut stmt = tx.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let nulls = vec![rusqlite::types::Null; stmt.parameter_count()];
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(nulls), |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect::<Vec<_>>();
+        rows.join("; ")
+    }
+
+    fn query(kind: WindowKind, pattern: &str) -> WindowQuery<'_> {
+        WindowQuery {
+            kind,
+            pattern,
+            param: Some("amount"),
+            window: Window::Span(3_600_000),
+            key: KeyKind::Agent,
+            key_value: "agent:a",
+            now: 0,
+        }
+    }
+
+    /// A window reads only its key's index entries inside the window: a
+    /// range on the window index, never a scan of the table, and for a
+    /// count not a single table row.
+    #[test]
+    fn window_queries_read_a_range_of_the_window_index() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(include_str!("migrations/001_initial.sql"))
+            .unwrap();
+        let tx = conn.transaction().unwrap();
+        ensure_window_indexes(&tx, key_bit(KeyKind::Agent)).unwrap();
+        for pattern in ["ops.spend", "ops.*", "*"] {
+            let q = query(WindowKind::Count, pattern);
+            let p = Pattern::of(pattern);
+            let text = plan(&tx, &window_sql(&q, "count(*)", &p));
+            assert!(
+                text.contains("USING COVERING INDEX window_agent (k_agent=? AND at>? AND at<?)"),
+                "count over `{pattern}`: {text}"
+            );
+            let q = query(WindowKind::Sum, pattern);
+            let text = plan(&tx, &window_sql(&q, "json_extract(amounts, ?6)", &p));
+            assert!(
+                text.contains("USING INDEX window_agent (k_agent=? AND at>? AND at<?)"),
+                "sum over `{pattern}`: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_namespace_is_the_range_of_names_it_prefixes() {
+        match Pattern::of("crm.*") {
+            Pattern::Range(low, high) => {
+                assert_eq!((low.as_str(), high.as_str()), ("crm.", "crm/"));
+                for name in ["crm.a", "crm.update_owner", "crm.z9"] {
+                    assert!(name >= low.as_str() && name < high.as_str(), "{name}");
+                }
+                for name in ["crm", "crmx.a", "cr.a", "crm/"] {
+                    assert!(!(name >= low.as_str() && name < high.as_str()), "{name}");
+                }
+            }
+            _ => panic!("a namespace is a range"),
+        }
+        assert!(matches!(Pattern::of("*"), Pattern::Any));
+        assert!(matches!(Pattern::of("crm.touch"), Pattern::Exact(_)));
+    }
 }

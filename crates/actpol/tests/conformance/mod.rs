@@ -97,6 +97,38 @@ action ops.tock {
   object Account
   reversible
 }
+action ops.grant {
+  system ops
+  object Account
+  params {
+    units: Int
+  }
+  reversible
+}
+action ops.credit {
+  system ops
+  object Account
+  params {
+    units: Int
+  }
+  reversible
+}
+action ops.erase {
+  system ops
+  object Account
+  params {
+    units: Int
+  }
+  irreversible
+}
+action ops.purge {
+  system ops
+  object Account
+  params {
+    units: Int
+  }
+  irreversible
+}
 agent bot-a {
   owner "a@acme.example"
   workflow w1
@@ -131,6 +163,12 @@ budget hourly: Int {
   window 1h
   per agent
   on_exhausted escalate to lead "one tock an hour"
+}
+budget credits: Int {
+  limit 200
+  window 1d
+  per agent
+  on_exhausted escalate to lead "the agent's daily credits are spent"
 }
 
 rule spend on ops.spend {
@@ -175,6 +213,47 @@ rule tick on ops.tick {
 rule tock on ops.tock {
   allow
   consume hourly by 1
+}
+
+// An escalating rule that consumes: once approved, its `consume` applies.
+rule grant on ops.grant {
+  when params.units <= 100
+  allow
+  consume units by params.units
+}
+rule big_grant on ops.grant {
+  when params.units > 100
+  escalate to lead "big grant"
+  consume units by params.units
+}
+rule credit on ops.credit {
+  when params.units <= 50
+  allow
+  consume credits by params.units
+}
+rule big_credit on ops.credit {
+  when params.units > 50
+  escalate to lead "big credit"
+  consume credits by params.units
+}
+
+// Raises apply again under an approval.
+rule erase on ops.erase {
+  allow
+}
+rule big_erase on ops.erase {
+  when params.units > 10
+  escalate to lead "big erase"
+}
+raise erase_needs_cfo on ops.erase when not has rollback {
+  allow -> escalate to cfo "an erase without a rollback plan needs the CFO"
+}
+rule purge on ops.purge {
+  allow
+  consume units by params.units
+}
+raise purge_needs_lead on ops.purge when not has rollback {
+  allow -> escalate to lead "a purge without a rollback plan needs the lead"
 }
 "#;
 
@@ -737,6 +816,208 @@ pub fn an_approval_never_overrides_a_denial(backend: &dyn Backend) {
     assert!(d.approval.is_none(), "a denial creates no approval");
 }
 
+// ------------------------------------------- approvals and budgets --
+
+fn consumed(store: &dyn Store, budget: &str, now: i64) -> String {
+    policy()
+        .budgets(store, now)
+        .unwrap()
+        .iter()
+        .find(|b| b.budget == budget)
+        .map_or("0".into(), |b| b.consumed.to_string())
+}
+
+fn approved(store: &dyn Store, bytes: &[u8], now: i64) -> String {
+    let (_, id) = escalated(store, bytes, now);
+    store.approve(&id, "lead", None, now).unwrap();
+    id
+}
+
+pub fn an_approved_escalation_consumes_what_its_rules_consume(backend: &dyn Backend) {
+    let store = backend.open(&backend.fresh());
+    let big = envelope("bot-a", "ops.grant", json!({"units": 150}), T0);
+    let (escalation, id) = escalated(&*store, &big, T0);
+    assert_eq!(
+        consumed(&*store, "units", T0),
+        "0",
+        "an escalation holds nothing"
+    );
+    // The escalation shows the budget the approved action would consume.
+    assert_eq!(escalation.budgets[0].name, "units");
+    store.approve(&id, "lead", None, T0).unwrap();
+    let d = decide(&*store, &with_approval(&big, &id), T0);
+    assert_eq!(d.decision, Level::Allow, "{:?}", d.reasons);
+    assert_eq!(
+        d.budgets[0].delta,
+        Amount::from(150),
+        "the escalating rule's own `consume` applies once approved"
+    );
+    assert_eq!(d.reservations.len(), 1);
+    assert_eq!(consumed(&*store, "units", T0), "150");
+    intact(&*store);
+}
+
+pub fn an_escalation_never_asks_to_pass_a_budget_that_denies(backend: &dyn Backend) {
+    let store = backend.open(&backend.fresh());
+    let spend = envelope("bot-a", "ops.spend", json!({"units": 100}), T0);
+    for _ in 0..4 {
+        assert_eq!(decide(&*store, &spend, T0).decision, Level::Allow);
+    }
+    // 400 spent; the big grant's 150 would pass the limit of 500, whose
+    // `on_exhausted` denies: it is denied now, not escalated to an approver
+    // who could not let it through.
+    let big = envelope("bot-a", "ops.grant", json!({"units": 150}), T0);
+    let d = decide(&*store, &big, T0);
+    assert_eq!(d.decision, Level::Deny, "{:?}", d.reasons);
+    assert_eq!(d.reasons, ["the workflow's daily units are spent"]);
+    assert!(d.approval.is_none());
+}
+
+pub fn a_budget_spent_after_the_approval_still_stops_the_action(backend: &dyn Backend) {
+    let store = backend.open(&backend.fresh());
+    let big = envelope("bot-a", "ops.grant", json!({"units": 150}), T0);
+    let id = approved(&*store, &big, T0);
+    // Others spend meanwhile: 400 of 500.
+    let spend = envelope("bot-a", "ops.spend", json!({"units": 100}), T0);
+    for _ in 0..4 {
+        assert_eq!(decide(&*store, &spend, T0).decision, Level::Allow);
+    }
+    // The limits are checked again with what the approved action consumes.
+    let d = decide(&*store, &with_approval(&big, &id), T0 + MINUTE);
+    assert_eq!(d.decision, Level::Deny, "{:?}", d.reasons);
+    assert!(d.reasons.iter().any(|r| r.contains("units are spent")));
+    assert!(
+        d.reasons
+            .iter()
+            .any(|r| r.contains("never overrides a denial")),
+        "{:?}",
+        d.reasons
+    );
+    assert!(d.reservations.is_empty());
+    assert_eq!(consumed(&*store, "units", T0), "400", "nothing overspent");
+    assert_eq!(
+        store.approval(&id, T0).unwrap().status,
+        ApprovalStatus::Granted,
+        "a refused approval is not spent"
+    );
+}
+
+pub fn an_approval_of_a_rule_does_not_approve_a_budget_overrun(backend: &dyn Backend) {
+    let store = backend.open(&backend.fresh());
+    let big = envelope("bot-a", "ops.credit", json!({"units": 100}), T0);
+    let (first, rule_only) = escalated(&*store, &big, T0);
+    assert!(first.escalation.as_ref().unwrap().budgets.is_empty());
+    store.approve(&rule_only, "lead", None, T0).unwrap();
+    // Meanwhile 150 of the 200 credits are spent: with the approved 100,
+    // `credits` would be passed. Its `on_exhausted` escalates to the same
+    // approver, but the approval was given for `big_credit` alone.
+    let small = envelope("bot-a", "ops.credit", json!({"units": 50}), T0);
+    for _ in 0..3 {
+        assert_eq!(decide(&*store, &small, T0).decision, Level::Allow);
+    }
+    let again = decide(&*store, &with_approval(&big, &rule_only), T0 + MINUTE);
+    assert_eq!(again.decision, Level::Escalate, "{:?}", again.reasons);
+    assert!(
+        again
+            .reasons
+            .iter()
+            .any(|r| r.contains("was not given for passing budget `credits`")),
+        "{:?}",
+        again.reasons
+    );
+    assert!(again.reservations.is_empty());
+    assert_eq!(consumed(&*store, "credits", T0), "150");
+    assert_eq!(
+        store.approval(&rule_only, T0).unwrap().status,
+        ApprovalStatus::Granted
+    );
+    // The new escalation names the budget it would pass; approving that
+    // one lets the action pass it.
+    let escalation = again.escalation.as_ref().unwrap();
+    assert_eq!(escalation.budgets, ["credits"]);
+    let overrun = again.approval.clone().unwrap();
+    assert_eq!(overrun.status, ApprovalUse::Pending);
+    store
+        .approve(&overrun.id, "lead", Some("end of quarter"), T0 + MINUTE)
+        .unwrap();
+    let d = decide(&*store, &with_approval(&big, &overrun.id), T0 + 2 * MINUTE);
+    assert_eq!(d.decision, Level::Allow, "{:?}", d.reasons);
+    let credits = d.budgets.iter().find(|b| b.name == "credits").unwrap();
+    assert_eq!(credits.consumed, Amount::from(250));
+    assert_eq!(credits.delta, Amount::from(100));
+    assert_eq!(
+        consumed(&*store, "credits", T0),
+        "250",
+        "the approved overrun"
+    );
+}
+
+pub fn an_escalation_that_already_passes_a_budget_is_approved_with_it(backend: &dyn Backend) {
+    let store = backend.open(&backend.fresh());
+    let small = envelope("bot-a", "ops.credit", json!({"units": 50}), T0);
+    for _ in 0..3 {
+        decide(&*store, &small, T0);
+    }
+    let big = envelope("bot-a", "ops.credit", json!({"units": 100}), T0);
+    let (d, id) = escalated(&*store, &big, T0);
+    let escalation = d.escalation.as_ref().unwrap();
+    assert_eq!(escalation.budgets, ["credits"]);
+    assert!(d.reasons.iter().any(|r| r.contains("credits are spent")));
+    store.approve(&id, "lead", None, T0).unwrap();
+    let d = decide(&*store, &with_approval(&big, &id), T0);
+    assert_eq!(d.decision, Level::Allow, "{:?}", d.reasons);
+    assert_eq!(consumed(&*store, "credits", T0), "250");
+}
+
+pub fn an_approval_never_skips_a_raise_it_was_not_given_for(backend: &dyn Backend) {
+    let store = backend.open(&backend.fresh());
+    // A big erase escalates to the lead; without a rollback plan, the raise
+    // sends an allowed erase to the CFO. The lead's approval of the rule
+    // leaves an erase the raise lifts again.
+    let erase = envelope("bot-a", "ops.erase", json!({"units": 20}), T0);
+    let id = approved(&*store, &erase, T0);
+    let d = decide(&*store, &with_approval(&erase, &id), T0);
+    assert_eq!(d.decision, Level::Escalate, "{:?}", d.reasons);
+    assert!(
+        d.reasons
+            .iter()
+            .any(|r| r.contains("`erase_needs_cfo` lifts the approved action to `escalate`")),
+        "{:?}",
+        d.reasons
+    );
+    assert_eq!(
+        store.approval(&id, T0).unwrap().status,
+        ApprovalStatus::Granted
+    );
+    // The new escalation asks for both; one approver's approval is not
+    // enough for the other's part.
+    assert_eq!(d.rules, ["big_erase", "erase_needs_cfo"]);
+    let both = d.approval.unwrap().id;
+    store.approve(&both, "lead", None, T0).unwrap();
+    let d = decide(&*store, &with_approval(&erase, &both), T0);
+    assert_eq!(d.decision, Level::Escalate);
+    assert!(
+        d.reasons.iter().any(|r| r.contains("needs `cfo`")),
+        "{:?}",
+        d.reasons
+    );
+    assert!(d.reservations.is_empty());
+}
+
+pub fn an_approval_of_a_raise_lets_it_through_once(backend: &dyn Backend) {
+    let store = backend.open(&backend.fresh());
+    let purge = envelope("bot-a", "ops.purge", json!({"units": 30}), T0);
+    let (d, id) = escalated(&*store, &purge, T0);
+    assert_eq!(d.rules, ["purge_needs_lead"]);
+    store.approve(&id, "lead", None, T0).unwrap();
+    let d = decide(&*store, &with_approval(&purge, &id), T0);
+    assert_eq!(d.decision, Level::Allow, "{:?}", d.reasons);
+    assert_eq!(d.rules, ["purge_needs_lead", "purge"]);
+    assert_eq!(consumed(&*store, "units", T0), "30");
+    let replay = decide(&*store, &with_approval(&purge, &id), T0);
+    assert_eq!(replay.decision, Level::Escalate);
+}
+
 // ----------------------------------------------------- reservations --
 
 pub fn reservations_commit_release_and_expire(backend: &dyn Backend) {
@@ -907,6 +1188,71 @@ pub fn the_host_clock_decides_and_a_backdated_envelope_is_an_error(backend: &dyn
     assert_eq!(d.decision, Level::Deny, "{:?}", d.reasons);
     assert!(d.errors.is_empty());
     assert_eq!(d.reasons, ["three pings an hour at most"]);
+}
+
+// ------------------------------------------------------------ pruning --
+
+pub fn pruning_keeps_the_chain_and_what_windows_still_read(backend: &dyn Backend) {
+    let store = backend.open(&backend.fresh());
+    // The policy's windows look back an hour at most.
+    assert_eq!(policy().retention(), Some(HOUR));
+    let ping = |t: i64| {
+        let d = decide(
+            &*store,
+            &envelope("bot-a", "ops.ping", json!({"amount": "1 USD"}), t),
+            t,
+        );
+        for r in &d.reservations {
+            store.commit(r, t).unwrap();
+        }
+        d
+    };
+    let old: Vec<Decision> = (0..3).map(|i| ping(T0 - 3 * HOUR + i * MINUTE)).collect();
+    // A tick two days ago counts in a daily budget window long ended; a
+    // load an hour and a half ago is still held (for three hours).
+    let tick = decide(
+        &*store,
+        &envelope("bot-b", "ops.tick", json!({}), T0 - 48 * HOUR),
+        T0 - 48 * HOUR,
+    );
+    store.commit(&tick.reservations[0], T0 - 48 * HOUR).unwrap();
+    let load = envelope("bot-b", "ops.load", json!({"units": 1}), T0 - 90 * MINUTE);
+    let held = policy()
+        .decide_stored(
+            &*store,
+            Request::new(&load)
+                .at(T0 - 90 * MINUTE)
+                .reservation_ttl(3 * HOUR),
+        )
+        .unwrap();
+    let records = intact(&*store);
+    let windows_before = store.budgets(T0, None).unwrap().len();
+
+    let pruned = store.prune(T0 - HOUR).unwrap();
+    assert_eq!(pruned.reservations, 4, "three pings and the tick");
+    assert!(pruned.counters >= 1, "{pruned:?}");
+    assert!(store.budgets(T0, None).unwrap().len() < windows_before);
+    // The log is whole: every record, the same chain.
+    assert_eq!(intact(&*store), records);
+    assert!(store.decision(old[0].id.as_deref().unwrap()).is_ok());
+    assert!(matches!(
+        store.reservation(&old[0].reservations[0], T0),
+        Err(StoreError::UnknownReservation(_))
+    ));
+    assert_eq!(
+        store
+            .reservation(&held.reservations[0], T0 - MINUTE)
+            .unwrap()
+            .state,
+        ReservationState::Held,
+        "a held reservation is never pruned"
+    );
+    // Windows read what they read before: the pruned pings were outside
+    // the hour anyway.
+    for i in 0..3 {
+        assert_eq!(ping(T0 + i * MINUTE).decision, Level::Allow);
+    }
+    assert_eq!(ping(T0 + 3 * MINUTE).decision, Level::Deny);
 }
 
 // ---------------------------------------------------------- the log --
@@ -1082,6 +1428,34 @@ macro_rules! conformance_suite {
             conformance::an_approval_never_overrides_a_denial(&$backend);
         }
         #[test]
+        fn an_approved_escalation_consumes_what_its_rules_consume() {
+            conformance::an_approved_escalation_consumes_what_its_rules_consume(&$backend);
+        }
+        #[test]
+        fn an_escalation_never_asks_to_pass_a_budget_that_denies() {
+            conformance::an_escalation_never_asks_to_pass_a_budget_that_denies(&$backend);
+        }
+        #[test]
+        fn a_budget_spent_after_the_approval_still_stops_the_action() {
+            conformance::a_budget_spent_after_the_approval_still_stops_the_action(&$backend);
+        }
+        #[test]
+        fn an_approval_of_a_rule_does_not_approve_a_budget_overrun() {
+            conformance::an_approval_of_a_rule_does_not_approve_a_budget_overrun(&$backend);
+        }
+        #[test]
+        fn an_escalation_that_already_passes_a_budget_is_approved_with_it() {
+            conformance::an_escalation_that_already_passes_a_budget_is_approved_with_it(&$backend);
+        }
+        #[test]
+        fn an_approval_never_skips_a_raise_it_was_not_given_for() {
+            conformance::an_approval_never_skips_a_raise_it_was_not_given_for(&$backend);
+        }
+        #[test]
+        fn an_approval_of_a_raise_lets_it_through_once() {
+            conformance::an_approval_of_a_raise_lets_it_through_once(&$backend);
+        }
+        #[test]
         fn reservations_commit_release_and_expire() {
             conformance::reservations_commit_release_and_expire(&$backend);
         }
@@ -1096,6 +1470,10 @@ macro_rules! conformance_suite {
         #[test]
         fn the_host_clock_decides_and_a_backdated_envelope_is_an_error() {
             conformance::the_host_clock_decides_and_a_backdated_envelope_is_an_error(&$backend);
+        }
+        #[test]
+        fn pruning_keeps_the_chain_and_what_windows_still_read() {
+            conformance::pruning_keeps_the_chain_and_what_windows_still_read(&$backend);
         }
         #[test]
         fn every_decision_is_logged_and_filtered() {

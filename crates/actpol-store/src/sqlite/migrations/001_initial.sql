@@ -50,7 +50,7 @@ CREATE TABLE reservations (
 CREATE INDEX reservations_due ON reservations (expires_at) WHERE state = 'held';
 -- Windows read this history by key: the first time a policy reads windows
 -- by a key kind, the store builds that kind's index, `window_<kind>` on
--- (k_<kind>, at, action) WHERE state != 'released'. A kind no window reads
+-- (k_<kind>, at, action, state) WHERE state != 'released'. A kind no window reads
 -- costs no index entry per reservation.
 
 -- Budget consumption per budget, key and calendar window: held and
