@@ -132,6 +132,10 @@ fn main() {
         let _ = std::fs::remove_dir_all(&dir);
         return;
     }
+    if args.iter().any(|a| a == "--windows") {
+        busy_key(seconds);
+        return;
+    }
     println!("one thread; the same envelope each time (allow, consumes `sends` by 40)\n");
     let state = MemoryState::default();
     let bare = rate("decision, no store (JSON bytes in)", seconds, || {
@@ -180,4 +184,88 @@ fn main() {
         println!("{:<44} {records} records, chain verified", "");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The bench policy with two windows over the agent's sends: a count over
+/// the last hour and a baseline (the seven days before it).
+const WINDOWED: &str = r#"
+rule burst on ops.send {
+  when count(ops.send over 1h) > 1_000_000
+  deny "a burst of sends"
+}
+rule unusual on ops.send {
+  when baseline(ops.send over 1h) > 1_000_000
+  deny "more sends than usual"
+}
+"#;
+
+/// What a decision costs when its windows read a busy key: the agent has
+/// `n` sends spread evenly over the last seven days, all still counted.
+/// `cargo bench -p actpol --bench store -- --windows`.
+fn busy_key(seconds: f64) {
+    let policy = Policy::from_sources([("bench.actpol", POLICY), ("windows.actpol", WINDOWED)])
+        .expect("the windowed bench policy compiles");
+    let week: i64 = 7 * 86_400_000;
+    println!(
+        "one thread; windows `count(ops.send over 1h)` and `baseline(ops.send over 1h)` by agent\n"
+    );
+    for n in [0i64, 10_000, 100_000] {
+        let dir =
+            std::env::temp_dir().join(format!("actpol-store-busy-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store =
+            store::open(dir.join("store.db").to_str().unwrap(), Durability::Normal).unwrap();
+        // History: `n` sends over the week before NOW, held long enough to
+        // count throughout.
+        let history: Vec<(i64, String)> = (0..n)
+            .map(|i| {
+                let t = NOW - week + (i * week) / n.max(1);
+                let time = actpol::values::format_timestamp(t);
+                (t, ENVELOPE.replace("2026-11-25T14:00:00Z", &time))
+            })
+            .collect();
+        for chunk in history.chunks(512) {
+            let requests = chunk
+                .iter()
+                .map(|(t, e)| {
+                    Request::new(e.as_str())
+                        .at(*t)
+                        .reservation_ttl(30 * 86_400_000)
+                })
+                .collect();
+            for d in policy.decide_stored_batch(&*store, requests).unwrap() {
+                assert!(d.unwrap().decision.proceeds());
+            }
+        }
+        let bytes = ENVELOPE.as_bytes();
+        let request = || Request::new(bytes).at(NOW).reservation_ttl(30 * 86_400_000);
+        // A fixed number of decisions, few beside the history they read
+        // (each one that proceeds joins the next one's windows).
+        let timed = |label: &str, rounds: usize, per: usize| {
+            let start = Instant::now();
+            for _ in 0..rounds {
+                let requests = (0..per).map(|_| request()).collect();
+                black_box(policy.decide_stored_batch(&*store, requests).unwrap());
+            }
+            let each = start.elapsed().as_secs_f64() / (rounds * per) as f64;
+            println!(
+                "{label:<56} {:>8.0} /s  {:>8.2} µs each",
+                1.0 / each,
+                each * 1e6
+            );
+        };
+        let _ = seconds;
+        timed(
+            &format!("{n:>7} sends in the week, one per transaction"),
+            500,
+            1,
+        );
+        timed(
+            &format!("{n:>7} sends in the week, {BATCH} per transaction"),
+            16,
+            BATCH,
+        );
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
