@@ -307,6 +307,8 @@ pub struct Pruned {
     pub reservations: u64,
     /// Budget counters of windows that ended.
     pub counters: u64,
+    /// Kept window counts of minutes and hours that ended.
+    pub window_counts: u64,
 }
 
 /// A decision's packet, with the ids a reader needs.

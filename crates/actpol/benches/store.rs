@@ -16,7 +16,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use actpol::store::{self, Durability};
-use actpol::{MemoryState, Policy, Request};
+use actpol::{Level, MemoryState, Policy, Request};
 
 const POLICY: &str = r#"
 policy bench {
@@ -200,11 +200,20 @@ rule unusual on ops.send {
 "#;
 
 /// What a decision costs when its windows read a busy key: the agent has
-/// `n` sends spread evenly over the last seven days, all still counted.
+/// `n` sends spread evenly over the last seven days, all still counted, and
+/// goes on sending ten a second.
 /// `cargo bench -p actpol --bench store -- --windows`.
 fn busy_key(seconds: f64) {
-    let policy = Policy::from_sources([("bench.actpol", POLICY), ("windows.actpol", WINDOWED)])
+    let windowed = format!("{POLICY}{WINDOWED}");
+    let policy = Policy::from_sources([("bench.actpol", windowed.as_str())])
         .expect("the windowed bench policy compiles");
+    // The same policy, but one usual send an hour is already unusual.
+    let watching = windowed.replace(
+        "baseline(ops.send over 1h) > 1_000_000",
+        "baseline(ops.send over 1h) >= 1",
+    );
+    let watch = Policy::from_sources([("bench.actpol", watching.as_str())])
+        .expect("the watching bench policy compiles");
     let week: i64 = 7 * 86_400_000;
     println!(
         "one thread; windows `count(ops.send over 1h)` and `baseline(ops.send over 1h)` by agent\n"
@@ -238,7 +247,20 @@ fn busy_key(seconds: f64) {
             }
         }
         let bytes = ENVELOPE.as_bytes();
-        let request = || Request::new(bytes).at(NOW).reservation_ttl(30 * 86_400_000);
+        // The agent keeps sending ten times a second while it is measured.
+        let clock = std::cell::Cell::new(NOW);
+        let request = || {
+            clock.set(clock.get() + 100);
+            Request::new(bytes)
+                .at(clock.get())
+                .reservation_ttl(30 * 86_400_000)
+        };
+        // The windows read that history: an hour's usual share of a week.
+        let d = watch
+            .decide_stored(&*store, Request::new(bytes).at(NOW).explained())
+            .unwrap();
+        let expected = if n >= 168 { Level::Deny } else { Level::Allow };
+        assert_eq!(d.decision, expected, "{}", actpol::explain_text(&d));
         // A fixed number of decisions, few beside the history they read
         // (each one that proceeds joins the next one's windows).
         let timed = |label: &str, rounds: usize, per: usize| {

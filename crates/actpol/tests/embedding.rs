@@ -79,3 +79,43 @@ rule renames on crm.rename { when not has params.note allow }
         "{decision:?}"
     );
 }
+
+/// A request with a clock checks the envelope's claimed time against it,
+/// with or without a store: beyond the skew the decision is `on_error`
+/// (never `allow`); within it, the policy reads the clock's `now`.
+#[test]
+fn a_request_with_a_clock_holds_the_envelopes_time_to_it() {
+    let policy = Policy::from_sources([(
+        "clock.actpol",
+        &ONE_ACTION.replace(
+            "rule renames on crm.rename { allow }",
+            "rule renames on crm.rename { when now.hour == 14 allow }",
+        ) as &str,
+    )])
+    .expect("compiles");
+    let state = MemoryState::default();
+    let at = |text: &str| actpol::values::parse_timestamp(text).unwrap();
+    // As given, the envelope's 14:00 decides.
+    assert_eq!(policy.decide(ENVELOPE, &state).decision, Level::Allow);
+    // The host's clock says 14:59: within the default five minutes? No.
+    let late = policy.decide(
+        Request::new(ENVELOPE).at(at("2026-11-25T14:59:00Z")),
+        &state,
+    );
+    assert_eq!(late.decision, Level::Deny);
+    assert_eq!(late.errors[0].code, ErrorCode::EnvelopeClockSkew);
+    assert_eq!(late.errors[0].path.as_deref(), Some("$.time"));
+    // With two hours' skew allowed, the claim stands and the clock's time
+    // is what the rule reads: 14:59 matches, 15:01 no longer does.
+    let skew = 2 * 3_600_000;
+    let within = Request::new(ENVELOPE)
+        .at(at("2026-11-25T14:59:00Z"))
+        .max_skew(skew);
+    assert_eq!(policy.decide(within, &state).decision, Level::Allow);
+    let past = Request::new(ENVELOPE)
+        .at(at("2026-11-25T15:01:00Z"))
+        .max_skew(skew);
+    let d = policy.decide(past, &state);
+    assert_eq!(d.decision, Level::Deny, "{d:?}");
+    assert!(d.errors.is_empty());
+}

@@ -23,7 +23,10 @@ pub(super) fn decide_one(
     decide: &mut dyn FnMut(&dyn StateView) -> Decision,
 ) -> Result<Stored, StoreError> {
     w.expire_until(p.now)?;
-    let mut decision = decide(&TxView { writer: w });
+    let mut decision = decide(&TxView {
+        writer: w,
+        counted: w.window_kinds,
+    });
     let seq = w.next_seq();
     decision.id = Some(format!("dec-{seq}"));
     let mut reservation = None;

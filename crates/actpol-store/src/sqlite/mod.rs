@@ -341,10 +341,12 @@ impl Store for SqliteStore {
         // common case pays for no savepoints.
         let mut failed: Vec<Option<StoreError>> = proposals.iter().map(|_| None).collect();
         loop {
+            let kinds = conn.window_indexes | missing;
             let mut w = Writer::begin(&mut conn.db)?;
             if missing != 0 {
                 view::ensure_window_indexes(&w.tx, missing)?;
             }
+            w.window_kinds = kinds;
             let mut stored: Vec<Option<Stored>> = Vec::with_capacity(proposals.len());
             let mut broke = None;
             for (i, p) in proposals.iter().enumerate() {
@@ -402,9 +404,14 @@ impl Store for SqliteStore {
             let counters = tx
                 .prepare_cached("DELETE FROM counters WHERE window_end <= ?1")?
                 .execute([horizon])?;
+            // The kept window counts of whole minutes and hours that ended.
+            let window_counts = tx
+                .prepare_cached("DELETE FROM window_counts WHERE (bucket + 1) * span <= ?1")?
+                .execute([before])?;
             Ok(Pruned {
                 reservations: reservations as u64,
                 counters: counters as u64,
+                window_counts: window_counts as u64,
             })
         })
     }

@@ -2,12 +2,19 @@
 //! counters, the history windows count, and approvals.
 //!
 //! Windows read the reservations of actions that proceeded (held or
-//! committed, not released). Each key kind a policy's windows read gets an
-//! index on `(key, at, action, state)` over those reservations, built the first
-//! time a policy reading windows by that key decides: a window query then
-//! reads only that key's index entries inside the window (no table rows for
-//! `count` and `baseline`), so its cost is bounded by the window, not by
-//! the history. Kinds no window reads cost nothing per reservation.
+//! committed, not released). The first time a policy reading windows by a
+//! key kind decides, the store builds, for that kind, an index on `(key, at,
+//! action, state)` over those reservations, and triggers that keep
+//! `window_counts`: per key, action and minute, and per key, action and
+//! hour, how many there are (filled from the history at once). Kinds no
+//! window reads cost nothing per reservation.
+//!
+//! A `count` (and a `baseline`, a count over seven days) adds up the whole
+//! hours and whole minutes of its span from `window_counts` and reads only
+//! the partial minutes at either end from the index: its cost is bounded by
+//! the length of its span and what the key did in two minutes, not by how
+//! busy the key was. A `sum` reads the index's range for its span and each
+//! matching reservation's parameter: bounded by the window, not the history.
 
 use std::str::FromStr;
 
@@ -23,6 +30,8 @@ use crate::parse_id;
 /// The state as one write transaction sees it.
 pub(super) struct TxView<'w, 'c> {
     pub(super) writer: &'w Writer<'c>,
+    /// The key kinds whose window counts are kept (a bit per kind).
+    pub(super) counted: u8,
 }
 
 fn state_error(e: impl std::error::Error + Send + Sync + 'static) -> StateError {
@@ -48,8 +57,16 @@ impl StateView for TxView<'_, '_> {
             Window::Span(span) => (q.now.saturating_sub(span), q.now),
             Window::Plan => (i64::MIN, q.now),
         };
+        let counted = self.counted & key_bit(q.key) != 0;
+        let count = |from: i64, to: i64| {
+            if counted {
+                count_by_buckets(tx, q, from, to)
+            } else {
+                count(tx, q, from, to)
+            }
+        };
         match q.kind {
-            WindowKind::Count => Ok(Decimal::from(count(tx, q, from, to)?)),
+            WindowKind::Count => Ok(Decimal::from(count(from, to)?)),
             WindowKind::Sum => sum(tx, q, from, to),
             WindowKind::Baseline => {
                 let Window::Span(span) = q.window else {
@@ -59,7 +76,7 @@ impl StateView for TxView<'_, '_> {
                     return Ok(Decimal::ZERO);
                 }
                 let end = q.now.saturating_sub(span);
-                let seen = count(tx, q, end.saturating_sub(BASELINE_SPAN_MS), end)?;
+                let seen = count(end.saturating_sub(BASELINE_SPAN_MS), end)?;
                 Ok(Decimal::from(seen) * Decimal::from(span) / Decimal::from(BASELINE_SPAN_MS))
             }
         }
@@ -126,18 +143,71 @@ const KINDS: [KeyKind; KeyKind::COUNT] = [
     KeyKind::Plan,
 ];
 
-/// Builds the window index of every kind in `kinds` that lacks one.
+/// The spans `window_counts` keeps, shortest first.
+const MINUTE: i64 = 60_000;
+const HOUR: i64 = 3_600_000;
+
+/// Builds, for every kind in `kinds` that lacks them, the window index and
+/// the triggers that keep its counts, and counts its history so far.
 pub(super) fn ensure_window_indexes(
     tx: &Transaction<'_>,
     kinds: u8,
 ) -> Result<(), rusqlite::Error> {
     for kind in KINDS.into_iter().filter(|k| kinds & key_bit(*k) != 0) {
+        let name = kind.as_str();
         let column = key_column(kind);
         tx.execute_batch(&format!(
-            "CREATE INDEX IF NOT EXISTS window_{kind} ON reservations ({column}, at, action, state) \
-             WHERE state != 'released'",
-            kind = kind.as_str()
+            "CREATE INDEX IF NOT EXISTS window_{name} ON reservations ({column}, at, action, state) \
+             WHERE state != 'released'"
         ))?;
+        let kept: i64 = tx.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+            [format!("window_{name}_reserve")],
+            |r| r.get(0),
+        )?;
+        if kept > 0 {
+            continue;
+        }
+        // The history so far, then every reservation from now on, in the
+        // same transaction: no reservation is counted twice or missed. A
+        // time is never negative here, so integer division is the floor.
+        let mut sql = String::new();
+        for span in [MINUTE, HOUR] {
+            sql.push_str(&format!(
+                "INSERT INTO window_counts (key, span, bucket, action, n) \
+                 SELECT {column}, {span}, at / {span}, action, count(*) FROM reservations \
+                 WHERE state != 'released' AND {column} IS NOT NULL AND at >= 0 \
+                 GROUP BY {column}, at / {span}, action \
+                 ON CONFLICT (key, span, bucket, action) DO UPDATE SET n = n + excluded.n;\n"
+            ));
+        }
+        let bump = |sign: &str| {
+            [MINUTE, HOUR]
+                .iter()
+                .map(|span| {
+                    format!(
+                        "INSERT INTO window_counts (key, span, bucket, action, n) \
+                         VALUES (NEW.{column}, {span}, NEW.at / {span}, NEW.action, {sign}1) \
+                         ON CONFLICT (key, span, bucket, action) DO UPDATE SET n = n {sign} 1;"
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        sql.push_str(&format!(
+            "CREATE TRIGGER window_{name}_reserve AFTER INSERT ON reservations \
+             WHEN NEW.state != 'released' AND NEW.{column} IS NOT NULL AND NEW.at >= 0 \
+             BEGIN {} END;\n",
+            bump("+")
+        ));
+        sql.push_str(&format!(
+            "CREATE TRIGGER window_{name}_release AFTER UPDATE OF state ON reservations \
+             WHEN OLD.state != 'released' AND NEW.state = 'released' \
+             AND NEW.{column} IS NOT NULL AND NEW.at >= 0 \
+             BEGIN {} END;\n",
+            bump("-")
+        ));
+        tx.execute_batch(&sql)?;
     }
     Ok(())
 }
@@ -209,6 +279,100 @@ fn count(tx: &Transaction<'_>, q: &WindowQuery<'_>, from: i64, to: i64) -> Resul
     }
     .map_err(state_error)?;
     Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// A count over `(from, to]` from the kept counts of whole hours and
+/// minutes, and the index for the partial minutes at either end: what
+/// [`count`] reads, at a cost bounded by the span, not by the key's history.
+/// One statement: the two edges, the minutes and the hours.
+fn count_by_buckets(
+    tx: &Transaction<'_>,
+    q: &WindowQuery<'_>,
+    from: i64,
+    to: i64,
+) -> Result<u64, StateError> {
+    // As half-open times: [a, b).
+    let (Some(a), Some(b)) = (from.checked_add(1), to.checked_add(1)) else {
+        return count(tx, q, from, to);
+    };
+    let (ma, mb) = (ceil_to(a, MINUTE), floor_to(b, MINUTE));
+    if a < 0 || ma >= mb {
+        return count(tx, q, from, to);
+    }
+    // Whole minutes [ma, mb); of them, whole hours [ha, hb) (empty when
+    // none), and the minutes either side of those hours.
+    let (mut ha, mut hb) = (ceil_to(ma, HOUR), floor_to(mb, HOUR));
+    if ha >= hb {
+        (ha, hb) = (mb, mb);
+    }
+    let pattern = Pattern::of(q.pattern);
+    let on_action = match &pattern {
+        Pattern::Exact(_) => " AND action = :low",
+        Pattern::Range(..) => " AND action >= :low AND action < :high",
+        Pattern::Any => "",
+    };
+    let sql = format!(
+        "SELECT \
+           (SELECT count(*) FROM reservations \
+            WHERE {column} = :key AND at > :a AND at <= :ma AND state != 'released'{on_action}) \
+         + (SELECT count(*) FROM reservations \
+            WHERE {column} = :key AND at > :mb AND at <= :b AND state != 'released'{on_action}) \
+         + (SELECT coalesce(sum(n), 0) FROM window_counts \
+            WHERE key = :key AND span = {MINUTE} AND bucket >= :m0 AND bucket < :h0{on_action}) \
+         + (SELECT coalesce(sum(n), 0) FROM window_counts \
+            WHERE key = :key AND span = {HOUR} AND bucket >= :h0h AND bucket < :h1h{on_action}) \
+         + (SELECT coalesce(sum(n), 0) FROM window_counts \
+            WHERE key = :key AND span = {MINUTE} AND bucket >= :h1 AND bucket < :m1{on_action})",
+        column = key_column(q.key),
+    );
+    let (low, high) = match &pattern {
+        Pattern::Exact(name) => (name.as_str(), ""),
+        Pattern::Range(low, high) => (low.as_str(), high.as_str()),
+        Pattern::Any => ("", ""),
+    };
+    let mut stmt = tx.prepare_cached(&sql).map_err(state_error)?;
+    let mut args: Vec<(&str, &dyn rusqlite::ToSql)> = Vec::with_capacity(12);
+    let bounds = [
+        a - 1,
+        ma - 1,
+        mb - 1,
+        b - 1,
+        ma / MINUTE,
+        ha / MINUTE,
+        ha / HOUR,
+        hb / HOUR,
+        hb / MINUTE,
+        mb / MINUTE,
+    ];
+    let names = [
+        ":a", ":ma", ":mb", ":b", ":m0", ":h0", ":h0h", ":h1h", ":h1", ":m1",
+    ];
+    args.push((":key", &q.key_value));
+    for (name, value) in names.iter().zip(&bounds) {
+        args.push((name, value));
+    }
+    match &pattern {
+        Pattern::Exact(_) => args.push((":low", &low)),
+        Pattern::Range(..) => {
+            args.push((":low", &low));
+            args.push((":high", &high));
+        }
+        Pattern::Any => {}
+    }
+    let n: i64 = stmt
+        .query_row(args.as_slice(), |r| r.get(0))
+        .map_err(state_error)?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// `t` rounded up to a multiple of `span`.
+fn ceil_to(t: i64, span: i64) -> i64 {
+    floor_to(t, span) + if t.rem_euclid(span) == 0 { 0 } else { span }
+}
+
+/// `t` rounded down to a multiple of `span`.
+fn floor_to(t: i64, span: i64) -> i64 {
+    t.div_euclid(span) * span
 }
 
 fn sum(
@@ -315,5 +479,113 @@ mod tests {
         }
         assert!(matches!(Pattern::of("*"), Pattern::Any));
         assert!(matches!(Pattern::of("crm.touch"), Pattern::Exact(_)));
+    }
+}
+
+#[cfg(test)]
+mod counts {
+    use super::*;
+
+    /// A small deterministic generator.
+    struct Jitter(u64);
+
+    impl Jitter {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    const ACTIONS: [&str; 3] = ["crm.touch", "crm.update", "ops.send"];
+    const T0: i64 = 1_795_615_200_000;
+    const DAY: i64 = 86_400_000;
+
+    fn insert(tx: &Transaction<'_>, rng: &mut Jitter, n: usize) {
+        for _ in 0..n {
+            let at = T0 - i64::try_from(rng.below(9 * DAY as u64)).unwrap();
+            let agent = format!("agent:a{}", rng.below(2));
+            let action = ACTIONS[rng.below(3) as usize];
+            tx.execute(
+                "INSERT INTO reservations (decision, state, at, expires_at, action, k_agent, k_workflow, k_owner, k_object, amounts, holds)
+                 VALUES (1, 'held', ?1, ?2, ?3, ?4, 'workflow:w', 'owner:o', 'object:A/1', '{}', '[]')",
+                params![at, at + DAY, action, agent],
+            )
+            .unwrap();
+        }
+    }
+
+    fn release_some(tx: &Transaction<'_>, rng: &mut Jitter) {
+        let ids: Vec<i64> = tx
+            .prepare("SELECT id FROM reservations WHERE state != 'released'")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        for id in ids {
+            match rng.below(5) {
+                0 => tx.execute(
+                    "UPDATE reservations SET state = 'released' WHERE id = ?1",
+                    [id],
+                ),
+                1 => tx.execute(
+                    "UPDATE reservations SET state = 'committed' WHERE id = ?1",
+                    [id],
+                ),
+                _ => Ok(0),
+            }
+            .unwrap();
+        }
+    }
+
+    /// Counts from the kept minutes and hours are the counts read row by
+    /// row, for any window, pattern and key: with history counted when the
+    /// counts were first kept, reservations made after, and some released
+    /// or committed on either side.
+    #[test]
+    fn kept_counts_read_as_the_rows_do() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(include_str!("migrations/001_initial.sql"))
+            .unwrap();
+        let tx = conn.transaction().unwrap();
+        let mut rng = Jitter(0x2545_f491_4f6c_dd1d);
+        insert(&tx, &mut rng, 1500);
+        release_some(&tx, &mut rng);
+        ensure_window_indexes(&tx, key_bit(KeyKind::Agent)).unwrap();
+        insert(&tx, &mut rng, 1500);
+        release_some(&tx, &mut rng);
+        let spans = [
+            59_999,
+            60_000,
+            61_000,
+            3_600_000,
+            3_599_999,
+            7_200_001,
+            DAY,
+            7 * DAY,
+        ];
+        let mut checked = 0;
+        for _ in 0..400 {
+            let span = spans[rng.below(spans.len() as u64) as usize];
+            let now = T0 - i64::try_from(rng.below(2 * DAY as u64)).unwrap();
+            let pattern = ["crm.touch", "crm.*", "*", "ops.send"][rng.below(4) as usize];
+            let key = format!("agent:a{}", rng.below(2));
+            let q = WindowQuery {
+                kind: WindowKind::Count,
+                pattern,
+                param: None,
+                window: Window::Span(span),
+                key: KeyKind::Agent,
+                key_value: &key,
+                now,
+            };
+            let rows = count(&tx, &q, now - span, now).unwrap();
+            let kept = count_by_buckets(&tx, &q, now - span, now).unwrap();
+            assert_eq!(kept, rows, "{pattern} over {span} ms to {now} for {key}");
+            checked += u64::from(rows > 0);
+        }
+        assert!(checked > 200, "the windows saw history ({checked})");
     }
 }

@@ -48,6 +48,8 @@ pub(super) struct Writer<'c> {
     expired_to: i64,
     /// Counters read or written, by budget, key and window.
     counters: RefCell<Vec<Counter>>,
+    /// The key kinds whose window index and counts exist (a bit per kind).
+    pub(super) window_kinds: u8,
 }
 
 impl<'c> Writer<'c> {
@@ -60,6 +62,7 @@ impl<'c> Writer<'c> {
             head,
             expired_to: i64::MIN,
             counters: RefCell::new(Vec::new()),
+            window_kinds: 0,
         })
     }
 

@@ -50,8 +50,23 @@ CREATE TABLE reservations (
 CREATE INDEX reservations_due ON reservations (expires_at) WHERE state = 'held';
 -- Windows read this history by key: the first time a policy reads windows
 -- by a key kind, the store builds that kind's index, `window_<kind>` on
--- (k_<kind>, at, action, state) WHERE state != 'released'. A kind no window reads
--- costs no index entry per reservation.
+-- (k_<kind>, at, action, state) WHERE state != 'released', and the triggers
+-- that keep that kind's counts in `window_counts`. A kind no window reads
+-- costs nothing per reservation.
+
+-- How many reservations not released each key has per action and per
+-- minute (span 60000) and per hour (span 3600000) of `at`: a window counts
+-- its whole hours and minutes here, and reads only its partial minutes at
+-- either end from the index. Triggers on `reservations` keep it, whichever
+-- process writes.
+CREATE TABLE window_counts (
+    key    TEXT    NOT NULL,
+    span   INTEGER NOT NULL,
+    bucket INTEGER NOT NULL,
+    action TEXT    NOT NULL,
+    n      INTEGER NOT NULL,
+    PRIMARY KEY (key, span, bucket, action)
+) WITHOUT ROWID;
 
 -- Budget consumption per budget, key and calendar window: held and
 -- committed amounts together, as exact decimals.
