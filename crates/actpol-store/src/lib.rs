@@ -3,7 +3,8 @@
 //! action and are used once, and a decision log that proves what was
 //! decided.
 //!
-//! Deciding with a store is one transaction ([`Store::decide`]): expire
+//! Deciding with a store is one transaction for a group of decisions
+//! ([`Store::decide_batch`]; a group of one is the plain case): expire
 //! reservations past their time, read budgets, windows and the presented
 //! approval through a [`StateView`] over the transaction, run the caller's
 //! decision, reserve what it consumes (`allow` and `constrain` only), mark
