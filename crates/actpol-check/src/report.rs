@@ -52,9 +52,14 @@ impl Diagnostic {
 /// line width (snapshots use a fixed one).
 pub fn render_text(db: &SourceDb, diag: &Diagnostic, width: usize) -> String {
     let entry = db.file(diag.file);
+    let related = diag.inner.related().into_iter().flatten();
+    let quotable = std::iter::once(&*diag.inner as &dyn miette::Diagnostic)
+        .chain(related)
+        .flat_map(|d| d.labels().into_iter().flatten())
+        .all(|label| !line_too_long_to_quote(&entry.text, label.offset()));
     let shown = Shown {
         inner: &*diag.inner,
-        source: NamedSource::new(entry.path.clone(), entry.text.to_string()),
+        source: quotable.then(|| NamedSource::new(entry.path.clone(), entry.text.to_string())),
     };
     let mut out = String::new();
     let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
@@ -63,7 +68,34 @@ pub fn render_text(db: &SourceDb, diag: &Diagnostic, width: usize) -> String {
     if handler.render_report(&mut out, &shown).is_err() {
         out = format!("{}: {}", diag.code(), diag.inner);
     }
+    if !quotable {
+        let (line, column) = line_column(&entry.text, diag.span().map_or(0, |s| s.0));
+        out.push_str(&format!(
+            "  at {}:{line}:{column} (the line is too long to quote)\n",
+            entry.path
+        ));
+    }
     out
+}
+
+/// The widest line a rendering quotes: miette pads to a column with a
+/// formatting width, which cannot pass 65,535, and a line of thousands of
+/// characters helps nobody read the mistake.
+pub const QUOTE_LIMIT: usize = 1_000;
+
+/// Whether the line holding `offset` is wider than [`QUOTE_LIMIT`] bytes.
+pub fn line_too_long_to_quote(text: &str, offset: usize) -> bool {
+    let offset = offset.min(text.len());
+    let bytes = text.as_bytes();
+    let start = bytes[..offset]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let end = bytes[offset..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(text.len(), |i| offset + i);
+    end - start > QUOTE_LIMIT
 }
 
 /// One diagnostic as the JSON object of `--format json`: `code`,
@@ -101,7 +133,9 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 /// A borrowed diagnostic with its source attached, for miette's renderer.
 struct Shown<'a> {
     inner: &'a (dyn miette::Diagnostic + Send + Sync),
-    source: NamedSource<String>,
+    /// None when a label's line is too long to quote: then neither the
+    /// source nor the labels are shown, and the caller names the place.
+    source: Option<NamedSource<String>>,
 }
 
 impl std::fmt::Debug for Shown<'_> {
@@ -129,13 +163,14 @@ impl miette::Diagnostic for Shown<'_> {
         self.inner.help()
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.source.as_ref()?;
         self.inner.labels()
     }
     fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn miette::Diagnostic> + 'b>> {
         self.inner.related()
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
     }
 }
 

@@ -33,8 +33,8 @@ pub fn run(args: &DiffArgs) -> CliResult {
     match impact(args) {
         Ok(report) => {
             match args.format {
-                Format::Text => print!("{}", report.render_text()),
-                Format::Json => println!("{}", report.render_json()),
+                Format::Text => out!("{}", report.render_text())?,
+                Format::Json => outln!("{}", report.render_json())?,
             }
             Ok(if report.changes.is_empty() {
                 ExitCode::SUCCESS
@@ -44,8 +44,8 @@ pub fn run(args: &DiffArgs) -> CliResult {
         }
         Err(d) => {
             match args.format {
-                Format::Text => eprintln!("{}", d.render_text(100)),
-                Format::Json => println!("{}", d.render_json()),
+                Format::Text => errln!("{}", d.render_text(100)),
+                Format::Json => outln!("{}", d.render_json())?,
             }
             // Not a change, but not a clean comparison either: the same code
             // as a policy or input error anywhere else.

@@ -20,7 +20,7 @@ pub fn run(paths: &[PathBuf], check: bool) -> Result<ExitCode, miette::Report> {
             Ok(formatted) => {
                 changed += 1;
                 if check {
-                    println!("{} is not formatted", file.display());
+                    outln!("{} is not formatted", file.display())?;
                     failed = true;
                 } else {
                     io::write(file, formatted)?;
@@ -28,12 +28,12 @@ pub fn run(paths: &[PathBuf], check: bool) -> Result<ExitCode, miette::Report> {
             }
             Err(report) => {
                 failed = true;
-                eprintln!("{}", report.render_text(100));
+                errln!("{}", report.render_text(100));
             }
         }
     }
     let verb = if check { "would change" } else { "changed" };
-    eprintln!("{} file(s) checked, {changed} {verb}", files.len());
+    errln!("{} file(s) checked, {changed} {verb}", files.len());
     Ok(if failed {
         ExitCode::from(1)
     } else {

@@ -2,8 +2,46 @@
 //! [`IoError`] (`actpol::io`): for a path named on the command line, a
 //! usage error.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::Path;
+
+/// Writes to standard output, as `print!` does, but returns the failure:
+/// a reader that went away (`actpol … | head`) ends the command quietly
+/// instead of panicking (see [`is_closed_pipe`]).
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::io::write_stdout(format_args!($($arg)*)) };
+}
+
+/// [`out!`] with a newline.
+macro_rules! outln {
+    ($($arg:tt)*) => { $crate::io::write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// Writes a line to standard error, as `eprintln!` does; a closed standard
+/// error loses the message rather than panicking, since there is nowhere
+/// left to report it.
+macro_rules! errln {
+    ($($arg:tt)*) => { $crate::io::write_stderr(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+pub fn write_stdout(args: std::fmt::Arguments<'_>) -> Result<(), IoError> {
+    std::io::stdout()
+        .lock()
+        .write_fmt(args)
+        .map_err(|e| IoError::new("write standard output", e))
+}
+
+pub fn write_stderr(args: std::fmt::Arguments<'_>) {
+    let _ = std::io::stderr().lock().write_fmt(args);
+}
+
+/// Whether a command stopped because whoever read its output stopped
+/// reading: not a failure of the command, so it exits quietly.
+pub fn is_closed_pipe(report: &miette::Report) -> bool {
+    report
+        .downcast_ref::<IoError>()
+        .is_some_and(|e| e.source.kind() == std::io::ErrorKind::BrokenPipe)
+}
 
 /// A file or stream the command cannot read or write.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]

@@ -11,9 +11,10 @@ use std::process::ExitCode;
 use actpol::{Decision, Level, MemoryState, Policy};
 use clap::{Parser, Subcommand, ValueEnum};
 
+#[macro_use]
+mod io;
 mod diff_cmd;
 mod fmt_cmd;
-mod io;
 mod snapshot_cmd;
 mod store_cmd;
 mod test_cmd;
@@ -154,8 +155,9 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(report) if io::is_closed_pipe(&report) => ExitCode::SUCCESS,
         Err(report) => {
-            eprintln!("{report:?}");
+            errln!("{report:?}");
             ExitCode::from(exit_code_of(&report))
         }
     }
@@ -179,18 +181,18 @@ fn exit_code_of(report: &miette::Report) -> u8 {
 
 pub(crate) type CliResult = Result<ExitCode, miette::Report>;
 
-fn print_diagnostics(report: &actpol::CheckReport, format: Format) {
+fn print_diagnostics(report: &actpol::CheckReport, format: Format) -> Result<(), io::IoError> {
     match format {
         Format::Json => {
             for d in report.render_json() {
-                println!("{d}");
+                outln!("{d}")?;
             }
         }
         Format::Text => {
             if report.error_count() + report.warning_count() > 0 {
-                eprintln!("{}", report.render_text(100));
+                errln!("{}", report.render_text(100));
             }
-            eprintln!(
+            errln!(
                 "checked {} file(s): {} error(s), {} warning(s)",
                 report.files_checked(),
                 report.error_count(),
@@ -198,11 +200,12 @@ fn print_diagnostics(report: &actpol::CheckReport, format: Format) {
             );
         }
     }
+    Ok(())
 }
 
 fn check(paths: &[PathBuf], format: Format) -> CliResult {
     let report = actpol::check_paths(paths)?;
-    print_diagnostics(&report, format);
+    print_diagnostics(&report, format)?;
     Ok(if report.has_errors() {
         ExitCode::from(1)
     } else {
@@ -228,7 +231,7 @@ fn compile(paths: &[PathBuf], output: &Path, format: Format) -> CliResult {
                 .map(|r| r.bound)
                 .max()
                 .unwrap_or(0);
-            eprintln!(
+            errln!(
                 "compiled `{}`: {} rules, {} instructions (at most {max} per rule, {bound} in all), {} bytes, {}",
                 artifact.policy,
                 artifact.program.rules.len(),
@@ -239,7 +242,7 @@ fn compile(paths: &[PathBuf], output: &Path, format: Format) -> CliResult {
             Ok(ExitCode::SUCCESS)
         }
         Err(actpol::CompileFailure::Invalid(report)) => {
-            print_diagnostics(&report, format);
+            print_diagnostics(&report, format)?;
             Ok(ExitCode::from(1))
         }
         Err(other) => Err(other.into()),
@@ -251,7 +254,7 @@ pub(crate) fn load_policy(paths: &[PathBuf]) -> Result<Policy, miette::Report> {
     match Policy::from_paths(paths) {
         Ok(p) => Ok(p),
         Err(actpol::CompileFailure::Invalid(report)) => {
-            eprintln!("{}", report.render_text(100));
+            errln!("{}", report.render_text(100));
             Err(miette::miette!(
                 code = "actpol::compile::errors",
                 help = "run `actpol check` on the policy and fix what it reports",
@@ -424,7 +427,7 @@ fn explain(args: &EvalArgs) -> CliResult {
     };
     let decided = decided?;
     let d = decided.decision();
-    print!("{}", actpol::explain_text(d));
+    out!("{}", actpol::explain_text(d))?;
     Ok(if d.errors.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -444,6 +447,6 @@ fn disasm(path: &Path, rule: Option<&str>) -> CliResult {
             policy.name()
         ));
     };
-    print!("{text}");
+    out!("{text}")?;
     Ok(ExitCode::SUCCESS)
 }

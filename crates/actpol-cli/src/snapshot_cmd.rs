@@ -37,7 +37,7 @@ pub fn run(args: &SnapshotArgs) -> CliResult {
     };
     match snapshot::record(&request) {
         Ok(file) => {
-            eprintln!(
+            errln!(
                 "recorded {} decision(s) to `{}`",
                 file.decisions.len(),
                 args.output.display()
@@ -46,8 +46,8 @@ pub fn run(args: &SnapshotArgs) -> CliResult {
         }
         Err(d) => {
             match args.format {
-                Format::Text => eprintln!("{}", d.render_text(100)),
-                Format::Json => println!("{}", d.render_json()),
+                Format::Text => errln!("{}", d.render_text(100)),
+                Format::Json => outln!("{}", d.render_json())?,
             }
             Ok(ExitCode::from(1))
         }

@@ -128,7 +128,7 @@ fn now_or(now: Option<i64>) -> i64 {
 
 fn print_json(value: &impl serde::Serialize) -> Result<(), miette::Report> {
     let text = serde_json::to_string_pretty(value).map_err(|e| miette::miette!("{e}"))?;
-    println!("{text}");
+    outln!("{text}")?;
     Ok(())
 }
 
@@ -191,17 +191,21 @@ pub fn budget(command: &BudgetCommand) -> CliResult {
                 return Ok(ExitCode::SUCCESS);
             }
             if counts.is_empty() {
-                println!("no consumption recorded");
+                outln!("no consumption recorded")?;
             }
             for c in &counts {
                 let limit = policy
                     .as_ref()
                     .and_then(|p| p.budget_limit(&c.budget))
                     .map_or(String::new(), |l| format!(" of {l}"));
-                println!(
+                outln!(
                     "{} {} (window {}): {}{limit} consumed, {} of it held",
-                    c.budget, c.key, c.window, c.consumed, c.held
-                );
+                    c.budget,
+                    c.key,
+                    c.window,
+                    c.consumed,
+                    c.held
+                )?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -283,7 +287,7 @@ pub fn packet(args: &PacketArgs) -> CliResult {
         .open()?
         .packet(&args.decision, args.precedent, now_or(args.now))?;
     match args.format {
-        PacketFormat::Md => print!("{}", view.to_markdown()),
+        PacketFormat::Md => out!("{}", view.to_markdown())?,
         PacketFormat::Json => print_json(&view)?,
     }
     Ok(ExitCode::SUCCESS)
@@ -350,13 +354,13 @@ pub fn audit(command: &AuditCommand) -> CliResult {
             match verification {
                 Verification::Intact { records, head } => {
                     if *format == Format::Text {
-                        println!("intact: {records} record(s), head {head}");
+                        outln!("intact: {records} record(s), head {head}")?;
                     }
                     Ok(ExitCode::SUCCESS)
                 }
                 Verification::Broken { position, reason } => {
                     if *format == Format::Text {
-                        println!("broken at record {position}: {reason}");
+                        outln!("broken at record {position}: {reason}")?;
                     }
                     Ok(ExitCode::from(1))
                 }
@@ -382,15 +386,15 @@ pub fn audit(command: &AuditCommand) -> CliResult {
             match format {
                 Format::Json => {
                     for e in &entries {
-                        println!(
+                        outln!(
                             "{}",
                             serde_json::to_string(e).map_err(|e| miette::miette!("{e}"))?
-                        );
+                        )?;
                     }
                 }
                 Format::Text => {
                     for e in &entries {
-                        println!("{}", log_line(e));
+                        outln!("{}", log_line(e))?;
                     }
                 }
             }
@@ -485,12 +489,12 @@ pub fn store(command: &StoreCommand) -> CliResult {
             let pruned = store.open()?.prune(before)?;
             match format {
                 Format::Json => print_json(&pruned)?,
-                Format::Text => println!(
+                Format::Text => outln!(
                     "pruned {} reservation(s) and {} budget counter(s) from before {}",
                     pruned.reservations,
                     pruned.counters,
                     actpol::values::format_timestamp(before)
-                ),
+                )?,
             }
             Ok(ExitCode::SUCCESS)
         }

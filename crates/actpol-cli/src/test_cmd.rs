@@ -100,13 +100,13 @@ pub fn run(args: &TestArgs) -> CliResult {
     };
     let report = match actpol_testing::run(&args.paths, &options) {
         Ok(report) => report,
-        Err(d) => return Ok(nothing_to_run(&d, args.format)),
+        Err(d) => return nothing_to_run(&d, args.format),
     };
     match args.format {
-        Format::Text => print!("{}", render::text(&report, args.coverage)),
+        Format::Text => out!("{}", render::text(&report, args.coverage))?,
         Format::Json => {
             for line in render::json_lines(&report, args.coverage) {
-                println!("{line}");
+                outln!("{line}")?;
             }
         }
     }
@@ -125,20 +125,20 @@ pub fn run(args: &TestArgs) -> CliResult {
 
 /// A path that does not exist is a usage error (2); paths with nothing to
 /// run are a failure (1), so a misdirected CI job does not pass.
-fn nothing_to_run(d: &TestDiagnostic, format: Format) -> ExitCode {
+fn nothing_to_run(d: &TestDiagnostic, format: Format) -> crate::CliResult {
     match format {
         Format::Json => {
             let mut j = d.render_json();
             j["type"] = serde_json::json!("diagnostic");
-            println!("{j}");
+            outln!("{j}")?;
         }
-        Format::Text => eprintln!("{}", d.render_text(100)),
+        Format::Text => errln!("{}", d.render_text(100)),
     }
-    if d.kind == actpol_testing::Kind::NoSuchPath {
+    Ok(if d.kind == actpol_testing::Kind::NoSuchPath {
         ExitCode::from(2)
     } else {
         ExitCode::from(1)
-    }
+    })
 }
 
 fn write_report(path: &PathBuf, text: &str) -> Result<(), miette::Report> {

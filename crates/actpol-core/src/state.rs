@@ -75,6 +75,14 @@ pub enum StateError {
         #[source]
         source: Option<Arc<crate::envelope::EnvelopeError>>,
     },
+    /// A sum of budget entries or event parameters past what a decimal
+    /// holds: the view cannot say how much was spent, so the decision
+    /// fails closed rather than guess.
+    #[error("{what} passes the largest amount a decimal holds")]
+    Overflow {
+        /// What was being summed: `budget `sends` under `agent:growth-bot``.
+        what: String,
+    },
     /// A summed event parameter that is not a number.
     #[error("event param `{param}` is not a number: {value}")]
     NotANumber {
@@ -113,6 +121,7 @@ impl StateError {
             StateError::Unavailable { .. } | StateError::NotANumber { .. } => {
                 ErrorCode::StateUnavailable
             }
+            StateError::Overflow { .. } => ErrorCode::StateOutOfRange,
             StateError::Invalid { .. }
             | StateError::BadTimestamp { .. }
             | StateError::Negative { .. }
@@ -136,6 +145,9 @@ impl miette::Diagnostic for StateError {
                 "a state file may name only the policy's budgets, agents, actions and parameters"
             }
             StateError::NotANumber { .. } => "give summed event parameters as numbers",
+            StateError::Overflow { .. } => {
+                "no budget or window can hold this total; check the amounts the state holds"
+            }
             StateError::Unavailable { .. } => return None,
         };
         Some(Box::new(help))
@@ -343,7 +355,9 @@ impl MemoryState {
             .iter_mut()
             .find(|b| b.name == name && b.key == key && b.time == time)
         {
-            Some(entry) => entry.consumed += amount,
+            // Saturating: a total past the range then fails every read of it
+            // (`StateError::Overflow`) instead of handing budget back.
+            Some(entry) => entry.consumed = entry.consumed.saturating_add(amount),
             None => self.budgets.push(BudgetEntry {
                 name: name.to_string(),
                 key: key.to_string(),
@@ -543,16 +557,17 @@ impl StateView for MemoryState {
         now: i64,
     ) -> Result<Decimal, StateError> {
         let (start, end) = window.bucket(now);
-        Ok(self
-            .budgets
+        self.budgets
             .iter()
             .filter(|b| b.name == budget && b.key == key)
             .filter(|b| match &b.time {
                 None => true,
                 Some(t) => parse_timestamp(t).is_some_and(|t| t >= start && t < end),
             })
-            .map(|b| b.consumed)
-            .sum())
+            .try_fold(Decimal::ZERO, |total, b| total.checked_add(b.consumed))
+            .ok_or_else(|| StateError::Overflow {
+                what: format!("budget `{budget}` under `{key}`"),
+            })
     }
 
     fn window(&self, q: &WindowQuery<'_>) -> Result<Decimal, StateError> {
@@ -568,10 +583,16 @@ impl StateView for MemoryState {
                 let mut total = Decimal::ZERO;
                 for e in self.matching(q, from, to) {
                     if let Some(v) = e.params.get(param) {
-                        total += amount::from_json(v).ok_or_else(|| StateError::NotANumber {
-                            param: param.to_string(),
-                            value: v.to_string(),
-                        })?;
+                        let amount =
+                            amount::from_json(v).ok_or_else(|| StateError::NotANumber {
+                                param: param.to_string(),
+                                value: v.to_string(),
+                            })?;
+                        total = total
+                            .checked_add(amount)
+                            .ok_or_else(|| StateError::Overflow {
+                                what: format!("the sum of `{param}` over `{}`", q.pattern),
+                            })?;
                     }
                 }
                 Ok(total)
@@ -635,5 +656,44 @@ mod tests {
             ..q
         };
         assert_eq!(state.window(&sum).unwrap(), Decimal::from(7));
+    }
+
+    /// Sums past the decimal range are an error the decision fails closed
+    /// on, in the library as in the command: an embedder never panics.
+    #[test]
+    fn sums_past_the_decimal_range_are_errors() {
+        let max = "79228162514264337593543950335";
+        let state = MemoryState::from_json(
+            format!(
+                r#"{{"budgets": [
+                    {{"name": "b", "key": "agent:a", "consumed": "{max}"}},
+                    {{"name": "b", "key": "agent:a", "consumed": "{max}"}}
+                ], "events": [
+                    {{"action": "x.y", "agent": "a", "time": "2026-11-25T13:30:00Z", "params": {{"n": "{max}"}}}},
+                    {{"action": "x.y", "agent": "a", "time": "2026-11-25T13:40:00Z", "params": {{"n": "{max}"}}}}
+                ]}}"#
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        let now = parse_timestamp("2026-11-25T14:00:00Z").unwrap();
+        let consumed = state.consumed("b", "agent:a", Window::Span(86_400_000), now);
+        assert_eq!(consumed.unwrap_err().code(), ErrorCode::StateOutOfRange);
+        let sum = WindowQuery {
+            kind: WindowKind::Sum,
+            pattern: "x.*",
+            param: Some("n"),
+            window: Window::Span(3_600_000),
+            key: KeyKind::Agent,
+            key_value: "agent:a",
+            now,
+        };
+        assert_eq!(
+            state.window(&sum).unwrap_err().code(),
+            ErrorCode::StateOutOfRange
+        );
+        let mut state = state;
+        state.add_consumed("b", "agent:a", Decimal::MAX);
+        state.add_consumed("b", "agent:a", Decimal::MAX);
     }
 }

@@ -219,13 +219,43 @@ impl TestDiagnostic {
         Some(line_column(source, self.span.as_ref()?.start))
     }
 
+    /// Whether the line the span starts on is wider than a rendering
+    /// quotes (1,000 bytes).
+    fn line_too_long_to_quote(&self) -> bool {
+        let (Some(text), Some(span)) = (self.source.as_deref(), self.span.as_ref()) else {
+            return false;
+        };
+        let offset = span.start.min(text.len());
+        let bytes = text.as_bytes();
+        let start = bytes[..offset]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let end = bytes[offset..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(text.len(), |i| offset + i);
+        end - start > 1_000
+    }
+
     /// miette text, no colour, `width` columns wide.
     pub fn render_text(&self, width: usize) -> String {
         let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
             .with_width(width)
             .with_links(false);
         let mut out = String::new();
-        if handler.render_report(&mut out, self).is_err() {
+        if self.line_too_long_to_quote() {
+            // miette pads to a column with a formatting width, which cannot
+            // pass 65,535; such a line is named, not quoted.
+            let (line, column) = self.line_column().unwrap_or((1, 1));
+            out = format!(
+                "{}\n\n  × {}\n  at {}:{line}:{column} (the line is too long to quote)\n  help: {}\n",
+                self.code(),
+                self.message,
+                self.file,
+                self.help_text()
+            );
+        } else if handler.render_report(&mut out, self).is_err() {
             out = format!("{}: {}", self.code(), self.message);
         }
         if let Some(detail) = &self.detail {
