@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 mod io;
 mod diff_cmd;
 mod fmt_cmd;
+mod plan_cmd;
 mod snapshot_cmd;
 mod store_cmd;
 mod test_cmd;
@@ -98,6 +99,8 @@ enum Command {
     /// Verify or list the store's hash-chained decision log.
     #[command(subcommand)]
     Audit(store_cmd::AuditCommand),
+    /// Decide a plan of actions (a DAG of envelopes) as a whole, before it runs.
+    Plan(plan_cmd::PlanArgs),
     /// Look after a store: prune history no window reads any more.
     #[command(subcommand)]
     Store(store_cmd::StoreCommand),
@@ -152,6 +155,7 @@ fn main() -> ExitCode {
         Command::Packet(args) => store_cmd::packet(&args),
         Command::Audit(command) => store_cmd::audit(&command),
         Command::Store(command) => store_cmd::store(&command),
+        Command::Plan(args) => plan_cmd::run(&args),
     };
     match result {
         Ok(code) => code,
@@ -266,7 +270,10 @@ pub(crate) fn load_policy(paths: &[PathBuf]) -> Result<Policy, miette::Report> {
 }
 
 /// A state file, checked against the policy it is used with.
-fn load_state(path: Option<&Path>, policy: &Policy) -> Result<MemoryState, miette::Report> {
+pub(crate) fn load_state(
+    path: Option<&Path>,
+    policy: &Policy,
+) -> Result<MemoryState, miette::Report> {
     let Some(path) = path else {
         return Ok(MemoryState::default());
     };

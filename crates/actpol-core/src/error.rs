@@ -162,6 +162,26 @@ error_codes! {
     StoreNoPacket => "actpol::store::no_packet",
     /// A stored record does not read.
     StoreCorrupt => "actpol::store::corrupt",
+
+    // A plan document does not hold together. Every one of these names a
+    // JSON path into the plan; a node whose envelope does not fit the
+    // schema keeps its envelope code, with the path into the plan.
+    /// The bytes are not a JSON plan: not JSON, or a field missing or of
+    /// the wrong type.
+    PlanMalformed => "actpol::plan::malformed",
+    /// A plan without nodes.
+    PlanEmpty => "actpol::plan::empty",
+    /// Two nodes share an id.
+    PlanDuplicateNode => "actpol::plan::duplicate_node",
+    /// An edge names a node the plan does not have.
+    PlanDanglingEdge => "actpol::plan::dangling_edge",
+    /// The edges make a cycle: a plan is a DAG.
+    PlanCycle => "actpol::plan::cycle",
+    /// A node carries a field the plan shares (`agent`, `plan`) or one the
+    /// envelope contract does not have.
+    PlanNodeField => "actpol::plan::node_field",
+    /// A plan with more nodes, edges or implied effects than it may hold.
+    PlanTooLarge => "actpol::plan::too_large",
 }
 
 /// What a runtime error is about: the part of a code after `actpol::`.
@@ -180,6 +200,8 @@ pub enum ErrorFamily {
     Load,
     /// A store failed or refused an operation.
     Store,
+    /// A plan document does not hold together.
+    Plan,
 }
 
 impl ErrorCode {
@@ -191,7 +213,8 @@ impl ErrorCode {
             Some("state") => ErrorFamily::State,
             Some("artifact") => ErrorFamily::Artifact,
             Some("store") => ErrorFamily::Store,
-            // INVARIANT: every code above is in one of these six families
+            Some("plan") => ErrorFamily::Plan,
+            // INVARIANT: every code above is in one of these seven families
             // (a test reads them all).
             _ => ErrorFamily::Load,
         }
@@ -343,6 +366,7 @@ mod tests {
                 "artifact" => ErrorFamily::Artifact,
                 "load" => ErrorFamily::Load,
                 "store" => ErrorFamily::Store,
+                "plan" => ErrorFamily::Plan,
                 other => panic!("{code}: no family `{other}`"),
             };
             assert_eq!(code.family(), expected, "{code}");

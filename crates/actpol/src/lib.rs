@@ -31,6 +31,8 @@
 //!   ([`state::StateView`]) or a budget ledger ([`state::BudgetLedger`]).
 //! - Errors: every runtime error has an [`ErrorCode`]; see [`error`].
 //! - Authoring: [`check_paths`], [`check_sources`], [`format_source`].
+//! - Plans: a DAG of actions decided as a whole before it runs
+//!   ([`Policy::read_plan`], [`Policy::decide_plan`], [`plan`]).
 //! - Testing a policy's tests: [`mutate`] makes its mutants and the probes
 //!   condition coverage reads.
 
@@ -41,6 +43,7 @@ mod compile;
 mod explain;
 mod load;
 pub mod mutate;
+pub mod plan;
 mod policy;
 pub mod store;
 

@@ -117,6 +117,33 @@ fn the_runtime_never_knows_sql_and_the_store_only_the_core() {
     }
 }
 
+/// Plans sit on the core's contracts (envelopes, decisions, the state
+/// view) and decide through an interface the facade implements: they link
+/// no compiler, no VM, no store, no database, no HTTP.
+#[test]
+fn plans_know_only_the_core() {
+    let deps = table(&manifest("actpol-plan"), "dependencies");
+    assert!(
+        deps.iter().any(|d| d == "actpol-core"),
+        "actpol-plan: no `actpol-core` dependency read"
+    );
+    for dep in deps.iter().filter(|d| d.starts_with("actpol")) {
+        assert!(
+            ["actpol-core", "actpol-vocab"].contains(&dep.as_str()),
+            "actpol-plan depends on {dep}: it decides through the `Decider` the facade implements"
+        );
+    }
+    for forbidden in STORAGE
+        .iter()
+        .chain(["axum", "hyper", "tokio", "pest"].iter())
+    {
+        assert!(
+            !deps.iter().any(|d| d == forbidden),
+            "actpol-plan depends on {forbidden}"
+        );
+    }
+}
+
 /// The crates that use actpol as an embedding program would, and the
 /// workspace crates each may depend on.
 const FACADE_USERS: [(&str, &[&str]); 3] = [

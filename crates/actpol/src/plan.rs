@@ -1,0 +1,65 @@
+//! Plans: a DAG of proposed actions decided as a whole, before the first
+//! step runs (see `docs/plans.md`).
+//!
+//! ```no_run
+//! use actpol::{MemoryState, Policy};
+//!
+//! let policy = Policy::from_paths(&["examples/growth"]).expect("policy compiles");
+//! let bytes = std::fs::read("examples/growth/plans/leak.plan.json").unwrap();
+//! let plan = policy.read_plan(&bytes).expect("the plan holds together");
+//! let decided = policy.decide_plan(&plan, &MemoryState::default());
+//! print!("{}", actpol::plan::render::text(&decided));
+//! ```
+
+pub use actpol_plan::document::{MAX_EDGES, MAX_NODES};
+pub use actpol_plan::overlay::PlanState;
+pub use actpol_plan::render;
+pub use actpol_plan::{
+    EdgeOut, EscalatedNode, NodeDecision, Plan, PlanDecision, PlanError, PlanErrors, PlanNode,
+    PlanPacket,
+};
+
+use actpol_core::envelope::{BoundEnvelope, Envelope, EnvelopeError};
+use actpol_core::{Decision, Schema, StateView};
+
+use crate::Policy;
+
+impl Policy {
+    /// Reads a plan document and checks it against this policy: its shape,
+    /// its edges (no dangling edge, no cycle), unique node ids, and every
+    /// node's envelope against the schema; then orders it and adds the
+    /// nodes its actions trigger. Every error is reported, each with a
+    /// JSON path into the plan.
+    pub fn read_plan(&self, bytes: &[u8]) -> Result<Plan, PlanErrors> {
+        Plan::read(bytes, &Decide(self)).map_err(|errors| PlanErrors { errors })
+    }
+
+    /// Decides every node of `plan` in order, each against `state` plus
+    /// what the nodes before it that run would consume; marks what waits
+    /// on a node that does not proceed; gathers the escalations into one
+    /// packet. The plan's decision is the strictest of its nodes'.
+    pub fn decide_plan(&self, plan: &Plan, state: &dyn StateView) -> PlanDecision {
+        plan.decide(&Decide(self), state)
+    }
+}
+
+/// A policy as the plan evaluator decides nodes with.
+struct Decide<'p>(&'p Policy);
+
+impl actpol_plan::Decider for Decide<'_> {
+    fn schema(&self) -> &Schema {
+        &self.0.runtime.program().schema
+    }
+
+    fn bind(&self, envelope: Envelope) -> Result<BoundEnvelope, EnvelopeError> {
+        self.0.runtime.bind(envelope)
+    }
+
+    fn decide(&self, envelope: &BoundEnvelope, state: &dyn StateView) -> Decision {
+        self.0.runtime.decide(envelope, state)
+    }
+
+    fn refuse(&self, error: &EnvelopeError) -> Decision {
+        self.0.runtime.refuse(error)
+    }
+}
