@@ -85,9 +85,9 @@ fn a_broken_plan_is_every_error_with_its_path() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stdout.is_empty());
     for expected in [
-        "actpol::plan::duplicate_node",
+        actpol::ErrorCode::PlanDuplicateNode.as_str(),
         "$.nodes[1].id",
-        "actpol::plan::dangling_edge",
+        actpol::ErrorCode::PlanDanglingEdge.as_str(),
         "$.edges[0].to",
         "$.nodes[0].action.name",
     ] {
