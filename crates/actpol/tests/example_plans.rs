@@ -1,0 +1,136 @@
+//! The example sets' plans: each shows a risk that only the whole plan
+//! reveals. Every step is checked alone (against the same empty state)
+//! as well as in the plan, so the tests hold that the plan, not the step,
+//! is what the policy catches.
+
+use std::path::{Path, PathBuf};
+
+use actpol::plan::{NodeDecision, PlanDecision};
+use actpol::{Level, MemoryState, Policy};
+
+fn set_dir(set: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(set)
+}
+
+/// The policy of `set`, the plan `name` decided, and each written node's
+/// decision when its envelope is decided alone.
+fn decide(set: &str, name: &str) -> (PlanDecision, Vec<(String, Level)>) {
+    let policy = Policy::from_paths(&[set_dir(set)]).expect("the example compiles");
+    let path = set_dir(set).join("plans").join(format!("{name}.plan.json"));
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let plan = policy
+        .read_plan(&bytes)
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    let alone = plan
+        .nodes
+        .iter()
+        .filter(|n| n.implied_by.is_none())
+        .map(|n| {
+            let env = n.envelope.as_ref().expect("a written node binds");
+            (
+                n.id.clone(),
+                policy.decide(env, &MemoryState::default()).decision,
+            )
+        })
+        .collect();
+    (policy.decide_plan(&plan, &MemoryState::default()), alone)
+}
+
+fn node<'a>(decided: &'a PlanDecision, id: &str) -> &'a NodeDecision {
+    decided
+        .nodes
+        .iter()
+        .find(|n| n.id == id)
+        .unwrap_or_else(|| panic!("no node `{id}` in {}", decided.plan))
+}
+
+fn assert_each_alone_proceeds(alone: &[(String, Level)]) {
+    for (id, level) in alone {
+        assert!(level.proceeds(), "`{id}` alone is {level:?}");
+    }
+}
+
+#[test]
+fn growth_sends_each_allowed_exceed_the_daily_budget_together() {
+    let (decided, alone) = decide("growth", "cumulative-sends");
+    assert_each_alone_proceeds(&alone);
+    assert!(alone.iter().all(|(_, l)| *l == Level::Allow));
+    let levels: Vec<Level> = (1..=7)
+        .map(|i| node(&decided, &format!("send-{i}")).decision)
+        .collect();
+    use Level::*;
+    assert_eq!(
+        levels,
+        [Allow, Allow, Allow, Allow, Allow, Constrain, Escalate]
+    );
+    let consumed: Vec<String> = (1..=6)
+        .map(|i| {
+            node(&decided, &format!("send-{i}")).budgets[0]
+                .consumed
+                .value()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(consumed, ["800", "1600", "2400", "3200", "4000", "4800"]);
+    let last = node(&decided, "send-7");
+    assert_eq!(last.reasons, ["the agent's daily send budget is spent"]);
+    assert_eq!(last.approver.as_deref(), Some("growth-lead"));
+    assert_eq!(decided.decision, Escalate);
+}
+
+#[test]
+fn growth_sends_trigger_the_activity_log_as_implied_steps() {
+    let (decided, _) = decide("growth", "cumulative-sends");
+    for i in 1..=7 {
+        let implied = node(&decided, &format!("send-{i}~crm.log_activity"));
+        assert_eq!(
+            implied.implied_by.as_deref(),
+            Some(format!("send-{i}").as_str())
+        );
+        assert_eq!(implied.decision, Level::Allow);
+        assert_eq!(implied.rules, ["log_activity"]);
+        assert_eq!(
+            node(&decided, &format!("send-{i}")).effects,
+            ["system analytics"]
+        );
+    }
+    // The last send escalates: its activity log waits on it.
+    assert_eq!(
+        node(&decided, "send-7~crm.log_activity").blocked_by,
+        ["send-7"]
+    );
+    assert!(node(&decided, "send-6~crm.log_activity")
+        .blocked_by
+        .is_empty());
+}
+
+#[test]
+fn growth_audience_export_then_send_is_a_leak_escalated() {
+    let (decided, alone) = decide("growth", "pii-then-send");
+    assert_each_alone_proceeds(&alone);
+    assert_eq!(node(&decided, "export-audience").decision, Level::Allow);
+    let send = node(&decided, "send");
+    assert_eq!(send.decision, Level::Escalate);
+    assert_eq!(send.rules, ["send_after_audience_export"]);
+    assert_eq!(send.approver.as_deref(), Some("privacy-officer"));
+    let packet = decided.packet.as_ref().expect("a packet");
+    assert_eq!(packet.escalated.len(), 1);
+    assert_eq!(packet.escalated[0].node, "send");
+}
+
+#[test]
+fn growth_irreversible_merge_waits_behind_an_escalated_reassignment() {
+    let (decided, alone) = decide("growth", "merge-behind-escalation");
+    let merge_alone = alone.iter().find(|(id, _)| id == "merge").unwrap().1;
+    assert!(merge_alone.proceeds(), "the merge alone is {merge_alone:?}");
+    assert_eq!(node(&decided, "reassign").decision, Level::Escalate);
+    let merge = node(&decided, "merge");
+    assert_eq!(merge.action, "crm.merge_accounts");
+    assert_eq!(merge.blocked_by, ["reassign"]);
+    assert!(!merge.runs());
+    let packet = decided.packet.as_ref().expect("a packet");
+    assert_eq!(packet.escalated[0].blocks, ["merge"]);
+    assert_eq!(decided.decision, Level::Escalate);
+}
