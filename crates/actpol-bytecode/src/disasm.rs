@@ -163,6 +163,15 @@ pub fn instr(p: &Program, ins: Instr, start: usize, _pc: usize) -> String {
         Instr::JumpIfFalse(t) => format!("jump_false   {}", rel(t)),
         Instr::Jump(t) => format!("jump         {}", rel(t)),
         Instr::Return => "return".into(),
+        Instr::Var(slot) => format!("var          {slot}"),
+        Instr::Loop(kind, indexed, b) => format!(
+            "loop         {}{} block {b}",
+            kind.name(),
+            if indexed { " (indexed)" } else { "" }
+        ),
+        Instr::Coll(op) => format!("coll         {}/{}", op.name(), op.arity()),
+        Instr::Part(kind, slot) => format!("part         {} {slot}", kind.name()),
+        Instr::HasPart(kind, slot) => format!("has_part     {} {slot}", kind.name()),
     }
 }
 
@@ -178,7 +187,17 @@ fn render_const(v: &actpol_core::Value) -> String {
         V::String(s) => format!("{s:?}"),
         V::Enum(i) => format!("variant {i}"),
         V::Ref(s) => format!("ref {s:?}"),
-        V::Set(items) => format!(
+        V::Record(fields) => format!(
+            "{{{}}}",
+            fields
+                .iter()
+                .map(|f| f
+                    .as_ref()
+                    .map_or_else(|| "absent".to_string(), render_const))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        V::Set(items) | V::List(items) => format!(
             "[{}]",
             items
                 .iter()

@@ -7,6 +7,7 @@
 //! This crate knows the schema and values (`actpol-core`) but nothing of
 //! policy text, the checker or the IR: the runtime links it without them.
 
+use actpol_core::collections::{CollOp, LoopKind, PartKind};
 use actpol_core::decision::{ConstraintOp, Level, Requirement};
 use actpol_core::ids::*;
 use actpol_core::ops::{ArithOp, Builtin, CmpOp};
@@ -80,6 +81,20 @@ pub enum Instr {
     Jump(u32),
     /// End the block: its value is the one on the stack.
     Return,
+    /// Push the variable in slot `i`, bound by an enclosing `Loop`.
+    Var(u32),
+    /// Pop a list or set; run block `b` once per element with the element
+    /// (after its index, when the flag says so) bound to the next variable
+    /// slots; push what the kind makes of the results. The block must come
+    /// after the one holding this instruction, so loops nest and end.
+    Loop(LoopKind, bool, u32),
+    /// Pop the operation's arguments (last on top); push its result.
+    Coll(CollOp),
+    /// Pop the part's arguments; push the part (an error if absent). The
+    /// `u32` is a record field's slot.
+    Part(PartKind, u32),
+    /// Pop the part's arguments; push whether the part is present.
+    HasPart(PartKind, u32),
 }
 
 impl Instr {
@@ -94,7 +109,11 @@ impl Instr {
             | Instr::Touches(_)
             | Instr::Has(..)
             | Instr::Budget(..)
-            | Instr::Window(_) => (0, 1),
+            | Instr::Window(_)
+            | Instr::Var(_) => (0, 1),
+            Instr::Loop(..) => (1, 1),
+            Instr::Coll(op) => (op.arity(), 1),
+            Instr::Part(kind, _) | Instr::HasPart(kind, _) => (kind.arity(), 1),
             Instr::Cmp(_) | Instr::Arith(_) | Instr::In => (2, 1),
             Instr::Neg | Instr::Not | Instr::ToDecimal => (1, 1),
             Instr::Call(b) => (b.arity(), 1),

@@ -55,9 +55,10 @@ fn check(ok: bool, what: impl FnOnce() -> String) -> Result<(), VerifyError> {
 /// Checks a program; see the module documentation.
 pub fn verify(p: &Program) -> Result<(), VerifyError> {
     verify_schema(&p.schema)?;
-    let v = Verifier { p };
+    let mut v = Verifier { p, current: 0 };
     v.meta()?;
     for (i, _) in p.blocks.iter().enumerate() {
+        v.current = i as u32;
         v.block(BlockId(i as u32))?;
     }
     v.tables()
@@ -65,7 +66,13 @@ pub fn verify(p: &Program) -> Result<(), VerifyError> {
 
 struct Verifier<'a> {
     p: &'a Program,
+    /// The block being verified.
+    current: u32,
 }
+
+/// Most variables quantifiers may bind at once; far above any policy's
+/// nesting.
+pub const MAX_VARIABLES: u32 = 64;
 
 impl Verifier<'_> {
     fn block_id(&self, id: BlockId, what: &str) -> Result<(), VerifyError> {
@@ -270,6 +277,10 @@ impl Verifier<'_> {
             Instr::Budget(b, _) => b.index() < p.meta.budgets.len(),
             Instr::Window(w) => (w as usize) < p.windows.len(),
             Instr::MakeSet(n) | Instr::InList(n) => n <= MAX_SET_LITERAL,
+            // A loop's body comes later: no block runs itself, so nested
+            // loops end.
+            Instr::Loop(_, _, b) => (b as usize) < p.blocks.len() && b > self.current,
+            Instr::Var(slot) => slot < MAX_VARIABLES,
             _ => true,
         };
         check(ok, || format!("{} indexes past its table", what()))
@@ -364,6 +375,15 @@ fn verify_type(s: &Schema, ty: &Type) -> Result<(), VerifyError> {
             })?;
             verify_type(s, elem)
         }
+        Type::List(elem) => {
+            check(elem.is_list_element(), || {
+                "a list holds values that cannot be in a list".to_string()
+            })?;
+            verify_type(s, elem)
+        }
+        Type::Record(r) => check(r.index() < s.records.len(), || {
+            format!("record {} of {}", r.0, s.records.len())
+        }),
         Type::Enum(e) => check(e.index() < s.enums.len(), || {
             format!("enum {} of {}", e.0, s.enums.len())
         }),
@@ -383,6 +403,15 @@ fn verify_schema(s: &Schema) -> Result<(), VerifyError> {
     };
     for f in &s.context {
         field(f)?;
+    }
+    for (name, r) in &s.records {
+        for f in &r.fields {
+            field(f)?;
+            // Records hold no records: a record type cannot contain itself.
+            let nested = matches!(&f.ty, Type::Record(_))
+                || f.ty.element().is_some_and(|e| matches!(e, Type::Record(_)));
+            check(!nested, || format!("record `{name}` holds a record"))?;
+        }
     }
     for (name, e) in &s.entities {
         for a in &e.attrs {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use actpol_syntax::ast::{
     ActionDecl, AgentDecl, ApproverDecl, BudgetDecl, ContextDecl, DescribedDecl, EntityDecl,
-    EnumDecl, Ident, ItemKind, PolicyDecl, RaiseDecl, RiskDecl, RuleDecl, Span,
+    EnumDecl, Ident, ItemKind, PolicyDecl, RaiseDecl, RecordDecl, RiskDecl, RuleDecl, Span,
 };
 
 use crate::diag::CheckError;
@@ -32,7 +32,7 @@ pub(crate) struct Block<'a, T> {
 }
 
 /// The built-in types, which user enums and entities may not redeclare.
-pub(crate) const BUILTIN_TYPES: [&str; 10] = [
+pub(crate) const BUILTIN_TYPES: [&str; 11] = [
     "Bool",
     "Int",
     "Decimal",
@@ -41,6 +41,7 @@ pub(crate) const BUILTIN_TYPES: [&str; 10] = [
     "Duration",
     "Timestamp",
     "Set",
+    "List",
     "Weekday",
     "Reversibility",
 ];
@@ -51,6 +52,7 @@ pub(crate) struct Decls<'a> {
     pub contexts: Vec<Block<'a, ContextDecl>>,
     pub enums: Vec<Decl<'a, EnumDecl>>,
     pub entities: Vec<Decl<'a, EntityDecl>>,
+    pub records: Vec<Decl<'a, RecordDecl>>,
     pub data_classes: Vec<Decl<'a, DescribedDecl>>,
     pub systems: Vec<Decl<'a, DescribedDecl>>,
     pub actions: Vec<Decl<'a, ActionDecl>>,
@@ -200,6 +202,13 @@ impl<'a> Decls<'a> {
                 unit,
                 &mut ns.types,
                 &mut self.entities,
+                decl(&node.name),
+                node,
+            ),
+            ItemKind::Record(node) => push(
+                unit,
+                &mut ns.types,
+                &mut self.records,
                 decl(&node.name),
                 node,
             ),

@@ -48,6 +48,8 @@ pub(crate) struct Tables {
     /// Indexed by [`ActionId`].
     pub actions: Vec<ActionInfo>,
     pub context: Vec<FieldInfo>,
+    /// Indexed by [`actpol_core::ids::RecordId`].
+    pub records: Vec<Vec<FieldInfo>>,
 }
 
 /// Named scalar types, as written.
@@ -92,6 +94,12 @@ impl Checker<'_> {
                 },
             );
         }
+        for d in &decls.records {
+            self.schema.records.insert(
+                d.name.name.clone(),
+                actpol_core::schema::RecordDef { fields: Vec::new() },
+            );
+        }
         for d in &decls.actions {
             self.schema.actions.insert(
                 d.name.name.clone(),
@@ -105,6 +113,7 @@ impl Checker<'_> {
                 },
             );
         }
+        self.record_bodies();
         for i in 0..self.decls.entities.len() {
             let (file, node) = (self.decls.entities[i].file, self.decls.entities[i].node);
             self.entity_body(EntityId::from_index(i), file, node);
@@ -346,10 +355,11 @@ impl Checker<'_> {
                     inner.span,
                     format!("a set cannot hold `{name}` values"),
                     "not a set element type",
-                    "sets hold `String`, `Int`, an enum or an entity",
+                    "sets hold strings, numbers, money, durations, timestamps, enums, entities and records",
                 );
                 None
             }
+            TypeExprKind::List(inner) => self.list_type(file, inner),
         }
     }
 
@@ -364,9 +374,13 @@ impl Checker<'_> {
         if let Some(id) = self.schema.entities.get_index_of(text) {
             return Some(Type::Entity(EntityId::from_index(id)));
         }
+        if let Some(id) = self.schema.records.get_index_of(text) {
+            return Some(Type::Record(actpol_core::ids::RecordId::from_index(id)));
+        }
         let example = match text {
             "Money" => Some("Money<USD>"),
             "Set" => Some("Set<String>"),
+            "List" => Some("List<String>"),
             _ => None,
         };
         if let Some(example) = example {
@@ -384,6 +398,7 @@ impl Checker<'_> {
             .copied()
             .chain(self.schema.enums.keys().map(String::as_str))
             .chain(self.schema.entities.keys().map(String::as_str))
+            .chain(self.schema.records.keys().map(String::as_str))
             .collect();
         let help = suggest(text, candidates.iter().copied(), || {
             format!("declare it with `enum {text} {{ … }}` or `entity {text} {{ … }}`, or use a built-in type such as `String` or `Int`")
@@ -399,7 +414,14 @@ impl Checker<'_> {
         None
     }
 
-    fn invalid_type(&mut self, file: u32, span: Span, message: String, label: &str, help: &str) {
+    pub(crate) fn invalid_type(
+        &mut self,
+        file: u32,
+        span: Span,
+        message: String,
+        label: &str,
+        help: &str,
+    ) {
         self.unit.report(
             file,
             CheckError::InvalidType {
@@ -525,7 +547,7 @@ impl Checker<'_> {
     }
 }
 
-fn schema_field(f: &FieldInfo) -> FieldDef {
+pub(crate) fn schema_field(f: &FieldInfo) -> FieldDef {
     FieldDef {
         name: f.name,
         // Only reached by the IR when nothing was reported; a wrong type

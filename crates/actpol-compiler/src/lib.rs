@@ -6,13 +6,15 @@
 //!
 //! The compiler knows the IR and bytecode, not source text or the runtime.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use actpol_bytecode::artifact::Artifact;
 use actpol_bytecode::{
     verify, ActionRules, Block, BlockId, Conjunct, Instr, Program, RuleCode, RuleExplain,
     VerifyError, WindowSpec,
 };
+use actpol_core::collections::{self, CollOp};
+use actpol_core::envelope::MAX_ELEMENTS;
 use actpol_core::ids::{AgentId, RuleId};
 use actpol_core::value::Value;
 use actpol_ir::fold::fold;
@@ -64,6 +66,8 @@ pub fn lower(policy: &Policy) -> Result<Program, CompileError> {
         depth: 0,
         max_depth: 0,
         risk_depth: 0,
+        pending: VecDeque::new(),
+        loop_bounds: HashMap::new(),
     };
     let mut rules = Vec::with_capacity(policy.rules.len());
     let mut explain = Vec::with_capacity(policy.rules.len());
@@ -158,6 +162,11 @@ struct Emitter<'p> {
     depth: u32,
     max_depth: u32,
     risk_depth: usize,
+    /// Loop bodies whose block is reserved, to emit once the block being
+    /// emitted is done (a block's code is one contiguous run).
+    pending: VecDeque<(BlockId, Expr)>,
+    /// Per loop body: the most elements its loop can walk.
+    loop_bounds: HashMap<BlockId, u64>,
 }
 
 impl Emitter<'_> {
@@ -197,8 +206,28 @@ impl Emitter<'_> {
 
     fn block_counted(&mut self, e: &Expr, bound: &mut u32) -> Result<BlockId, CompileError> {
         let id = self.block(e)?;
-        *bound += self.blocks[id.index()].len;
+        let total = u64::from(*bound).saturating_add(self.bound_of(id, 0));
+        *bound = u32::try_from(total).unwrap_or(u32::MAX);
         Ok(id)
+    }
+
+    /// The most instructions a block can run: its length, and for each
+    /// loop in it, the body's bound times the most elements the loop can
+    /// walk. Loop bodies come after their loops, so this ends.
+    fn bound_of(&self, id: BlockId, depth: usize) -> u64 {
+        let Some(b) = self.blocks.get(id.index()) else {
+            return u64::MAX;
+        };
+        let code = &self.code[b.start as usize..(b.start + b.len) as usize];
+        code.iter().fold(u64::from(b.len), |total, ins| match ins {
+            Instr::Loop(_, _, body) if depth < MAX_RISK_DEPTH => {
+                let body = BlockId(*body);
+                let walks = self.loop_bounds.get(&body).copied().unwrap_or(u64::MAX);
+                total.saturating_add(walks.saturating_mul(self.bound_of(body, depth + 1)))
+            }
+            Instr::Loop(..) => u64::MAX,
+            _ => total,
+        })
     }
 
     /// Splits the condition at its top-level `and`s and compiles each part
@@ -245,20 +274,40 @@ impl Emitter<'_> {
             .unwrap_or_else(|| "(condition)".to_string())
     }
 
-    /// Compiles one expression into a new block ending in `Return`.
+    /// Compiles one expression into a new block ending in `Return`, and
+    /// the bodies of its loops into blocks after it.
     fn block(&mut self, e: &Expr) -> Result<BlockId, CompileError> {
         let folded = fold(e.clone());
+        let id = self.reserve();
+        self.fill(id, &folded)?;
+        while let Some((body_id, body)) = self.pending.pop_front() {
+            self.fill(body_id, &body)?;
+        }
+        Ok(id)
+    }
+
+    /// A block id whose code comes later.
+    fn reserve(&mut self) -> BlockId {
+        self.blocks.push(Block {
+            start: 0,
+            len: 0,
+            max_stack: 0,
+        });
+        BlockId(self.blocks.len() as u32 - 1)
+    }
+
+    fn fill(&mut self, id: BlockId, e: &Expr) -> Result<(), CompileError> {
         let start = self.code.len() as u32;
         self.depth = 0;
         self.max_depth = 0;
-        self.expr(&folded)?;
+        self.expr(e)?;
         self.emit(Instr::Return);
-        self.blocks.push(Block {
+        self.blocks[id.index()] = Block {
             start,
             len: self.code.len() as u32 - start,
             max_stack: self.max_depth,
-        });
-        Ok(BlockId(self.blocks.len() as u32 - 1))
+        };
+        Ok(())
     }
 
     fn emit(&mut self, ins: Instr) {
@@ -414,6 +463,34 @@ impl Emitter<'_> {
                 }
                 self.emit(Instr::MakeSet(items.len() as u32));
             }
+            ExprKind::Var(slot) => self.emit(Instr::Var(*slot)),
+            ExprKind::Loop {
+                kind,
+                indexed,
+                over,
+                body,
+            } => {
+                self.expr(over)?;
+                let body_id = self.reserve();
+                self.loop_bounds.insert(body_id, max_len(over));
+                self.pending.push_back((body_id, (**body).clone()));
+                self.emit(Instr::Loop(*kind, *indexed, body_id.0));
+            }
+            ExprKind::Coll(op, args) => {
+                for a in args {
+                    self.expr(a)?;
+                }
+                self.emit(Instr::Coll(*op));
+            }
+            ExprKind::Part(kind, slot, args) | ExprKind::HasPart(kind, slot, args) => {
+                for a in args {
+                    self.expr(a)?;
+                }
+                self.emit(match e.kind {
+                    ExprKind::Part(..) => Instr::Part(*kind, *slot),
+                    _ => Instr::HasPart(*kind, *slot),
+                });
+            }
             ExprKind::If(cond, then, other) => {
                 self.expr(cond)?;
                 let to_else = self.code.len();
@@ -429,6 +506,24 @@ impl Emitter<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// The most elements a collection-valued expression can hold: an
+/// envelope's lists and sets hold at most [`MAX_ELEMENTS`], and what is
+/// built from them at most what it is built from.
+fn max_len(e: &Expr) -> u64 {
+    let cap = MAX_ELEMENTS as u64;
+    match &e.kind {
+        ExprKind::Const(v) => collections::elements(v).map_or(0, |items| items.len() as u64),
+        ExprKind::SetLit(items) => items.len() as u64,
+        ExprKind::Coll(CollOp::Union, args) => {
+            args.iter().map(max_len).fold(0, u64::saturating_add)
+        }
+        ExprKind::Coll(_, args) => args.first().map_or(cap, max_len),
+        ExprKind::Loop { over, .. } => max_len(over),
+        ExprKind::If(_, a, b) => max_len(a).max(max_len(b)),
+        _ => cap,
     }
 }
 

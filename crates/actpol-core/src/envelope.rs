@@ -14,7 +14,7 @@ use serde_json::{Map, Value as Json};
 use crate::amount;
 use crate::envelope_errors;
 use crate::error::{ErrorCode, EvalError};
-use crate::ids::ActionId;
+use crate::ids::{ActionId, RecordId};
 use crate::schema::{FieldDef, KeyKind, Schema};
 use crate::suggest::did_you_mean;
 use crate::types::Type;
@@ -777,16 +777,87 @@ fn value_at(
                 }
             }
         }
-        Type::Set(elem) => {
+        Type::Set(elem) | Type::List(elem) => {
             let items = json.as_array().ok_or_else(wrong)?;
+            if items.len() > MAX_ELEMENTS {
+                return Err(too_long(path(), items.len()));
+            }
             let values = items
                 .iter()
                 .enumerate()
                 .map(|(i, item)| value_at(item, elem, schema, &|| format!("{}[{i}]", path())))
                 .collect::<Result<Vec<_>, _>>()?;
-            Value::set(values)
+            match ty {
+                Type::List(_) => Value::List(values.into()),
+                _ => Value::set(values),
+            }
+        }
+        Type::Record(id) => {
+            let given = json.as_object().ok_or_else(wrong)?;
+            let def = schema.record(*id).ok_or_else(wrong)?;
+            record_at(given, *id, &def.fields, schema, path)?
         }
     })
+}
+
+/// The most elements one list or set of an envelope may hold. It bounds
+/// what a quantifier can cost: the compiler states each rule's instruction
+/// bound with it.
+pub const MAX_ELEMENTS: usize = 1024;
+
+pub(crate) fn too_long(path: String, len: usize) -> EnvelopeError {
+    EnvelopeError::new(
+        ErrorCode::EnvelopeTooLong,
+        path,
+        format!("{len} elements, more than the {MAX_ELEMENTS} an envelope may carry in one list"),
+    )
+    .help("split the action, or carry the elements as related entities")
+}
+
+/// A record: a JSON object of the record type's fields.
+fn record_at(
+    given: &Map<String, Json>,
+    id: RecordId,
+    defs: &[FieldDef],
+    schema: &Schema,
+    path: &dyn Fn() -> String,
+) -> Result<Value, EnvelopeError> {
+    let record = schema.record_name(id);
+    for name in given.keys() {
+        if !defs.iter().any(|d| schema.field_name(d.name) == name) {
+            let names = defs.iter().map(|d| schema.field_name(d.name));
+            let err = EnvelopeError::new(
+                ErrorCode::EnvelopeUnknownField,
+                format!("{}.{name}", path()),
+                format!("`{record}` has no field `{name}`"),
+            );
+            return Err(match did_you_mean(name, names) {
+                Some(best) => err.help(format!("did you mean `{best}`?")),
+                None => err.help(format!("the record type `{record}` declares no such field")),
+            });
+        }
+    }
+    let fields = defs
+        .iter()
+        .map(|def| {
+            let name = schema.field_name(def.name);
+            let field_path = || format!("{}.{name}", path());
+            match given.get(name) {
+                None | Some(Json::Null) if def.optional => Ok(None),
+                None | Some(Json::Null) => Err(EnvelopeError::new(
+                    ErrorCode::EnvelopeMissingField,
+                    field_path(),
+                    format!("missing field `{name}` of `{record}`"),
+                )
+                .help(format!(
+                    "`{name}` is required: {}",
+                    describe(&def.ty, schema)
+                ))),
+                Some(json) => value_at(json, &def.ty, schema, &field_path).map(Some),
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Value::Record(fields.into()))
 }
 
 fn json_decimal(json: &Json) -> Option<Decimal> {
@@ -803,7 +874,10 @@ fn describe(ty: &Type, schema: &Schema) -> String {
         Type::Timestamp => "an RFC 3339 timestamp".into(),
         Type::Enum(id) => format!("a `{}` variant (a string)", schema.enum_name(*id)),
         Type::Entity(id) => format!("the id of a `{}` (a string)", schema.entity_name(*id)),
-        Type::Set(elem) => format!("an array of {}", describe(elem, schema)),
+        Type::Set(elem) | Type::List(elem) => {
+            format!("an array of {}", describe(elem, schema))
+        }
+        Type::Record(id) => format!("a `{}` (an object)", schema.record_name(*id)),
         other => {
             let name = schema.type_name(other);
             let article = if name.starts_with(['A', 'E', 'I', 'O', 'U']) {

@@ -263,7 +263,7 @@ impl<'de> Visitor<'de> for Typed<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         use serde::de::Error;
-        let Type::Set(elem) = self.ty else {
+        let (Type::Set(elem) | Type::List(elem)) = self.ty else {
             return Err(A::Error::custom("wrong type"));
         };
         let item = Typed {
@@ -272,9 +272,32 @@ impl<'de> Visitor<'de> for Typed<'_> {
         };
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
         while let Some(v) = seq.next_element_seed(item)? {
+            if items.len() == crate::envelope::MAX_ELEMENTS {
+                return Err(A::Error::custom("too many elements"));
+            }
             // A `null` element is an error in the slow reader too.
             items.push(v.ok_or_else(|| A::Error::custom("null in a set"))?);
         }
-        Ok(Some(Value::set(items)))
+        Ok(Some(match self.ty {
+            Type::List(_) => Value::List(items.into()),
+            _ => Value::set(items),
+        }))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        use serde::de::Error;
+        let Type::Record(id) = self.ty else {
+            return Err(A::Error::custom("wrong type"));
+        };
+        let def = self
+            .schema
+            .record(*id)
+            .ok_or_else(|| A::Error::custom("wrong type"))?;
+        let fields = FieldsVisitor {
+            defs: &def.fields,
+            schema: self.schema,
+        }
+        .visit_map(map)?;
+        Ok(Some(Value::Record(fields.into())))
     }
 }

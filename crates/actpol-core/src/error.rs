@@ -68,6 +68,8 @@ error_codes! {
     EnvelopeCurrency => "actpol::envelope::currency",
     /// A string that is not a variant of the field's enum.
     EnvelopeUnknownVariant => "actpol::envelope::unknown_variant",
+    /// A list or set with more elements than an envelope may carry.
+    EnvelopeTooLong => "actpol::envelope::too_long",
     /// An envelope bound against another policy's schema.
     EnvelopeForeign => "actpol::envelope::foreign",
     /// An envelope whose `time` is further from the host's clock than the

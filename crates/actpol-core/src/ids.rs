@@ -32,6 +32,10 @@ id!(
     EntityId
 );
 id!(
+    /// A record type in [`crate::Schema::records`].
+    RecordId
+);
+id!(
     /// An action in [`crate::Schema::actions`].
     ActionId
 );

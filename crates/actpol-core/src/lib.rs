@@ -11,6 +11,7 @@ pub mod amount;
 pub mod approval;
 pub mod canonical;
 pub mod clock;
+pub mod collections;
 pub mod decision;
 pub mod envelope;
 mod envelope_bytes;

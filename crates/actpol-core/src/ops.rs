@@ -212,6 +212,7 @@ pub fn to_decimal(a: &Value) -> Result<Value, EvalError> {
 pub fn member(elem: &Value, set: &Value) -> Result<bool, EvalError> {
     match set {
         Value::Set(_) => Ok(set.set_contains(elem)),
+        Value::List(items) => Ok(items.contains(elem)),
         _ => Err(type_error("in")),
     }
 }

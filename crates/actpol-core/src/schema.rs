@@ -27,6 +27,9 @@ pub struct Schema {
     pub data_classes: IndexMap<String, Described>,
     pub systems: IndexMap<String, Described>,
     pub entities: IndexMap<String, EntityDef>,
+    /// `record` types: named fields a parameter, attribute or context
+    /// field may hold (one traveller, one payment).
+    pub records: IndexMap<String, RecordDef>,
     pub actions: IndexMap<String, ActionDef>,
     /// Fields of the envelope's `context` object.
     pub context: Vec<FieldDef>,
@@ -56,6 +59,7 @@ impl Schema {
             data_classes: IndexMap::new(),
             systems: IndexMap::new(),
             entities: IndexMap::new(),
+            records: IndexMap::new(),
             actions: IndexMap::new(),
             context: Vec::new(),
             field_names: indexmap::IndexSet::new(),
@@ -96,6 +100,16 @@ impl Schema {
             .map_or("?", |(n, _)| n.as_str())
     }
 
+    pub fn record(&self, id: RecordId) -> Option<&RecordDef> {
+        self.records.get_index(id.index()).map(|(_, d)| d)
+    }
+
+    pub fn record_name(&self, id: RecordId) -> &str {
+        self.records
+            .get_index(id.index())
+            .map_or("?", |(n, _)| n.as_str())
+    }
+
     pub fn enum_def(&self, id: EnumId) -> &EnumDef {
         &self.enums[id.index()]
     }
@@ -131,6 +145,8 @@ impl Schema {
             Type::Set(elem) => format!("Set<{}>", self.type_name(elem)),
             Type::Enum(id) => self.enum_name(*id).to_string(),
             Type::Entity(id) => self.entity_name(*id).to_string(),
+            Type::List(elem) => format!("List<{}>", self.type_name(elem)),
+            Type::Record(id) => self.record_name(*id).to_string(),
         }
     }
 
@@ -179,6 +195,19 @@ pub struct EntityDef {
 impl EntityDef {
     pub fn attr_slot(&self, name: NameId) -> Option<usize> {
         self.attrs.iter().position(|a| a.name == name)
+    }
+}
+
+/// A `record` type: its fields in declaration order, which is the order
+/// of a record value's slots.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordDef {
+    pub fields: Vec<FieldDef>,
+}
+
+impl RecordDef {
+    pub fn field_slot(&self, name: NameId) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
     }
 }
 

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{EntityId, EnumId};
+use crate::ids::{EntityId, EnumId, RecordId};
 
 /// A three-letter currency code (`USD`). Money of different currencies never
 /// mixes: the checker rejects it.
@@ -53,11 +53,16 @@ pub enum Type {
     Duration,
     /// Milliseconds since the Unix epoch, UTC.
     Timestamp,
-    /// Elements are `String`, `Int`, an enum or an entity reference.
+    /// Elements are any type [`Type::is_set_element`] admits; sorted,
+    /// without duplicates.
     Set(Box<Type>),
     Enum(EnumId),
     /// A reference to an entity: its id.
     Entity(EntityId),
+    /// Ordered, duplicates kept.
+    List(Box<Type>),
+    /// A value of a declared `record` type: named fields, some optional.
+    Record(RecordId),
 }
 
 impl Type {
@@ -73,12 +78,35 @@ impl Type {
         )
     }
 
-    /// Whether a set may hold values of this type.
+    /// Whether a set may hold values of this type: anything with an
+    /// equality that is not itself a collection or a truth value.
     pub fn is_set_element(&self) -> bool {
         matches!(
             self,
-            Type::String | Type::Int | Type::Enum(_) | Type::Entity(_)
+            Type::String
+                | Type::Int
+                | Type::Decimal
+                | Type::Money(_)
+                | Type::Duration
+                | Type::Timestamp
+                | Type::Enum(_)
+                | Type::Entity(_)
+                | Type::Record(_)
         )
+    }
+
+    /// Whether a list may hold values of this type: anything a set may,
+    /// and `Bool`.
+    pub fn is_list_element(&self) -> bool {
+        *self == Type::Bool || self.is_set_element()
+    }
+
+    /// The element type of a set or list.
+    pub fn element(&self) -> Option<&Type> {
+        match self {
+            Type::Set(elem) | Type::List(elem) => Some(elem),
+            _ => None,
+        }
     }
 }
 
@@ -97,6 +125,8 @@ enum TypeRepr {
     Set(Box<Type>),
     Enum(EnumId),
     Entity(EntityId),
+    List(Box<Type>),
+    Record(RecordId),
 }
 
 impl<'de> Deserialize<'de> for Type {
@@ -113,6 +143,8 @@ impl<'de> Deserialize<'de> for Type {
             TypeRepr::Set(t) => Type::Set(t),
             TypeRepr::Enum(e) => Type::Enum(e),
             TypeRepr::Entity(e) => Type::Entity(e),
+            TypeRepr::List(t) => Type::List(t),
+            TypeRepr::Record(r) => Type::Record(r),
         })
     }
 }

@@ -33,6 +33,11 @@ pub enum Value {
     Ref(Arc<str>),
     /// Sorted, without duplicates (see [`Value::set`]).
     Set(Arc<[Value]>),
+    /// In order, duplicates kept.
+    List(Arc<[Value]>),
+    /// A record's fields in declaration order; `None` is an absent
+    /// optional field.
+    Record(Arc<[Option<Value>]>),
 }
 
 /// The derived form of [`Value`], read through a depth guard (see
@@ -50,6 +55,8 @@ enum ValueRepr {
     Enum(u32),
     Ref(Arc<str>),
     Set(Arc<[Value]>),
+    List(Arc<[Value]>),
+    Record(Arc<[Option<Value>]>),
 }
 
 impl<'de> Deserialize<'de> for Value {
@@ -66,6 +73,8 @@ impl<'de> Deserialize<'de> for Value {
             ValueRepr::Enum(v) => Value::Enum(v),
             ValueRepr::Ref(s) => Value::Ref(s),
             ValueRepr::Set(items) => Value::Set(items),
+            ValueRepr::List(items) => Value::List(items),
+            ValueRepr::Record(fields) => Value::Record(fields),
         })
     }
 }
@@ -105,11 +114,23 @@ impl Value {
             (Decimal(a), Decimal(b)) | (Money(a), Money(b)) => a.cmp(b),
             (String(a), String(b)) | (Ref(a), Ref(b)) => a.cmp(b),
             (Enum(a), Enum(b)) => a.cmp(b),
-            (Set(a), Set(b)) => {
+            (Set(a), Set(b)) | (List(a), List(b)) => {
                 for (x, y) in a.iter().zip(b.iter()) {
                     match x.total_cmp(y) {
                         Ordering::Equal => continue,
                         other => return other,
+                    }
+                }
+                a.len().cmp(&b.len())
+            }
+            (Record(a), Record(b)) => {
+                for (x, y) in a.iter().zip(b.iter()) {
+                    let order = match (x, y) {
+                        (Some(x), Some(y)) => x.total_cmp(y),
+                        (x, y) => x.is_some().cmp(&y.is_some()),
+                    };
+                    if order != Ordering::Equal {
+                        return order;
                     }
                 }
                 a.len().cmp(&b.len())
@@ -130,6 +151,8 @@ impl Value {
             Value::Enum(_) => 7,
             Value::Ref(_) => 8,
             Value::Set(_) => 9,
+            Value::List(_) => 10,
+            Value::Record(_) => 11,
         }
     }
 
@@ -178,12 +201,29 @@ impl Value {
                 Some(name) => ValueOut::Text(name.to_string()),
                 None => ValueOut::Number(Amount::from(i64::from(*v))),
             },
-            Value::Set(items) => {
-                let elem_ty = match ty {
-                    Type::Set(elem) => elem.as_ref(),
-                    other => other,
-                };
+            Value::Set(items) | Value::List(items) => {
+                let elem_ty = ty.element().unwrap_or(ty);
                 ValueOut::List(items.iter().map(|v| v.to_out(elem_ty, schema)).collect())
+            }
+            // Records read as their fields' values in declaration order
+            // (absent ones as `false`, which no present field of a record
+            // type is confused with in an explanation).
+            Value::Record(fields) => {
+                let defs = match ty {
+                    Type::Record(id) => schema.records.get_index(id.index()).map(|(_, d)| d),
+                    _ => None,
+                };
+                ValueOut::List(
+                    fields
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f)| match (f, defs.and_then(|d| d.fields.get(i))) {
+                            (Some(v), Some(def)) => v.to_out(&def.ty, schema),
+                            (Some(v), None) => v.to_out(&Type::Bool, schema),
+                            (None, _) => ValueOut::Bool(false),
+                        })
+                        .collect(),
+                )
             }
         }
     }
@@ -205,13 +245,29 @@ impl Value {
         match (self, ty) {
             (Value::Money(d), Type::Money(c)) => format!("{} {c}", d.normalize()),
             (Value::String(s), _) | (Value::Ref(s), _) => format!("{s:?}"),
-            (Value::Set(items), _) => {
-                let elem_ty = match ty {
-                    Type::Set(elem) => elem.as_ref(),
-                    other => other,
-                };
+            (Value::Set(items) | Value::List(items), _) => {
+                let elem_ty = ty.element().unwrap_or(ty);
                 let parts: Vec<String> = items.iter().map(|v| v.display(elem_ty, schema)).collect();
                 format!("[{}]", parts.join(", "))
+            }
+            (Value::Record(fields), Type::Record(id)) => {
+                let Some((name, def)) = schema.records.get_index(id.index()) else {
+                    return "{…}".to_string();
+                };
+                let parts: Vec<String> = def
+                    .fields
+                    .iter()
+                    .zip(fields.iter())
+                    .filter_map(|(f, v)| {
+                        let v = v.as_ref()?;
+                        Some(format!(
+                            "{}: {}",
+                            schema.field_name(f.name),
+                            v.display(&f.ty, schema)
+                        ))
+                    })
+                    .collect();
+                format!("{name} {{{}}}", parts.join(", "))
             }
             (Value::Enum(_), Type::Enum(id)) => format!(
                 "{}.{}",

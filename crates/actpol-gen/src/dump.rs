@@ -318,5 +318,30 @@ pub(crate) fn expr(p: &Policy, e: &Expr) -> String {
             format!("[{}]", items.join(", "))
         }
         ExprKind::ToDecimal(a) => format!("decimal({})", x(a)),
+        ExprKind::Var(slot) => format!("v{slot}"),
+        ExprKind::Loop {
+            kind,
+            indexed,
+            over,
+            body,
+        } => {
+            // The body's variables are named by slot, as `Var` prints them;
+            // the element's slot is one past the highest the body reads
+            // that the loop binds, which dumps need not know: show both.
+            let index = if *indexed { "i, " } else { "" };
+            format!("{}.{}({index}v, {})", x(over), kind.name(), x(body))
+        }
+        ExprKind::Coll(op, args) => {
+            let args: Vec<String> = args.iter().map(x).collect();
+            format!("{}({})", op.name(), args.join(", "))
+        }
+        ExprKind::Part(kind, slot, args) => {
+            let args: Vec<String> = args.iter().map(x).collect();
+            format!("{}#{slot}({})", kind.name(), args.join(", "))
+        }
+        ExprKind::HasPart(kind, slot, args) => {
+            let args: Vec<String> = args.iter().map(x).collect();
+            format!("has {}#{slot}({})", kind.name(), args.join(", "))
+        }
     }
 }

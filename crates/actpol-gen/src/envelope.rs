@@ -247,6 +247,29 @@ fn value(rng: &mut Rng, schema: &Schema, ty: &Type) -> Json {
         ),
         Type::Enum(id) => json!(rng.pick(&schema.enum_def(*id).variants)),
         Type::Entity(_) => json!(rng.pick(&OBJECT_IDS)),
+        // Mostly short, often empty, now and then long enough that a
+        // quantifier over it runs many times.
+        Type::List(elem) => {
+            let len = match rng.below(10) {
+                0 => 0,
+                1 => 100 + rng.below(200),
+                _ => rng.below(5),
+            };
+            Json::Array((0..len).map(|_| value(rng, schema, elem)).collect())
+        }
+        Type::Record(id) => {
+            let mut fields = serde_json::Map::new();
+            if let Some(def) = schema.record(*id) {
+                for f in &def.fields {
+                    if f.optional && rng.chance(40) {
+                        continue;
+                    }
+                    let name = schema.field_name(f.name).to_string();
+                    fields.insert(name, value(rng, schema, &f.ty));
+                }
+            }
+            Json::Object(fields)
+        }
     }
 }
 
@@ -262,10 +285,11 @@ fn wrong_value(rng: &mut Rng, ty: &Type) -> Json {
         Type::String => json!(5),
         Type::Enum(_) => json!("nonesuch"),
         Type::Entity(_) => json!(7),
-        Type::Set(elem) => {
+        Type::Set(elem) | Type::List(elem) => {
             let inner = wrong_value(rng, elem);
             rng.pick(&[json!("x"), Json::Array(vec![inner])])
         }
+        Type::Record(_) => rng.pick(&[json!("x"), json!({"nonesuch": 1})]),
     }
 }
 

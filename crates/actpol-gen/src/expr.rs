@@ -415,6 +415,24 @@ impl Gen<'_> {
                     .collect();
                 Value::set(items)
             }
+            Type::List(elem) => {
+                let items: Vec<Value> = (0..self.rng.below(4))
+                    .map(|_| self.constant(elem))
+                    .collect();
+                Value::List(items.into())
+            }
+            Type::Record(id) => {
+                let fields = self
+                    .schema
+                    .record(*id)
+                    .map(|d| d.fields.clone())
+                    .unwrap_or_default();
+                let values: Vec<Option<Value>> = fields
+                    .iter()
+                    .map(|f| (!f.optional || self.rng.chance(50)).then(|| self.constant(&f.ty)))
+                    .collect();
+                Value::Record(values.into())
+            }
         }
     }
 

@@ -3,6 +3,7 @@
 //! operation that would fail (overflow, division by zero) stays unfolded so
 //! it fails, and is reported, at run time.
 
+use actpol_core::collections;
 use actpol_core::ops;
 use actpol_core::value::Value;
 
@@ -106,6 +107,39 @@ pub fn fold(expr: Expr) -> Expr {
                 None => ExprKind::SetLit(items),
             }
         }
+        ExprKind::Coll(op, args) => {
+            let args: Vec<Expr> = args.into_iter().map(fold).collect();
+            let consts: Option<Vec<Value>> = args.iter().map(|a| a.as_const().cloned()).collect();
+            match consts.map(|c| collections::apply(op, &c)) {
+                Some(Ok(v)) => ExprKind::Const(v),
+                _ => ExprKind::Coll(op, args),
+            }
+        }
+        ExprKind::HasPart(kind, slot, args) => {
+            let args: Vec<Expr> = args.into_iter().map(fold).collect();
+            let consts: Option<Vec<Value>> = args.iter().map(|a| a.as_const().cloned()).collect();
+            match consts.map(|c| collections::part(kind, slot, &c)) {
+                Some(Ok(v)) => ExprKind::Const(Value::Bool(v.is_some())),
+                _ => ExprKind::HasPart(kind, slot, args),
+            }
+        }
+        // A part is read only where it was proven present; it stays a
+        // read so an absent one still fails at run time, as it must.
+        ExprKind::Part(kind, slot, args) => {
+            ExprKind::Part(kind, slot, args.into_iter().map(fold).collect())
+        }
+        // The body reads its variable: only the collection folds.
+        ExprKind::Loop {
+            kind,
+            indexed,
+            over,
+            body,
+        } => ExprKind::Loop {
+            kind,
+            indexed,
+            over: Box::new(fold(*over)),
+            body: Box::new(fold(*body)),
+        },
         leaf => leaf,
     };
     Expr { kind, ty, span }

@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use actpol_core::collections::{CollOp, LoopKind, PartKind};
 use actpol_core::decision::{ConstraintOp, Level, Requirement};
 use actpol_core::ids::*;
 use actpol_core::ops::{ArithOp, Builtin, CmpOp};
@@ -175,6 +176,26 @@ pub enum ExprKind {
     SetLit(Vec<Expr>),
     /// An `Int` promoted to `Decimal`.
     ToDecimal(Box<Expr>),
+    /// A variable a quantifier binds, by its slot: quantifiers number the
+    /// variables they bind from 0 at the outermost, the index (when bound)
+    /// before the element.
+    Var(u32),
+    /// `over.all(x, body)`, `over.count(i, x, body)`…: the body evaluated
+    /// once per element, with the element (and, when `indexed`, its index
+    /// first) bound to the next slots.
+    Loop {
+        kind: LoopKind,
+        indexed: bool,
+        over: Box<Expr>,
+        body: Box<Expr>,
+    },
+    /// An operation on collections that always has a value.
+    Coll(CollOp, Vec<Expr>),
+    /// A part that may be absent (`xs.first()`, `r.note`), read where the
+    /// checker proved it present; the `u32` is a record field's slot.
+    Part(PartKind, u32, Vec<Expr>),
+    /// Whether that part is present: `has xs.first()`.
+    HasPart(PartKind, u32, Vec<Expr>),
 }
 
 impl Expr {

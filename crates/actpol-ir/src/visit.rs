@@ -15,7 +15,8 @@ impl Expr {
             | ExprKind::Has(_)
             | ExprKind::Budget(..)
             | ExprKind::Window(_)
-            | ExprKind::Risk(_) => Vec::new(),
+            | ExprKind::Risk(_)
+            | ExprKind::Var(_) => Vec::new(),
             ExprKind::Not(a) | ExprKind::Neg(a) | ExprKind::ToDecimal(a) => vec![a],
             ExprKind::And(a, b)
             | ExprKind::Or(a, b)
@@ -23,7 +24,12 @@ impl Expr {
             | ExprKind::Arith(_, a, b)
             | ExprKind::In(a, b) => vec![a, b],
             ExprKind::If(c, a, b) => vec![c, a, b],
-            ExprKind::Call(_, args) | ExprKind::SetLit(args) => args.iter().collect(),
+            ExprKind::Call(_, args)
+            | ExprKind::SetLit(args)
+            | ExprKind::Coll(_, args)
+            | ExprKind::Part(_, _, args)
+            | ExprKind::HasPart(_, _, args) => args.iter().collect(),
+            ExprKind::Loop { over, body, .. } => vec![over, body],
         }
     }
 

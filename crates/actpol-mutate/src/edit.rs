@@ -175,7 +175,8 @@ pub(crate) fn children_mut(e: &mut Expr) -> Vec<&mut Expr> {
         | ExprKind::Has(_)
         | ExprKind::Budget(..)
         | ExprKind::Window(_)
-        | ExprKind::Risk(_) => Vec::new(),
+        | ExprKind::Risk(_)
+        | ExprKind::Var(_) => Vec::new(),
         ExprKind::Not(a) | ExprKind::Neg(a) | ExprKind::ToDecimal(a) => vec![a],
         ExprKind::And(a, b)
         | ExprKind::Or(a, b)
@@ -183,7 +184,12 @@ pub(crate) fn children_mut(e: &mut Expr) -> Vec<&mut Expr> {
         | ExprKind::Arith(_, a, b)
         | ExprKind::In(a, b) => vec![a, b],
         ExprKind::If(c, a, b) => vec![c, a, b],
-        ExprKind::Call(_, args) | ExprKind::SetLit(args) => args.iter_mut().collect(),
+        ExprKind::Call(_, args)
+        | ExprKind::SetLit(args)
+        | ExprKind::Coll(_, args)
+        | ExprKind::Part(_, _, args)
+        | ExprKind::HasPart(_, _, args) => args.iter_mut().collect(),
+        ExprKind::Loop { over, body, .. } => vec![over, body],
     }
 }
 

@@ -4,6 +4,7 @@
 //! operation on values is delegated to [`actpol_core::ops`]; this module
 //! decides only what is read and in which order.
 
+use actpol_core::collections::{self, LoopKind};
 use actpol_core::decision::{EvalError, Hit, ParamLimit, Probe, ValueOut};
 use actpol_core::envelope::BoundEnvelope;
 use actpol_core::ids::{BudgetId, RaiseId, RiskId};
@@ -35,6 +36,8 @@ pub(crate) struct Eval<'a> {
     /// cycle the checker should have rejected; without this it would
     /// recurse until the stack ran out.
     open_risks: Vec<RiskId>,
+    /// The variables of the loops being evaluated, outermost first.
+    vars: Vec<Value>,
 }
 
 impl<'a> Eval<'a> {
@@ -50,6 +53,7 @@ impl<'a> Eval<'a> {
             state,
             reader: Reader::new(env, &policy.schema, names)?,
             open_risks: Vec::new(),
+            vars: Vec::new(),
         })
     }
 
@@ -158,6 +162,83 @@ impl<'a> Eval<'a> {
                 Value::set(values)
             }
             ExprKind::ToDecimal(a) => ops::to_decimal(&self.eval(a)?)?,
+            ExprKind::Var(slot) => self
+                .vars
+                .get(*slot as usize)
+                .cloned()
+                .ok_or_else(|| malformed(format!("variable #{slot} is not bound")))?,
+            ExprKind::Loop {
+                kind,
+                indexed,
+                over,
+                body,
+            } => {
+                let over = self.eval(over)?;
+                self.run_loop(*kind, *indexed, &over, body)?
+            }
+            ExprKind::Coll(op, args) => collections::apply(*op, &self.eval_all(args)?)?,
+            ExprKind::Part(kind, slot, args) => {
+                collections::part(*kind, *slot, &self.eval_all(args)?)?
+                    .ok_or_else(|| collections::absent(*kind))?
+            }
+            ExprKind::HasPart(kind, slot, args) => {
+                Value::Bool(collections::part(*kind, *slot, &self.eval_all(args)?)?.is_some())
+            }
+        })
+    }
+
+    fn eval_all(&mut self, args: &[Expr]) -> Result<Vec<Value>, EvalError> {
+        args.iter().map(|a| self.eval(a)).collect()
+    }
+
+    /// A quantifier, written as its definition: the body's value for each
+    /// element in order, stopping once the answer cannot change.
+    fn run_loop(
+        &mut self,
+        kind: LoopKind,
+        indexed: bool,
+        over: &Value,
+        body: &Expr,
+    ) -> Result<Value, EvalError> {
+        let items = collections::elements(over)
+            .ok_or_else(|| EvalError::Type("a loop over a non-collection".to_string()))?;
+        let mut results = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let mark = self.vars.len();
+            if indexed {
+                self.vars.push(Value::Int(i as i64));
+            }
+            self.vars.push(item.clone());
+            let value = self.eval(body);
+            self.vars.truncate(mark);
+            let value = value?;
+            let settled = match (kind, &value) {
+                (LoopKind::All, Value::Bool(false)) | (LoopKind::Any, Value::Bool(true)) => true,
+                (LoopKind::Map, _) | (_, Value::Bool(_)) => false,
+                _ => return Err(EvalError::Type("a loop's condition is not a `Bool`".into())),
+            };
+            results.push((item, value));
+            if settled {
+                break;
+            }
+        }
+        let holds = |v: &Value| *v == Value::Bool(true);
+        Ok(match kind {
+            LoopKind::All => Value::Bool(results.iter().all(|(_, v)| holds(v))),
+            LoopKind::Any => Value::Bool(results.iter().any(|(_, v)| holds(v))),
+            LoopKind::Count => Value::Int(results.iter().filter(|(_, v)| holds(v)).count() as i64),
+            LoopKind::Filter => {
+                let kept: Vec<Value> = results
+                    .into_iter()
+                    .filter(|(_, v)| holds(v))
+                    .map(|(item, _)| item.clone())
+                    .collect();
+                match over {
+                    Value::Set(_) => Value::set(kept),
+                    _ => Value::List(kept.into()),
+                }
+            }
+            LoopKind::Map => Value::List(results.into_iter().map(|(_, v)| v).collect()),
         })
     }
 

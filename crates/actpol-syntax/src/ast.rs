@@ -112,6 +112,7 @@ pub enum ItemKind {
     System(DescribedDecl),
     Context(ContextDecl),
     Entity(EntityDecl),
+    Record(RecordDecl),
     Action(ActionDecl),
     Agent(AgentDecl),
     Approver(ApproverDecl),
@@ -213,7 +214,15 @@ pub enum TypeExprKind {
     /// `Int`, `String`, an enum or an entity name.
     Named(Ident),
     Set(Box<TypeExpr>),
+    List(Box<TypeExpr>),
     Money(Ident),
+}
+
+/// `record Traveller { name: String  birth_date?: Timestamp }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordDecl {
+    pub name: Ident,
+    pub fields: Vec<Field>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -48,6 +48,7 @@ fn keyword_text(rule: Rule) -> Option<&'static str> {
         kw_system => "system",
         kw_context => "context",
         kw_entity => "entity",
+        kw_record => "record",
         kw_data => "data",
         kw_action => "action",
         kw_object => "object",
@@ -105,6 +106,7 @@ const DECLARATION_KEYWORDS: &[Rule] = &[
     Rule::kw_system,
     Rule::kw_context,
     Rule::kw_entity,
+    Rule::kw_record,
     Rule::kw_action,
     Rule::kw_agent,
     Rule::kw_approver,
@@ -150,7 +152,7 @@ fn phrase(rule: Rule) -> Option<String> {
         | op_sub | op_mul | op_div | op_rem => "an operator",
         accessor => "`.`",
         call_args => "`(`",
-        type_expr | set_type | money_type => "a type such as `Int` or `Money<USD>`",
+        type_expr | set_type | list_type | money_type => "a type such as `Int` or `Money<USD>`",
         field => "a field such as `amount: Money<USD>`",
         optional_mark => "`?`",
         outcome | allow_outcome | deny_outcome | escalate_outcome | constrain_outcome => {
@@ -167,8 +169,8 @@ fn phrase(rule: Rule) -> Option<String> {
         window_fn => "`count`, `sum` or `baseline`",
         budget_key => "`agent`, `workflow`, `owner`, `object` or `plan`",
         file | import_decl | policy_decl | enum_decl | data_class_decl | system_decl
-        | context_decl | entity_decl | action_decl | agent_decl | approver_decl | budget_decl
-        | risk_decl | rule_decl | raise_decl => DECLARATION,
+        | context_decl | entity_decl | record_decl | action_decl | agent_decl | approver_decl
+        | budget_decl | risk_decl | rule_decl | raise_decl => DECLARATION,
         reversibility | reversible | irreversible | compensable => {
             "`reversible`, `compensable by …` or `irreversible`"
         }

@@ -536,6 +536,12 @@ impl ItemPrinter<'_> {
                 let header = format!("entity {}", entity.name.name);
                 self.members(span, header, &entity.members, Self::entity_member);
             }
+            ItemKind::Record(record) => {
+                let header = format!("record {}", record.name.name);
+                self.members(span, header, &record.fields, |p, d, field| {
+                    p.push(d, field.span.start, field_text(field));
+                });
+            }
             ItemKind::Action(action) => {
                 let header = format!("action {}", action.name.name);
                 self.members(span, header, &action.members, Self::action_member);
@@ -925,22 +931,33 @@ fn field_text(field: &Field) -> String {
 }
 
 fn type_text(ty: &TypeExpr) -> String {
-    // Nested `Set<…>` are unwound in a loop: the parser bounds their depth
-    // only by the stack it has, and printing should not need more.
-    let mut sets = 0;
+    // Nested `Set<…>` and `List<…>` are unwound in a loop: the parser
+    // bounds their depth only by the stack it has, and printing should not
+    // need more.
+    let mut out = String::new();
+    let mut depth = 0;
     let mut inner = ty;
-    while let TypeExprKind::Set(element) = &inner.kind {
-        sets += 1;
-        inner = element;
+    loop {
+        inner = match &inner.kind {
+            TypeExprKind::Set(element) => {
+                out.push_str("Set<");
+                element
+            }
+            TypeExprKind::List(element) => {
+                out.push_str("List<");
+                element
+            }
+            _ => break,
+        };
+        depth += 1;
     }
-    let mut out = "Set<".repeat(sets);
     match &inner.kind {
         TypeExprKind::Named(name) => out.push_str(&name.name),
         TypeExprKind::Money(currency) => write!(out, "Money<{}>", currency.name).unwrap_or(()),
-        // The loop above unwound every `Set`.
-        TypeExprKind::Set(_) => {}
+        // The loop above unwound every `Set` and `List`.
+        TypeExprKind::Set(_) | TypeExprKind::List(_) => {}
     }
-    out.push_str(&">".repeat(sets));
+    out.push_str(&">".repeat(depth));
     out
 }
 

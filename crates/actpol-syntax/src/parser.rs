@@ -301,6 +301,13 @@ impl Builder<'_> {
                     .collect();
                 ItemKind::Entity(EntityDecl { name, members })
             }
+            Rule::record_decl => {
+                let name = ident(c.next());
+                ItemKind::Record(RecordDecl {
+                    name,
+                    fields: c.rest().map(field).collect(),
+                })
+            }
             Rule::action_decl => {
                 let name = ident(c.next());
                 let members = c.rest().map(action_member).collect();
@@ -743,6 +750,7 @@ fn type_expr(pair: Pair<'_, Rule>) -> TypeExpr {
     let inner = Children::of(pair).next();
     let kind = match inner.as_rule() {
         Rule::set_type => TypeExprKind::Set(Box::new(type_expr(Children::of(inner).next()))),
+        Rule::list_type => TypeExprKind::List(Box::new(type_expr(Children::of(inner).next()))),
         Rule::money_type => TypeExprKind::Money(ident(Children::of(inner).next())),
         _ => TypeExprKind::Named(ident(inner)),
     };

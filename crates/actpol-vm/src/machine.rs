@@ -3,6 +3,7 @@
 use std::cell::{Cell, RefCell};
 
 use actpol_bytecode::{BlockId, Instr, Program};
+use actpol_core::collections::{self, LoopKind};
 use actpol_core::decision::EvalError;
 use actpol_core::ops::{self, ArithOp};
 use actpol_core::reads::{BudgetField, FieldKind, Names, Reader};
@@ -33,7 +34,14 @@ pub(crate) struct Machine<'a> {
     state: &'a dyn StateView,
     stack: RefCell<Vec<Value>>,
     fuel: Cell<u64>,
+    /// The variables enclosing loops bound, outermost first.
+    vars: RefCell<Vec<Value>>,
 }
+
+/// How deeply loops may nest while running: the verifier orders loop
+/// bodies after their loops, and this bounds a damaged artifact's chain of
+/// them before it could exhaust the native stack.
+const MAX_LOOP_DEPTH: usize = actpol_bytecode::verify::MAX_VARIABLES as usize;
 
 impl Drop for Machine<'_> {
     fn drop(&mut self) {
@@ -70,6 +78,7 @@ impl<'a> Machine<'a> {
             state,
             stack: RefCell::new(stack),
             fuel: Cell::new(FUEL),
+            vars: RefCell::new(Vec::new()),
         })
     }
 
@@ -213,8 +222,110 @@ impl<'a> Machine<'a> {
                 },
                 Instr::Jump(t) => pc = jump(t, start, pc)?,
                 Instr::Return => return pop(stack),
+                Instr::Var(slot) => {
+                    let v = self
+                        .vars
+                        .borrow()
+                        .get(slot as usize)
+                        .cloned()
+                        .ok_or_else(|| corrupt("a variable no loop bound"))?;
+                    stack.push(v);
+                }
+                Instr::Loop(kind, indexed, body) => {
+                    let over = pop(stack)?;
+                    let result = self.run_loop(kind, indexed, body, &over, stack)?;
+                    stack.push(result);
+                }
+                Instr::Coll(op) => {
+                    let at = stack
+                        .len()
+                        .checked_sub(op.arity())
+                        .ok_or_else(|| corrupt("stack underflow"))?;
+                    let result = collections::apply(op, &stack[at..])?;
+                    stack.truncate(at);
+                    stack.push(result);
+                }
+                Instr::Part(kind, slot) | Instr::HasPart(kind, slot) => {
+                    let at = stack
+                        .len()
+                        .checked_sub(kind.arity())
+                        .ok_or_else(|| corrupt("stack underflow"))?;
+                    let found = collections::part(kind, slot, &stack[at..])?;
+                    stack.truncate(at);
+                    stack.push(match (ins, found) {
+                        (Instr::HasPart(..), found) => Value::Bool(found.is_some()),
+                        (_, Some(v)) => v,
+                        (_, None) => return Err(collections::absent(kind)),
+                    });
+                }
             }
         }
+    }
+
+    /// Runs a loop's body once per element of `over`, stopping where the
+    /// kind's answer is settled (`all` at the first `false`, `any` at the
+    /// first `true`). Each run is charged the body's length in fuel.
+    fn run_loop(
+        &self,
+        kind: LoopKind,
+        indexed: bool,
+        body: u32,
+        over: &Value,
+        stack: &mut Vec<Value>,
+    ) -> Result<Value, EvalError> {
+        let items =
+            collections::elements(over).ok_or_else(|| corrupt("a loop over a non-collection"))?;
+        let b = self
+            .prog
+            .blocks
+            .get(body as usize)
+            .ok_or_else(|| corrupt("block index out of range"))?;
+        let start = b.start as usize;
+        let code = self
+            .prog
+            .code
+            .get(start..start + b.len as usize)
+            .ok_or_else(|| corrupt("block outside the code"))?;
+        let mark = self.vars.borrow().len();
+        if mark >= MAX_LOOP_DEPTH {
+            return Err(corrupt("loops nested too deeply"));
+        }
+        let mut count = 0i64;
+        let mut kept = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            {
+                let mut vars = self.vars.borrow_mut();
+                if indexed {
+                    vars.push(Value::Int(i as i64));
+                }
+                vars.push(item.clone());
+            }
+            let result = self.exec(code, start, stack);
+            self.vars.borrow_mut().truncate(mark);
+            let value = result?;
+            if kind == LoopKind::Map {
+                kept.push(value);
+                continue;
+            }
+            let Value::Bool(holds) = value else {
+                return Err(corrupt("a loop's condition did not yield a boolean"));
+            };
+            match kind {
+                LoopKind::All if !holds => return Ok(Value::Bool(false)),
+                LoopKind::Any if holds => return Ok(Value::Bool(true)),
+                LoopKind::Count if holds => count += 1,
+                LoopKind::Filter if holds => kept.push(item.clone()),
+                _ => {}
+            }
+        }
+        Ok(match kind {
+            LoopKind::All => Value::Bool(true),
+            LoopKind::Any => Value::Bool(false),
+            LoopKind::Count => Value::Int(count),
+            // A subset of a set stays sorted and without duplicates.
+            LoopKind::Filter if matches!(over, Value::Set(_)) => Value::Set(kept.into()),
+            LoopKind::Filter | LoopKind::Map => Value::List(kept.into()),
+        })
     }
 
     fn budget(&self, id: actpol_core::BudgetId, field: BudgetField) -> Result<Value, EvalError> {

@@ -32,6 +32,9 @@ impl Checker<'_> {
             self.check_args(cx, args);
             return self.error_typed(cx, e.span);
         };
+        if collections::answers(&recv_ty, &name.name) {
+            return self.collection_method(cx, e, recv, recv_ty, name, args);
+        }
         let found =
             Receiver::of(&recv_ty).and_then(|on| methods_of(on).find(|m| m.name == name.name));
         let Some(m) = found.copied() else {
@@ -89,10 +92,15 @@ impl Checker<'_> {
 
     pub(super) fn unknown_method(&mut self, file: u32, name: &Ident, recv_ty: &Type) {
         let ty_name = self.type_name(recv_ty);
-        let help = match Receiver::of(recv_ty) {
+        let help = match Receiver::of(recv_ty).filter(|_| !matches!(recv_ty, Type::List(_))) {
             Some(on) => suggest(&name.name, methods_of(on).map(|m| m.name), || {
                 format!("`{ty_name}` has {}", list(methods_of(on).map(|m| m.name), 6))
             }),
+            None if matches!(recv_ty, Type::List(_) | Type::Set(_)) => {
+                suggest(&name.name, collections::LIST_METHODS, || {
+                    format!("`{ty_name}` has {}", list(collections::LIST_METHODS, 8))
+                })
+            }
             None => "methods apply to strings (`starts_with`, `ends_with`, `contains`, `matches`, `len`) and sets (`contains`, `contains_any`, `contains_all`, `len`)".into(),
         };
         self.unknown_name(

@@ -36,6 +36,7 @@ use crate::patterns::parse_pattern;
 use crate::schema::{field_lookup, FieldInfo};
 
 mod calls;
+mod collections;
 mod operations;
 mod presence;
 mod reads;
@@ -84,12 +85,22 @@ impl<'f> Frame<'f> {
     }
 }
 
-/// The state of checking one expression tree: its frame, and what `has`
-/// has proven present at the current point.
+/// What `has` proved present: a part of the envelope, or a part of a
+/// value (`xs.first()`, `t.birth_date`) by its path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Fact {
+    Present(Presence),
+    Part(String),
+}
+
+/// The state of checking one expression tree: its frame, what `has` has
+/// proven present at the current point, and the variables quantifiers
+/// bound around it.
 #[derive(Debug)]
 pub(crate) struct Cx<'f> {
     pub frame: &'f Frame<'f>,
-    pub facts: Vec<Presence>,
+    pub facts: Vec<Fact>,
+    pub vars: Vec<collections::Bound>,
 }
 
 impl<'f> Cx<'f> {
@@ -97,11 +108,18 @@ impl<'f> Cx<'f> {
         Cx {
             frame,
             facts: Vec::new(),
+            vars: Vec::new(),
         }
     }
 
     fn proves(&self, p: Presence) -> bool {
-        self.facts.contains(&p)
+        self.facts.contains(&Fact::Present(p))
+    }
+
+    fn proves_part(&self, key: &str) -> bool {
+        self.facts
+            .iter()
+            .any(|f| matches!(f, Fact::Part(k) if k == key))
     }
 
     fn file(&self) -> u32 {
@@ -351,6 +369,9 @@ impl Checker<'_> {
     }
 
     fn name(&mut self, cx: &Cx<'_>, name: &Ident) -> Typed {
+        if let Some(var) = self.variable(cx, name) {
+            return var;
+        }
         let text = name.name.as_str();
         let env = match text {
             "now" => Some((EnvField::Now, Type::Timestamp)),
@@ -497,7 +518,7 @@ impl Checker<'_> {
                     message: format!("a set cannot hold `{name}` values"),
                     span: self.unit.tight(cx.file(), e.span).into(),
                     label: format!("a set of `{name}`"),
-                    help: "sets hold `String`, `Int`, an enum or an entity".into(),
+                    help: "sets hold strings, numbers, money, durations, timestamps, enums, entities and records".into(),
                 },
             );
             return self.error_typed(cx, e.span);

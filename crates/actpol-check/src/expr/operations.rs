@@ -190,8 +190,8 @@ impl Checker<'_> {
         let bt = self.expect(cx, b, hint.as_ref());
         if let (Some(x), Some(s)) = (&at.ty, &bt.ty) {
             match s {
-                Type::Set(elem) if **elem == *x => {}
-                Type::Set(elem) => {
+                Type::Set(elem) | Type::List(elem) if **elem == *x => {}
+                Type::Set(elem) | Type::List(elem) => {
                     let elem = (**elem).clone();
                     self.mismatch(cx.file(), "in", (a, x), (b, &elem));
                 }

@@ -4,7 +4,10 @@
 use super::*;
 
 impl Checker<'_> {
-    pub(super) fn has(&mut self, cx: &Cx<'_>, e: &ast::Expr, term: &ast::Expr) -> Typed {
+    pub(super) fn has(&mut self, cx: &mut Cx<'_>, e: &ast::Expr, term: &ast::Expr) -> Typed {
+        if collections::is_part_term(term) {
+            return self.has_part(cx, e, term);
+        }
         match self.presence_checked(cx, term) {
             Some(p) => self.make(cx, e.span, ir::ExprKind::Has(p), Some(Type::Bool)),
             None => self.make(
@@ -73,14 +76,19 @@ impl Checker<'_> {
     }
 
     /// Adds to `out` what `e` proves present when it evaluates to `truth`.
-    pub(crate) fn facts_if(&self, e: &ast::Expr, truth: bool, out: &mut Vec<Presence>) {
+    pub(crate) fn facts_if(&self, e: &ast::Expr, truth: bool, out: &mut Vec<Fact>) {
         match &e.kind {
+            ExprKind::Has(term) if truth && collections::is_part_term(term) => {
+                if let Some(key) = collections::path_key(term) {
+                    out.push(Fact::Part(key));
+                }
+            }
             ExprKind::Has(term) if truth => {
                 if let Some(p) = self.presence_quiet(term) {
-                    out.push(p);
+                    out.push(Fact::Present(p));
                     // A rollback's action or window implies the rollback.
                     if matches!(p, Presence::RollbackAction | Presence::RollbackWithin) {
-                        out.push(Presence::Rollback);
+                        out.push(Fact::Present(Presence::Rollback));
                     }
                 }
             }

@@ -38,6 +38,9 @@ impl Checker<'_> {
             _ => {}
         }
         let base_t = self.expr(cx, base);
+        if let Some(Type::Record(id)) = base_t.ty {
+            return self.record_field(cx, e, base_t, id, field);
+        }
         if let Some(ty) = &base_t.ty {
             let name = self.type_name(ty);
             let help = match ty {
