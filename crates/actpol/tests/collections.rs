@@ -1,7 +1,7 @@
 //! Lists, records, quantifiers and aggregates through the whole pipeline:
 //! source to decision, each rule's condition met and not met.
 
-use actpol::{MemoryState, Policy};
+use actpol::{ErrorCode, MemoryState, Policy};
 use serde_json::{json, Value};
 
 const POLICY: &str = r#"
@@ -222,7 +222,7 @@ fn a_record_that_does_not_fit_is_an_envelope_error_with_its_path() {
     let (level, _, errors) = decide(|e| params(e)["travellers"][0]["age"] = json!(3));
     assert_eq!(level, "deny");
     let error = &errors[0];
-    assert_eq!(error["code"], "actpol::envelope::unknown_field");
+    assert_eq!(error["code"], ErrorCode::EnvelopeUnknownField.as_str());
     assert_eq!(error["path"], "$.action.params.travellers[0].age");
     let (_, _, errors) = decide(|e| {
         params(e)["travellers"][0]
@@ -230,7 +230,7 @@ fn a_record_that_does_not_fit_is_an_envelope_error_with_its_path() {
             .unwrap()
             .remove("name");
     });
-    assert_eq!(errors[0]["code"], "actpol::envelope::missing_field");
+    assert_eq!(errors[0]["code"], ErrorCode::EnvelopeMissingField.as_str());
     assert_eq!(errors[0]["path"], "$.action.params.travellers[0].name");
 }
 
@@ -241,7 +241,7 @@ fn a_list_longer_than_an_envelope_may_carry_fails_closed() {
         params(e)["travellers"] = json!(many);
     });
     assert_eq!(level, "deny");
-    assert_eq!(errors[0]["code"], "actpol::envelope::too_long");
+    assert_eq!(errors[0]["code"], ErrorCode::EnvelopeTooLong.as_str());
 }
 
 #[test]
