@@ -13,7 +13,8 @@ use crate::{load_policy, CliResult, Format};
 /// Where the store is, for the store's own subcommands.
 #[derive(Args, Debug)]
 pub struct StoreArg {
-    /// The store: a file path or `sqlite:PATH`.
+    /// The store: a file path, `sqlite:PATH`, or `postgres://…` for a
+    /// PostgreSQL store shared by several deciding processes.
     #[arg(long, default_value = store::DEFAULT_PATH)]
     store: String,
     /// What a commit waits for (see `docs/store.md`).
@@ -23,9 +24,11 @@ pub struct StoreArg {
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum DurabilityArg {
-    /// WAL, synchronous=NORMAL: a killed process loses nothing committed.
+    /// WAL, synchronous=NORMAL: a killed process loses nothing committed
+    /// (PostgreSQL: the server's `synchronous_commit`).
     Normal,
-    /// WAL, synchronous=FULL: every commit is fsynced.
+    /// WAL, synchronous=FULL: every commit is fsynced (PostgreSQL:
+    /// `synchronous_commit = on`).
     Full,
 }
 
@@ -47,8 +50,9 @@ impl StoreArg {
 /// `eval --store`: decide against a store.
 #[derive(Args, Debug)]
 pub struct EvalStore {
-    /// Decide against a store (default `.actpol/store.db`): budgets and
-    /// windows from it, the decision logged in it.
+    /// Decide against a store (default `.actpol/store.db`; a file path,
+    /// `sqlite:PATH` or `postgres://…`): budgets and windows from it, the
+    /// decision logged in it.
     #[arg(long, num_args = 0..=1, default_missing_value = store::DEFAULT_PATH, conflicts_with = "state")]
     pub store: Option<String>,
     /// The decision's clock (RFC 3339), to replay; the host's by default.

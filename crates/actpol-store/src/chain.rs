@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 pub const GENESIS: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 
 /// The hash of a record that follows `prev`.
-pub(crate) fn link(prev: &str, record: &str) -> String {
+pub fn link(prev: &str, record: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(prev.as_bytes());
     hasher.update(b"\n");
@@ -32,7 +32,7 @@ pub(crate) fn link(prev: &str, record: &str) -> String {
 /// The columns a store keeps beside each record to filter and rank by.
 /// Always derived from the record, so verification can hold them to it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Columns {
+pub struct Columns {
     pub kind: String,
     pub at: i64,
     pub agent: Option<String>,
@@ -80,7 +80,7 @@ impl Columns {
 
 /// One stored record, as verification reads it.
 #[derive(Debug)]
-pub(crate) struct StoredRecord {
+pub struct StoredRecord {
     pub seq: i64,
     pub prev: String,
     pub hash: String,
@@ -104,9 +104,15 @@ pub enum Verification {
 
 /// Walks records in stored order.
 #[derive(Debug)]
-pub(crate) struct Walk {
+pub struct Walk {
     next: u64,
     last: String,
+}
+
+impl Default for Walk {
+    fn default() -> Walk {
+        Walk::new()
+    }
 }
 
 impl Walk {

@@ -16,10 +16,14 @@
 //! contracts (envelopes, decisions, the state view) and nothing of the
 //! compiler or the VM: the caller hands it a closure that decides. The
 //! runtime crates, in turn, never know SQL. [`Store`] is the interface a
-//! backend implements; [`SqliteStore`] is the embedded one.
+//! backend implements; [`SqliteStore`] is the embedded one, and [`record`]
+//! what every backend writes the same way (the log's records, holds, the
+//! hash chain), so backends differ in where they keep things, never in
+//! what they record.
 
 mod chain;
 mod error;
+pub mod record;
 mod sqlite;
 
 use std::fmt::Debug;
@@ -65,6 +69,12 @@ pub struct Stored {
 }
 
 impl Stored {
+    /// A decision a backend recorded, with the JSON text its log record
+    /// holds.
+    pub fn new(decision: Decision, json: String) -> Stored {
+        Stored { decision, json }
+    }
+
     /// The decision.
     pub fn decision(&self) -> &Decision {
         &self.decision
@@ -211,7 +221,7 @@ pub struct LogFilter {
     pub limit: Option<usize>,
 }
 
-/// What a store does. A backend (SQLite here; a database server later)
+/// What a store does. A backend (SQLite here; PostgreSQL in its own crate)
 /// implements it, and one conformance suite holds every backend to the
 /// same behaviour.
 pub trait Store: Send + Sync + Debug {
@@ -344,7 +354,7 @@ pub fn system_now() -> i64 {
 }
 
 /// Ids are a kind prefix and a number: `dec-12`, `res-3`, `apr-7`.
-pub(crate) fn parse_id(id: &str, prefix: &str) -> Option<i64> {
+pub fn parse_id(id: &str, prefix: &str) -> Option<i64> {
     id.strip_prefix(prefix)?
         .strip_prefix('-')?
         .parse::<i64>()

@@ -29,6 +29,7 @@ pub use actpol_store::{
     system_now, Approval, BudgetCount, Durability, Hold, LogEntry, LogFilter, PacketView, Pruned,
     Reservation, ReservationState, SqliteStore, Store, StoreError, Stored, Verification, GENESIS,
 };
+pub use actpol_store_pg::PgStore;
 
 use std::borrow::Cow;
 
@@ -45,13 +46,23 @@ pub const DEFAULT_PATH: &str = ".actpol/store.db";
 /// How many past decisions a packet lists unless told otherwise.
 pub const DEFAULT_PRECEDENT: usize = 5;
 
-/// Opens a store: `sqlite:PATH`, a plain path, or `:memory:`.
+/// Opens a store: `postgres://…` (or `postgresql://…`) for a database
+/// server that several deciding processes share, `sqlite:PATH` or a plain
+/// path for a file, or `:memory:`.
 pub fn open(location: &str, durability: Durability) -> Result<Box<dyn Store>, StoreError> {
+    if is_postgres(location) {
+        return Ok(Box::new(PgStore::open(location, durability)?));
+    }
     let path = location.strip_prefix("sqlite:").unwrap_or(location);
     if path == ":memory:" {
         return Ok(Box::new(SqliteStore::in_memory()?));
     }
     Ok(Box::new(SqliteStore::open(path, durability)?))
+}
+
+/// Whether a store location names a PostgreSQL database.
+pub fn is_postgres(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
 }
 
 /// A request made ready for the store: bound and admitted, or refused

@@ -5,8 +5,9 @@
 //! - the runtime crates never link the parser, the checker, the IR or the
 //!   compiler (read from their manifests);
 //! - state sits on top of the runtime's interfaces: no runtime crate links a
-//!   database or the store, and the store links only the core contracts
-//!   (read from their manifests);
+//!   database or the store, the store links only the core contracts, and
+//!   the PostgreSQL backend only those and the store's interface (read from
+//!   their manifests);
 //! - the command, the policy test runner and the benchmark use actpol only
 //!   through the facade, as any embedding program would (read from their
 //!   manifests);
@@ -78,12 +79,13 @@ fn runtime_crates_do_not_link_the_compiler() {
 }
 
 /// What only a store may link: the runtime never knows where state lives.
-const STORAGE: [&str; 5] = [
+const STORAGE: [&str; 6] = [
     "rusqlite",
     "postgres",
     "tokio-postgres",
     "sqlx",
     "actpol-store",
+    "actpol-store-pg",
 ];
 
 #[test]
@@ -113,6 +115,19 @@ fn the_runtime_never_knows_sql_and_the_store_only_the_core() {
         assert!(
             !store.iter().any(|d| d == forbidden),
             "actpol-store depends on {forbidden}"
+        );
+    }
+    // A backend on a database server sits on the store's interface and
+    // the core contracts, and nothing else of actpol.
+    let pg = table(&manifest("actpol-store-pg"), "dependencies");
+    assert!(
+        pg.iter().any(|d| d == "actpol-store"),
+        "actpol-store-pg: no `actpol-store` dependency read"
+    );
+    for dep in pg.iter().filter(|d| d.starts_with("actpol")) {
+        assert!(
+            ["actpol-core", "actpol-store"].contains(&dep.as_str()),
+            "actpol-store-pg depends on {dep}: a backend knows the core contracts and the store's interface only"
         );
     }
 }

@@ -3,18 +3,18 @@
 //! and append its record to the log.
 
 use actpol_core::approval::{ApprovalOut, ApprovalUse, Grounds};
-use actpol_core::envelope::{BoundEnvelope, EnvelopeCopy};
-use actpol_core::schema::{KeyKind, Window};
+use actpol_core::envelope::BoundEnvelope;
+use actpol_core::schema::KeyKind;
 use actpol_core::state::StateView;
 use actpol_core::value::format_timestamp;
-use actpol_core::{Decimal, Decision, Level};
+use actpol_core::{Decision, Level};
 use rusqlite::params;
 
 use super::rows::precedent;
 use super::view::TxView;
 use super::writer::Writer;
-use crate::chain::Columns;
-use crate::{parse_id, Hold, Proposal, Proposed, StoreError, Stored};
+use crate::record::{decision_record, holds_of, holds_text, param_amounts, reservation_text};
+use crate::{parse_id, Proposal, Proposed, StoreError, Stored};
 
 /// Decides `p` and records it.
 pub(super) fn decide_one(
@@ -56,72 +56,6 @@ pub(super) fn decide_one(
     Ok(Stored { decision, json })
 }
 
-/// JSON text of a string.
-fn quoted(text: &str, out: &mut String) {
-    // INVARIANT: a string always serialises.
-    out.push_str(&serde_json::to_string(text).unwrap_or_default());
-}
-
-/// A decision's log record, written out directly with its keys in order,
-/// and the columns beside it: what [`Columns::of`] reads back from the
-/// text. The envelope is the JSON text as received, not printed again.
-fn decision_record(
-    p: &Proposal<'_>,
-    decision: &Decision,
-    json: &str,
-    seq: i64,
-    reservation: Option<String>,
-    envelope_hash: Option<String>,
-) -> Result<(String, Columns), StoreError> {
-    let mut text = String::with_capacity(json.len() + 1024);
-    text.push_str("{\"at\":");
-    quoted(&format_timestamp(p.now), &mut text);
-    text.push_str(",\"decision\":");
-    text.push_str(json);
-    let mut columns = Columns {
-        kind: "decision".to_string(),
-        at: p.now,
-        level: Some(decision.decision.as_str().to_string()),
-        rules: Some(decision.rules.join(",")),
-        ..Columns::default()
-    };
-    match p.envelope {
-        Proposed::Bound(env) => {
-            text.push_str(",\"envelope\":");
-            match env.copy() {
-                EnvelopeCopy::Json(raw) => text.push_str(raw.trim()),
-                EnvelopeCopy::Parsed(parsed) => text.push_str(
-                    &serde_json::to_string(&*parsed)
-                        .map_err(|e| StoreError::backend("write an envelope", e))?,
-                ),
-            }
-            if let Some(hash) = &envelope_hash {
-                text.push_str(",\"envelope_hash\":");
-                quoted(hash, &mut text);
-            }
-            let entity = p.schema.entity_name(p.schema.action(env.action).object);
-            columns.agent = Some(env.agent_id.to_string());
-            columns.action = Some(env.action_name.to_string());
-            columns.object = Some(format!("{entity}/{}", env.object_id));
-        }
-        Proposed::Unbound(bytes) => {
-            text.push_str(",\"envelope\":null,\"envelope_text\":");
-            quoted(&String::from_utf8_lossy(bytes), &mut text);
-        }
-    }
-    text.push_str(",\"id\":\"dec-");
-    text.push_str(&seq.to_string());
-    text.push_str("\",\"kind\":\"decision\"");
-    if let Some(reservation) = reservation {
-        text.push_str(",\"reservation\":");
-        text.push_str(&reservation);
-    }
-    text.push_str(",\"seq\":");
-    text.push_str(&seq.to_string());
-    text.push('}');
-    Ok((text, columns))
-}
-
 /// Reserves what a proceeding decision consumes, and records the action
 /// for windows. Returns the reservation as the log records it.
 fn reserve(
@@ -131,30 +65,10 @@ fn reserve(
     decision: &mut Decision,
     seq: i64,
 ) -> Result<String, StoreError> {
-    let mut holds = Vec::new();
-    for used in &decision.budgets {
-        let amount = used.delta.value();
-        if amount <= Decimal::ZERO {
-            continue;
-        }
-        let window = p
-            .meta
-            .budgets
-            .get(&used.name)
-            .map_or(Window::Plan, |def| def.window);
-        let (window_start, window_end) = window.bucket(p.now);
-        holds.push(Hold {
-            budget: used.name.clone(),
-            key: used.key.clone(),
-            window_start,
-            window_end,
-            amount,
-        });
-    }
+    let holds = holds_of(p, decision);
     let key = |kind: KeyKind| env.key(kind, p.schema).ok();
     let expires_at = p.now.saturating_add(p.reservation_ttl);
-    let holds_text =
-        serde_json::to_string(&holds).map_err(|e| StoreError::backend("write a reservation", e))?;
+    let holds_text = holds_text(&holds)?;
     w.tx.prepare_cached(
         "INSERT INTO reservations (decision, state, at, expires_at, action, k_agent, k_workflow, k_owner, k_object, k_plan, amounts, holds)
          VALUES (?1, 'held', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -177,42 +91,7 @@ fn reserve(
         w.add_to_counter(hold, 1)?;
     }
     decision.reservations = vec![format!("res-{id}")];
-    let mut out = String::with_capacity(holds_text.len() + 80);
-    out.push_str("{\"budgets\":");
-    out.push_str(&holds_text);
-    out.push_str(",\"expires\":");
-    quoted(&format_timestamp(expires_at), &mut out);
-    out.push_str(",\"id\":\"res-");
-    out.push_str(&id.to_string());
-    out.push_str("\"}");
-    Ok(out)
-}
-
-/// The envelope's numeric parameters as `{"name":"decimal",…}`, for `sum`
-/// windows. Names are identifiers and decimals plain text: nothing needs
-/// escaping.
-fn param_amounts(p: &Proposal<'_>, env: &BoundEnvelope) -> String {
-    let action = p.schema.action(env.action);
-    let mut amounts = String::from("{");
-    for (slot, def) in action.params.iter().enumerate() {
-        let Some(Some(amount)) = env
-            .params
-            .get(slot)
-            .map(|v| v.as_ref().and_then(|v| v.as_amount()))
-        else {
-            continue;
-        };
-        if amounts.len() > 1 {
-            amounts.push(',');
-        }
-        amounts.push('"');
-        amounts.push_str(p.schema.field_name(def.name));
-        amounts.push_str("\":\"");
-        amounts.push_str(&amount.to_string());
-        amounts.push('"');
-    }
-    amounts.push('}');
-    amounts
+    Ok(reservation_text(&holds_text, expires_at, id))
 }
 
 fn mark_used(w: &Writer<'_>, approval: &str, seq: i64, now: i64) -> Result<(), StoreError> {

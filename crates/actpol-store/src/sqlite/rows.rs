@@ -4,11 +4,11 @@
 use actpol_core::approval::ApprovalStatus;
 use actpol_core::packet::{Precedent, Verdict};
 use actpol_core::value::format_timestamp;
-use actpol_core::Level;
 use rusqlite::{params, OptionalExtension, Transaction};
-use serde_json::{json, Map};
 
 use super::writer::Writer;
+use crate::record::{self, ended_record, verdict_record, PastDecision};
+pub(super) use crate::record::{effective_status, log_entry, parse_holds};
 use crate::{Approval, Hold, LogEntry, Reservation, ReservationState, StoreError};
 
 /// A reservation row.
@@ -32,10 +32,6 @@ impl ReservationRow {
             budgets: self.holds,
         }
     }
-}
-
-pub(super) fn parse_holds(text: &str) -> Result<Vec<Hold>, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::backend("read a reservation", e))
 }
 
 pub(super) fn load_reservation(
@@ -90,15 +86,7 @@ pub(super) fn end_reservation(
     }
     w.tx.prepare_cached("UPDATE reservations SET state = ?2, ended = ?3 WHERE id = ?1")?
         .execute(params![row.id, to.as_str(), kind])?;
-    let mut record = Map::new();
-    record.insert("kind".into(), json!(kind));
-    record.insert("reservation".into(), json!(format!("res-{}", row.id)));
-    record.insert("decision".into(), json!(format!("dec-{}", row.decision)));
-    record.insert(
-        "budgets".into(),
-        serde_json::to_value(&row.holds)
-            .map_err(|e| StoreError::backend("write a reservation", e))?,
-    );
+    let record = ended_record(kind, row.id, row.decision, &row.holds)?;
     w.append(record, now)
 }
 
@@ -117,17 +105,6 @@ pub(super) fn expire_due(w: &mut Writer<'_>, now: i64) -> Result<usize, StoreErr
         }
     }
     Ok(due.len())
-}
-
-/// A pending or granted approval past its expiry is expired.
-pub(super) fn effective_status(status: &str, expires_at: i64, now: i64) -> ApprovalStatus {
-    let status = ApprovalStatus::parse(status).unwrap_or(ApprovalStatus::Rejected);
-    match status {
-        ApprovalStatus::Pending | ApprovalStatus::Granted if expires_at <= now => {
-            ApprovalStatus::Expired
-        }
-        other => other,
-    }
 }
 
 pub(super) const APPROVAL_COLUMNS: &str = "SELECT id, decision, approver, envelope_hash, status, created_at, expires_at, decided_by, note, used_by FROM approvals";
@@ -189,20 +166,14 @@ pub(super) fn decide_approval(
         "UPDATE approvals SET status = ?2, decided_by = ?3, decided_at = ?4, note = ?5 WHERE id = ?1",
     )?
     .execute(params![id, verdict.as_str(), by, now, note])?;
-    let mut record = Map::new();
-    let kind = if verdict == ApprovalStatus::Granted {
-        "approve"
-    } else {
-        "reject"
-    };
-    record.insert("kind".into(), json!(kind));
-    record.insert("approval".into(), json!(approval));
-    record.insert("decision".into(), json!(current.decision));
-    record.insert("by".into(), json!(by));
-    record.insert("envelope_hash".into(), json!(current.envelope_hash));
-    if let Some(note) = note {
-        record.insert("note".into(), json!(note));
-    }
+    let record = verdict_record(
+        verdict,
+        approval,
+        &current.decision,
+        by,
+        &current.envelope_hash,
+        note,
+    );
     w.append(record, now)?;
     load_approval(&w.tx, id, now)?.ok_or_else(|| StoreError::UnknownApproval(approval.to_string()))
 }
@@ -247,45 +218,28 @@ pub(super) fn precedent(
                     let Some(id) = r.get::<_, Option<i64>>(base)? else {
                         return Ok(None);
                     };
-                    let status: String = r.get(base + 1)?;
-                    let expires_at: i64 = r.get(base + 2)?;
-                    Ok(Some(Verdict {
-                        approval: format!("apr-{id}"),
-                        status: effective_status(&status, expires_at, now),
-                        by: r.get(base + 3)?,
-                        note: r.get(base + 4)?,
-                    }))
+                    Ok(Some(record::verdict(
+                        id,
+                        &r.get::<_, String>(base + 1)?,
+                        r.get(base + 2)?,
+                        r.get(base + 3)?,
+                        r.get(base + 4)?,
+                        now,
+                    )))
                 };
-                let seq: i64 = r.get(0)?;
-                let at: i64 = r.get(1)?;
-                let agent: Option<String> = r.get(2)?;
-                let object: Option<String> = r.get(3)?;
-                let level: Option<String> = r.get(4)?;
-                let rules: Option<String> = r.get(5)?;
-                Ok(Precedent {
-                    decision: format!("dec-{seq}"),
-                    time: format_timestamp(at),
-                    summary: format!(
-                        "{} ran {action} on {}",
-                        agent.unwrap_or_default(),
-                        object.unwrap_or_default()
-                    ),
-                    outcome: level
-                        .as_deref()
-                        .and_then(|l| Level::ALL.into_iter().find(|x| x.as_str() == l))
-                        .unwrap_or(Level::Deny),
-                    rules: rules
-                        .unwrap_or_default()
-                        .split(',')
-                        .filter(|r| !r.is_empty())
-                        .map(str::to_string)
-                        .collect(),
-                    same_rules,
-                    verdict: match verdict(6)? {
-                        Some(v) => Some(v),
-                        None => verdict(11)?,
-                    },
-                })
+                let past = PastDecision {
+                    seq: r.get(0)?,
+                    at: r.get(1)?,
+                    agent: r.get(2)?,
+                    object: r.get(3)?,
+                    level: r.get(4)?,
+                    rules: r.get(5)?,
+                };
+                let verdict = match verdict(6)? {
+                    Some(v) => Some(v),
+                    None => verdict(11)?,
+                };
+                Ok(past.precedent(action, same_rules, verdict))
             },
         )?;
         for row in rows {
@@ -293,27 +247,6 @@ pub(super) fn precedent(
         }
     }
     Ok(out)
-}
-
-pub(super) fn log_entry(
-    seq: i64,
-    kind: String,
-    at: i64,
-    hash: String,
-    text: &str,
-) -> Result<LogEntry, StoreError> {
-    let record = serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
-        seq: u64::try_from(seq).unwrap_or(0),
-        reason: "it is not JSON".into(),
-        source: Some(Box::new(e)),
-    })?;
-    Ok(LogEntry {
-        seq: u64::try_from(seq).unwrap_or(0),
-        kind,
-        at: format_timestamp(at),
-        hash,
-        record,
-    })
 }
 
 pub(super) fn load_decision(

@@ -11,7 +11,6 @@
 use std::cell::RefCell;
 use std::str::FromStr;
 
-use actpol_core::value::format_timestamp;
 use actpol_core::Decimal;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
@@ -127,16 +126,10 @@ impl<'c> Writer<'c> {
     /// canonical JSON members, less `seq` and `at`.
     pub(super) fn append(
         &mut self,
-        mut record: serde_json::Map<String, serde_json::Value>,
+        record: serde_json::Map<String, serde_json::Value>,
         now: i64,
     ) -> Result<(), StoreError> {
-        let seq = self.next_seq();
-        record.insert("seq".into(), seq.into());
-        record.insert("at".into(), format_timestamp(now).into());
-        let record = serde_json::Value::Object(record);
-        let text = actpol_core::canonical::to_string(&record);
-        let columns = Columns::of(&record)
-            .ok_or_else(|| StoreError::corrupt(seq, "a record without kind or time"))?;
+        let (text, columns) = crate::record::small_record(record, self.next_seq(), now)?;
         self.append_text(&text, &columns)
     }
 

@@ -28,6 +28,11 @@ pub trait Backend: Sync {
     fn open(&self, location: &str) -> Box<dyn Store>;
     /// Changes the stored log behind the store's back.
     fn tamper(&self, location: &str, tamper: Tamper);
+    /// Whether the backend can run here: a database server the tests were
+    /// not given is skipped, and says so.
+    fn available(&self) -> bool {
+        true
+    }
 }
 
 /// Ways to tamper with a log.
@@ -84,6 +89,14 @@ action ops.wire {
   object Account
   params {
     amount: Money<USD>
+  }
+  reversible
+}
+action ops.draw {
+  system ops
+  object Account
+  params {
+    units: Int
   }
   reversible
 }
@@ -164,6 +177,12 @@ budget hourly: Int {
   per agent
   on_exhausted escalate to lead "one tock an hour"
 }
+budget pool: Int {
+  limit 5_000
+  window 1d
+  per workflow
+  on_exhausted deny "the workflow's pool is spent"
+}
 budget credits: Int {
   limit 200
   window 1d
@@ -205,6 +224,10 @@ rule very_large_wire on ops.wire {
 rule small_wire on ops.wire {
   when params.amount <= 1000 USD
   allow
+}
+rule draw on ops.draw {
+  allow
+  consume pool by params.units
 }
 rule tick on ops.tick {
   allow
@@ -402,6 +425,49 @@ pub fn child_entry(backend: &dyn Backend) -> bool {
                 .count();
             writeln!(out, "child: granted {granted}").unwrap();
         }
+        "serve" => {
+            // A replica: `threads` clients, each making `decisions`
+            // decisions of `action` for `units` and committing what it
+            // was granted; each commit is reported as it happens.
+            let [threads, decisions, units, action] = count.split(',').collect::<Vec<_>>()[..]
+            else {
+                panic!("serve needs threads,decisions,units,action");
+            };
+            let (threads, decisions): (usize, usize) =
+                (threads.parse().unwrap(), decisions.parse().unwrap());
+            let units: u64 = units.parse().unwrap();
+            let store: &dyn Store = &*store;
+            drop(out);
+            let granted: usize = std::thread::scope(|s| {
+                let clients: Vec<_> = (0..threads)
+                    .map(|_| {
+                        s.spawn(move || {
+                            let bytes = envelope("bot-a", action, json!({"units": units}), T0);
+                            let mut granted = 0;
+                            for _ in 0..decisions {
+                                let d = decide(store, &bytes, T0);
+                                if d.decision != Level::Allow {
+                                    continue;
+                                }
+                                granted += 1;
+                                let reservation = &d.reservations[0];
+                                store.commit(reservation, T0).expect("commit");
+                                let mut out = std::io::stdout().lock();
+                                if writeln!(out, "child: {} {reservation} {units}", d.id.unwrap())
+                                    .and_then(|()| out.flush())
+                                    .is_err()
+                                {
+                                    break;
+                                }
+                            }
+                            granted
+                        })
+                    })
+                    .collect();
+                clients.into_iter().map(|c| c.join().unwrap()).sum()
+            });
+            println!("child: granted {granted}");
+        }
         "load" => {
             // Decide and commit until killed, saying what was committed.
             let mut i: u64 = 0;
@@ -550,6 +616,195 @@ pub fn a_killed_process_loses_nothing_committed(
     assert!(
         consumed >= total,
         "committed consumption {total} is all counted ({consumed})"
+    );
+}
+
+/// How many decisions the replica tests make in all: 10,000 unless
+/// `ACTPOL_TEST_REPLICA_DECISIONS` says otherwise (CI may run fewer).
+pub fn replica_decisions() -> usize {
+    std::env::var("ACTPOL_TEST_REPLICA_DECISIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(10_000)
+}
+
+/// A replica's reported commits (decision, reservation, units) and, if it
+/// finished, how many decisions it was granted.
+fn replica_report(stdout: &[u8]) -> (Vec<(String, String, u64)>, Option<usize>) {
+    let text = String::from_utf8_lossy(stdout);
+    let mut commits = Vec::new();
+    let mut granted = None;
+    for line in text.lines() {
+        // The harness may have begun the line: "test child_entry ... ".
+        let Some(line) = line.split("child: ").nth(1) else {
+            continue;
+        };
+        if let Some(n) = line.strip_prefix("granted ") {
+            granted = Some(n.trim().parse().unwrap());
+            continue;
+        }
+        if let [dec, res, units] = line.split(' ').collect::<Vec<_>>()[..] {
+            commits.push((dec.into(), res.into(), units.parse().unwrap()));
+        }
+    }
+    (commits, granted)
+}
+
+/// Two deciding processes (replicas) on one store, 8 clients each, make
+/// `replica_decisions()` budgeted decisions in all against a limit of 5,000
+/// units: exactly 5,000 units are granted, every decision is logged once,
+/// and the chain verifies.
+pub fn two_replicas_share_one_limit(backend: &dyn Backend, child_test: &str) {
+    let location = backend.fresh();
+    drop(backend.open(&location));
+    let total = replica_decisions();
+    // Each decision draws enough units that the decisions, together, ask
+    // for twice the limit.
+    let units = (10_000 / total).max(1);
+    let per_client = total / 16;
+    let replicas: Vec<_> = (0..2)
+        .map(|_| {
+            child(
+                child_test,
+                &format!("serve|8,{per_client},{units},ops.draw|{location}"),
+            )
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    let mut granted_units = 0;
+    let mut committed = std::collections::HashSet::new();
+    for replica in replicas {
+        let out = replica.wait_with_output().unwrap();
+        assert!(out.status.success(), "a replica failed");
+        let (commits, granted) = replica_report(&out.stdout);
+        let granted = granted.expect("the replica finished");
+        assert_eq!(granted, commits.len());
+        for (dec, _, n) in commits {
+            granted_units += n as usize;
+            assert!(committed.insert(dec.clone()), "{dec} granted twice");
+        }
+    }
+    assert_eq!(
+        granted_units, 5_000,
+        "two replicas share one limit of 5,000 units"
+    );
+    let store = backend.open(&location);
+    let decided = per_client * 16;
+    assert_eq!(
+        decisions_logged(&*store),
+        decided,
+        "every decision is logged once"
+    );
+    let records = intact(&*store);
+    assert_eq!(
+        records as usize,
+        decided + committed.len(),
+        "a record per decision and per commit"
+    );
+    let pool = policy().budgets(&*store, T0).unwrap();
+    let pool = pool.iter().find(|b| b.budget == "pool").unwrap();
+    assert_eq!(pool.consumed.to_string(), "5000");
+    assert_eq!(pool.held.to_string(), "0", "every grant was committed");
+}
+
+/// A replica's report lines as they arrive, each with when it arrived.
+fn follow(
+    stdout: std::process::ChildStdout,
+) -> std::sync::mpsc::Receiver<(std::time::Instant, String)> {
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if send.send((std::time::Instant::now(), line)).is_err() {
+                break;
+            }
+        }
+    });
+    receive
+}
+
+/// A replica killed (SIGKILL) under load loses no committed reservation,
+/// and the other replica, deciding on the same store all along, keeps
+/// deciding after the kill.
+pub fn a_killed_replica_loses_nothing_and_the_other_keeps_serving(
+    backend: &dyn Backend,
+    child_test: &str,
+) {
+    let location = backend.fresh();
+    drop(backend.open(&location));
+    let per_client = (replica_decisions() / 16).max(20);
+    let spawn = |decisions: usize| {
+        child(
+            child_test,
+            &format!("serve|8,{decisions},3,ops.load|{location}"),
+        )
+        .spawn()
+        .unwrap()
+    };
+    // The replica to be killed would decide for long; the other a set count.
+    let mut doomed = spawn(1_000_000);
+    let mut survivor = spawn(per_client);
+    let doomed_lines = follow(doomed.stdout.take().unwrap());
+    let survivor_lines = follow(survivor.stdout.take().unwrap());
+    // Kill it once it is under way: after its 20th commit.
+    let mut lines: Vec<String> = Vec::new();
+    while lines.len() < 20 {
+        let (_, line) = doomed_lines
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the replica commits");
+        lines.push(line);
+    }
+    doomed.kill().unwrap(); // SIGKILL
+    doomed.wait().unwrap();
+    let killed = std::time::Instant::now();
+    lines.extend(doomed_lines.iter().map(|(_, line)| line));
+    let (doomed_commits, finished) = replica_report(lines.join("\n").as_bytes());
+    assert!(
+        finished.is_none(),
+        "the replica was killed before it finished"
+    );
+
+    let survived: Vec<(std::time::Instant, String)> = survivor_lines.iter().collect();
+    assert!(
+        survivor.wait().unwrap().success(),
+        "the surviving replica failed"
+    );
+    let after = survived.iter().filter(|(at, _)| *at > killed).count();
+    assert!(after > 0, "the other replica kept deciding after the kill");
+    let text: Vec<&str> = survived.iter().map(|(_, line)| line.as_str()).collect();
+    let (survivor_commits, granted) = replica_report(text.join("\n").as_bytes());
+    assert_eq!(
+        granted,
+        Some(8 * per_client),
+        "the other replica finished, every decision granted"
+    );
+
+    let store = backend.open(&location);
+    intact(&*store);
+    let mut units = 0;
+    for (dec, res, n) in doomed_commits.iter().chain(&survivor_commits) {
+        let entry = store.decision(dec).expect("a reported decision is logged");
+        assert_eq!(entry.record["reservation"]["budgets"][0]["budget"], "bulk");
+        assert_eq!(
+            store.reservation(res, T0).unwrap().state,
+            ReservationState::Committed,
+            "{res} stays committed"
+        );
+        units += n;
+    }
+    let bulk = policy().budgets(&*store, T0).unwrap();
+    let consumed: u64 = bulk
+        .iter()
+        .find(|b| b.budget == "bulk")
+        .unwrap()
+        .consumed
+        .to_string()
+        .parse()
+        .unwrap();
+    assert!(
+        consumed >= units,
+        "committed consumption {units} is all counted ({consumed})"
     );
 }
 
@@ -1389,98 +1644,186 @@ macro_rules! conformance_suite {
         }
         #[test]
         fn budgets_never_overspend_across_threads() {
+            if !$backend.available() {
+                return;
+            }
             conformance::budgets_never_overspend_across_threads(&$backend);
         }
         #[test]
         fn budgets_never_overspend_across_processes() {
+            if !$backend.available() {
+                return;
+            }
             conformance::budgets_never_overspend_across_processes(&$backend, $child);
         }
         #[test]
         fn a_killed_process_loses_nothing_committed() {
+            if !$backend.available() {
+                return;
+            }
             conformance::a_killed_process_loses_nothing_committed(&$backend, $child, 20);
         }
         #[test]
+        fn two_replicas_share_one_limit() {
+            if !$backend.available() {
+                return;
+            }
+            conformance::two_replicas_share_one_limit(&$backend, $child);
+        }
+        #[test]
+        fn a_killed_replica_loses_nothing_and_the_other_keeps_serving() {
+            if !$backend.available() {
+                return;
+            }
+            conformance::a_killed_replica_loses_nothing_and_the_other_keeps_serving(
+                &$backend, $child,
+            );
+        }
+        #[test]
         fn a_batch_is_one_transaction_in_which_each_decision_sees_the_last() {
+            if !$backend.available() {
+                return;
+            }
             conformance::a_batch_is_one_transaction_in_which_each_decision_sees_the_last(&$backend);
         }
         #[test]
         fn an_untouched_log_verifies_and_every_tamper_names_its_position() {
+            if !$backend.available() {
+                return;
+            }
             conformance::an_untouched_log_verifies_and_every_tamper_names_its_position(&$backend);
         }
         #[test]
         fn an_approval_allows_its_action_once() {
+            if !$backend.available() {
+                return;
+            }
             conformance::an_approval_allows_its_action_once(&$backend);
         }
         #[test]
         fn an_approval_is_refused_for_a_changed_action() {
+            if !$backend.available() {
+                return;
+            }
             conformance::an_approval_is_refused_for_a_changed_action(&$backend);
         }
         #[test]
         fn an_expired_approval_is_refused() {
+            if !$backend.available() {
+                return;
+            }
             conformance::an_expired_approval_is_refused(&$backend);
         }
         #[test]
         fn the_wrong_approver_is_refused() {
+            if !$backend.available() {
+                return;
+            }
             conformance::the_wrong_approver_is_refused(&$backend);
         }
         #[test]
         fn an_approval_never_overrides_a_denial() {
+            if !$backend.available() {
+                return;
+            }
             conformance::an_approval_never_overrides_a_denial(&$backend);
         }
         #[test]
         fn an_approved_escalation_consumes_what_its_rules_consume() {
+            if !$backend.available() {
+                return;
+            }
             conformance::an_approved_escalation_consumes_what_its_rules_consume(&$backend);
         }
         #[test]
         fn an_escalation_never_asks_to_pass_a_budget_that_denies() {
+            if !$backend.available() {
+                return;
+            }
             conformance::an_escalation_never_asks_to_pass_a_budget_that_denies(&$backend);
         }
         #[test]
         fn a_budget_spent_after_the_approval_still_stops_the_action() {
+            if !$backend.available() {
+                return;
+            }
             conformance::a_budget_spent_after_the_approval_still_stops_the_action(&$backend);
         }
         #[test]
         fn an_approval_of_a_rule_does_not_approve_a_budget_overrun() {
+            if !$backend.available() {
+                return;
+            }
             conformance::an_approval_of_a_rule_does_not_approve_a_budget_overrun(&$backend);
         }
         #[test]
         fn an_escalation_that_already_passes_a_budget_is_approved_with_it() {
+            if !$backend.available() {
+                return;
+            }
             conformance::an_escalation_that_already_passes_a_budget_is_approved_with_it(&$backend);
         }
         #[test]
         fn an_approval_never_skips_a_raise_it_was_not_given_for() {
+            if !$backend.available() {
+                return;
+            }
             conformance::an_approval_never_skips_a_raise_it_was_not_given_for(&$backend);
         }
         #[test]
         fn an_approval_of_a_raise_lets_it_through_once() {
+            if !$backend.available() {
+                return;
+            }
             conformance::an_approval_of_a_raise_lets_it_through_once(&$backend);
         }
         #[test]
         fn reservations_commit_release_and_expire() {
+            if !$backend.available() {
+                return;
+            }
             conformance::reservations_commit_release_and_expire(&$backend);
         }
         #[test]
         fn calendar_budget_windows_roll_over_at_their_boundaries() {
+            if !$backend.available() {
+                return;
+            }
             conformance::calendar_budget_windows_roll_over_at_their_boundaries(&$backend);
         }
         #[test]
         fn rolling_windows_count_what_proceeded_in_the_last_span() {
+            if !$backend.available() {
+                return;
+            }
             conformance::rolling_windows_count_what_proceeded_in_the_last_span(&$backend);
         }
         #[test]
         fn the_host_clock_decides_and_a_backdated_envelope_is_an_error() {
+            if !$backend.available() {
+                return;
+            }
             conformance::the_host_clock_decides_and_a_backdated_envelope_is_an_error(&$backend);
         }
         #[test]
         fn pruning_keeps_the_chain_and_what_windows_still_read() {
+            if !$backend.available() {
+                return;
+            }
             conformance::pruning_keeps_the_chain_and_what_windows_still_read(&$backend);
         }
         #[test]
         fn every_decision_is_logged_and_filtered() {
+            if !$backend.available() {
+                return;
+            }
             conformance::every_decision_is_logged_and_filtered(&$backend);
         }
         #[test]
         fn packets_list_precedent_with_verdicts() {
+            if !$backend.available() {
+                return;
+            }
             conformance::packets_list_precedent_with_verdicts(&$backend);
         }
     };
