@@ -444,7 +444,7 @@ impl Gen<'_> {
     // Leaves.
 
     /// A read, guarded by `has` where it needs it and nothing proves it.
-    fn read(&mut self, scope: &Scope, read: &Read) -> Expr {
+    pub(crate) fn read(&mut self, scope: &Scope, read: &Read) -> Expr {
         let e = mk(read.kind.clone(), read.ty.clone());
         match read.needs {
             Some(p) if !scope.proven.contains(&p) => {
@@ -794,6 +794,7 @@ impl Gen<'_> {
             deep,
             deep,
             3 * deep,
+            3,
         ];
         match self.weighted(&weights) {
             0 => self.constant_expr(&Type::Bool),
@@ -853,7 +854,8 @@ impl Gen<'_> {
             }
             11 => not(self.boolean(scope, d)),
             12 => self.branch(scope, &Type::Bool, d),
-            _ => self.guarded(scope, d),
+            13 => self.guarded(scope, d),
+            _ => self.collection(scope, d),
         }
     }
 

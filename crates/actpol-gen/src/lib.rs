@@ -28,6 +28,7 @@
 //! field is guarded by `has`, except, rarely and on purpose, where the
 //! absent-read error is what is being exercised.
 
+mod collections;
 mod dump;
 mod envelope;
 mod expr;

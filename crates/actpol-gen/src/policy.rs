@@ -595,6 +595,7 @@ mod tests {
                 (Value::Set(items), Type::Set(_)) => {
                     assert!(items.windows(2).all(|w| w[0].total_cmp(&w[1]).is_lt()))
                 }
+                (Value::List(_), Type::List(_)) | (Value::Record(_), Type::Record(_)) => {}
                 (Value::Bool(_), Type::Bool)
                 | (Value::Int(_), Type::Int)
                 | (Value::Decimal(_), Type::Decimal)
@@ -695,6 +696,34 @@ mod tests {
                     }
                     _ => assert!(args.iter().all(|a| a.ty == Type::String)),
                 }
+                for a in args {
+                    typed(p, a);
+                }
+            }
+            ExprKind::Loop {
+                kind, over, body, ..
+            } => {
+                assert!(over.ty.element().is_some(), "a loop over {:?}", over.ty);
+                if kind.body_is_condition() {
+                    assert_eq!(body.ty, Type::Bool);
+                }
+                typed(p, over);
+                typed(p, body);
+            }
+            ExprKind::Coll(_, args)
+            | ExprKind::Part(_, _, args)
+            | ExprKind::HasPart(_, _, args)
+                if !args.is_empty() =>
+            {
+                if let ExprKind::Coll(op, _) = &e.kind {
+                    assert_eq!(args.len(), op.arity());
+                }
+                assert!(
+                    args[0].ty.element().is_some() || matches!(args[0].ty, Type::Record(_)),
+                    "{:?} of {:?}",
+                    e.kind,
+                    args[0].ty
+                );
                 for a in args {
                     typed(p, a);
                 }

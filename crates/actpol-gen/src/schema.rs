@@ -2,9 +2,10 @@
 //! of every type, actions in a few namespaces with parameters, every
 //! reversibility class, and context fields.
 
-use actpol_core::ids::{ActionId, DataClassId, EntityId, EnumId, SystemId};
+use actpol_core::ids::{ActionId, DataClassId, EntityId, EnumId, RecordId, SystemId};
 use actpol_core::schema::{
-    ActionDef, Described, EntityDef, EnumDef, FieldDef, ReversibilityClass, Schema, TriggerDef,
+    ActionDef, Described, EntityDef, EnumDef, FieldDef, RecordDef, ReversibilityClass, Schema,
+    TriggerDef,
 };
 use actpol_core::types::{Currency, Type};
 
@@ -65,6 +66,24 @@ pub fn schema(seed: u64) -> Schema {
             },
         );
     }
+
+    // One record type, so lists of records reach parameters and attributes.
+    let usd = Type::Money(currency("USD"));
+    let line_fields = [
+        ("qty", Type::Int, false),
+        ("price", usd, false),
+        ("label", Type::String, false),
+        ("note", Type::String, true),
+    ];
+    let fields = line_fields
+        .into_iter()
+        .map(|(name, ty, optional)| FieldDef {
+            name: s.intern_field(name),
+            ty,
+            optional,
+        })
+        .collect();
+    s.records.insert("Line".to_string(), RecordDef { fields });
 
     let entity_count = rng.range(2, ENTITIES.len());
     let catalogue = catalogue(&mut rng, &s, &enum_ids, entity_count);
@@ -161,6 +180,7 @@ fn catalogue(
         usd.clone()
     };
     let set = |t: Type| Type::Set(Box::new(t));
+    let list = |t: Type| Type::List(Box::new(t));
     let entity = |rng: &mut Rng| Type::Entity(EntityId::from_index(rng.below(entity_count)));
     let mut out: Vec<(String, Type)> = vec![
         ("active".into(), Type::Bool),
@@ -186,6 +206,10 @@ fn catalogue(
         ("parent".into(), entity(rng)),
         ("peer".into(), entity(rng)),
         ("members".into(), set(entity(rng))),
+        ("lines".into(), list(Type::Record(RecordId(0)))),
+        ("prices".into(), list(Type::Money(currency("USD")))),
+        ("counts".into(), list(Type::Int)),
+        ("words".into(), list(Type::String)),
     ];
     // Named after their enums (`tier: Tier`), which no other field is.
     for id in enum_ids {

@@ -206,6 +206,34 @@ impl fmt::Display for Report<'_> {
     }
 }
 
+const LOOP_CASES: u64 = 3_000;
+const LOOP_MATCHES: u64 = 200;
+const ABSENT_PARTS: u64 = 8;
+const LONG_LISTS: u64 = 1_000;
+
+/// Whether an expression walks a collection.
+fn has_loop(e: &actpol_ir::Expr) -> bool {
+    let mut found = false;
+    e.walk(&mut |x| found |= matches!(x.kind, actpol_ir::ExprKind::Loop { .. }));
+    found
+}
+
+/// Whether the input carries a list or set of 100 elements or more.
+fn long_list(input: &Input) -> bool {
+    let json = match input {
+        Input::Json(bytes) => serde_json::from_slice(bytes).unwrap_or_default(),
+        Input::Envelope(env) => serde_json::to_value(env).unwrap_or_default(),
+    };
+    fn walk(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Array(items) => items.len() >= 100 || items.iter().any(walk),
+            serde_json::Value::Object(map) => map.values().any(walk),
+            _ => false,
+        }
+    }
+    walk(&json)
+}
+
 /// What the run's decisions exercised.
 #[derive(Debug, Default)]
 struct Coverage {
@@ -236,11 +264,32 @@ struct Coverage {
     identity_refusals: u64,
     scope_refusals: u64,
     record_refusals: u64,
+    /// Cases decided by a rule with a loop over a list or set, and cases
+    /// where such a rule matched.
+    loop_cases: u64,
+    loop_matches: u64,
+    /// Parts (`first`, `at`, a record's optional field…) read where absent.
+    absent_parts: u64,
+    /// Cases whose envelope carries a list of 100 elements or more.
+    long_lists: u64,
 }
 
 impl Coverage {
     fn record(&mut self, policy: &Policy, input: &Input, d: &Decision) {
         self.cases += 1;
+        let looping: Vec<String> = policy
+            .rules
+            .iter()
+            .filter(|r| r.when.as_ref().is_some_and(has_loop))
+            .map(|r| policy.meta.rules[r.id.index()].name.clone())
+            .collect();
+        self.loop_cases += u64::from(!looping.is_empty());
+        self.loop_matches += u64::from(d.rules.iter().any(|r| looping.contains(r)));
+        self.absent_parts += u64::from(d.errors.iter().any(|e| {
+            e.code == ErrorCode::EvalAbsent
+                && (e.message.contains("()") || e.message.contains("record's optional field"))
+        }));
+        self.long_lists += u64::from(long_list(input));
         if matches!(input, Input::Json(_)) {
             self.json_inputs += 1;
         }
@@ -360,6 +409,10 @@ impl Coverage {
             ("identity refusals", self.identity_refusals, 350),
             ("scope refusals", self.scope_refusals, 150),
             ("record refusals", self.record_refusals, 250),
+            ("cases with a loop", self.loop_cases, LOOP_CASES),
+            ("loops that matched", self.loop_matches, LOOP_MATCHES),
+            ("absent parts read", self.absent_parts, ABSENT_PARTS),
+            ("lists of 100 or more", self.long_lists, LONG_LISTS),
         ];
         let short: Vec<String> = wanted
             .iter()
@@ -397,10 +450,15 @@ impl fmt::Display for Coverage {
             "exhausted {}, consumed {}, raised {}, defaults {}",
             self.exhausted, self.consumed, self.raised, self.defaults
         )?;
-        write!(
+        writeln!(
             f,
             "refusals: identity {}, scope {}, record {}",
             self.identity_refusals, self.scope_refusals, self.record_refusals
+        )?;
+        write!(
+            f,
+            "collections: cases with a loop {}, loops matched {}, absent parts {}, long lists {}",
+            self.loop_cases, self.loop_matches, self.absent_parts, self.long_lists
         )
     }
 }

@@ -259,3 +259,48 @@ fn a_long_list_is_walked_to_the_end() {
         ("deny", vec!["everyone_named".to_string()])
     );
 }
+
+/// Loops inside loops over long lists run out of fuel: the decision is the
+/// policy's `on_error`, with the fuel error, never `allow`.
+#[test]
+fn nested_loops_that_run_out_of_fuel_fail_closed() {
+    let policy = Policy::from_sources([(
+        "fuel.actpol",
+        r#"
+policy fuel {
+  default deny "no rule matched"
+  on_error deny "the policy could not be evaluated"
+}
+system s
+entity Thing { }
+action s.go {
+  system s
+  object Thing
+  params { names: List<String> }
+  reversible
+}
+agent bot { owner "o@example.com" workflow w }
+rule pairs on s.go {
+  when params.names.count(a, params.names.count(b, params.names.any(c, c == a and c == b)) > 0) >= 0
+  allow
+}
+"#,
+    )])
+    .expect("the policy compiles");
+    let decide = |len: usize| {
+        let names: Vec<String> = (0..len).map(|i| format!("n{i}")).collect();
+        let env = json!({
+            "agent": {"id": "bot", "owner": "o@example.com", "workflow": "w"},
+            "action": {"name": "s.go", "params": {"names": names}},
+            "object": {"type": "Thing", "id": "t"},
+            "time": "2026-11-25T14:00:00Z"
+        });
+        let bytes = serde_json::to_vec(&env).unwrap();
+        serde_json::to_value(policy.decide(bytes.as_slice(), &MemoryState::default())).unwrap()
+    };
+    let short = decide(10);
+    assert_eq!(short["decision"], "allow");
+    let long = decide(1024);
+    assert_eq!(long["decision"], "deny");
+    assert_eq!(long["errors"][0]["code"], ErrorCode::EvalFuel.as_str());
+}
