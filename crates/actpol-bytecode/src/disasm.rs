@@ -156,6 +156,10 @@ pub fn instr(p: &Program, ins: Instr, start: usize, _pc: usize) -> String {
         Instr::ToDecimal => "to_decimal".into(),
         Instr::In => "in".into(),
         Instr::Call(b) => format!("call         {}/{}", b.name(), b.arity()),
+        Instr::Regex(i) => match p.consts.get(i as usize) {
+            Some(v) => format!("regex        {}", render_const(v)),
+            None => format!("regex        #{i}?"),
+        },
         Instr::MakeSet(n) => format!("make_set     {n}"),
         Instr::InList(n) => format!("in_list      {n}"),
         Instr::JumpIfFalseOrPop(t) => format!("jump_false   {} (keep)", rel(t)),

@@ -95,6 +95,9 @@ pub enum Instr {
     Part(PartKind, u32),
     /// Pop the part's arguments; push whether the part is present.
     HasPart(PartKind, u32),
+    /// Pop a `String`; push whether the regular expression `consts[i]`
+    /// matches it. The runtime compiles each pattern once, on load.
+    Regex(u32),
 }
 
 impl Instr {
@@ -115,7 +118,7 @@ impl Instr {
             Instr::Coll(op) => (op.arity(), 1),
             Instr::Part(kind, _) | Instr::HasPart(kind, _) => (kind.arity(), 1),
             Instr::Cmp(_) | Instr::Arith(_) | Instr::In => (2, 1),
-            Instr::Neg | Instr::Not | Instr::ToDecimal => (1, 1),
+            Instr::Neg | Instr::Not | Instr::ToDecimal | Instr::Regex(_) => (1, 1),
             Instr::Call(b) => (b.arity(), 1),
             Instr::MakeSet(n) => (n as usize, 1),
             Instr::InList(n) => (n as usize + 1, 1),

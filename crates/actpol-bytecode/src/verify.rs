@@ -281,9 +281,22 @@ impl Verifier<'_> {
             // loops end.
             Instr::Loop(_, _, b) => (b as usize) < p.blocks.len() && b > self.current,
             Instr::Var(slot) => slot < MAX_VARIABLES,
+            Instr::Regex(i) => return self.pattern(i, what),
             _ => true,
         };
         check(ok, || format!("{} indexes past its table", what()))
+    }
+
+    /// A `Regex` instruction's constant: a string that compiles under the
+    /// limits the checker applied.
+    fn pattern(&self, i: u32, what: impl Fn() -> String) -> Result<(), VerifyError> {
+        match self.p.consts.get(i as usize) {
+            Some(actpol_core::Value::String(pattern)) => actpol_core::text::compile_regex(pattern)
+                .map(drop)
+                .map_err(|why| VerifyError(format!("{}: pattern `{pattern}`: {why}", what()))),
+            Some(_) => fail(format!("{}: the pattern is not a string", what())),
+            None => fail(format!("{} indexes past its table", what())),
+        }
     }
 
     /// Abstract interpretation of one block's stack depth.

@@ -32,6 +32,28 @@ pub(crate) enum Arg {
     Element,
     /// A set of the receiver's element type.
     SameSet,
+    /// A constant regular expression, compiled by the checker.
+    Pattern,
+}
+
+/// What a method yields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Yields {
+    Bool,
+    Int,
+    String,
+    StringSet,
+}
+
+impl Yields {
+    pub(crate) fn ty(self) -> Type {
+        match self {
+            Yields::Bool => Type::Bool,
+            Yields::Int => Type::Int,
+            Yields::String => Type::String,
+            Yields::StringSet => Type::Set(Box::new(Type::String)),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -40,8 +62,7 @@ pub(crate) struct Method {
     pub on: Receiver,
     pub builtin: Builtin,
     pub arg: Arg,
-    /// `true`: `Bool`; `false`: `Int`.
-    pub yields_bool: bool,
+    pub yields: Yields,
 }
 
 const fn method(
@@ -49,69 +70,130 @@ const fn method(
     on: Receiver,
     builtin: Builtin,
     arg: Arg,
-    yields_bool: bool,
+    yields: Yields,
 ) -> Method {
     Method {
         name,
         on,
         builtin,
         arg,
-        yields_bool,
+        yields,
     }
 }
 
-pub(crate) const METHODS: [Method; 9] = [
+pub(crate) const METHODS: [Method; 16] = [
     method(
         "starts_with",
         Receiver::String,
         Builtin::StartsWith,
         Arg::String,
-        true,
+        Yields::Bool,
     ),
     method(
         "ends_with",
         Receiver::String,
         Builtin::EndsWith,
         Arg::String,
-        true,
+        Yields::Bool,
     ),
     method(
         "contains",
         Receiver::String,
         Builtin::StrContains,
         Arg::String,
-        true,
+        Yields::Bool,
     ),
     method(
         "matches",
         Receiver::String,
         Builtin::Matches,
         Arg::String,
-        true,
+        Yields::Bool,
     ),
-    method("len", Receiver::String, Builtin::StrLen, Arg::None, false),
+    method(
+        "len",
+        Receiver::String,
+        Builtin::StrLen,
+        Arg::None,
+        Yields::Int,
+    ),
     method(
         "contains",
         Receiver::Set,
         Builtin::SetContains,
         Arg::Element,
-        true,
+        Yields::Bool,
     ),
     method(
         "contains_any",
         Receiver::Set,
         Builtin::ContainsAny,
         Arg::SameSet,
-        true,
+        Yields::Bool,
     ),
     method(
         "contains_all",
         Receiver::Set,
         Builtin::ContainsAll,
         Arg::SameSet,
-        true,
+        Yields::Bool,
     ),
-    method("len", Receiver::Set, Builtin::SetLen, Arg::None, false),
+    method(
+        "len",
+        Receiver::Set,
+        Builtin::SetLen,
+        Arg::None,
+        Yields::Int,
+    ),
+    method(
+        "lower",
+        Receiver::String,
+        Builtin::Lower,
+        Arg::None,
+        Yields::String,
+    ),
+    method(
+        "upper",
+        Receiver::String,
+        Builtin::Upper,
+        Arg::None,
+        Yields::String,
+    ),
+    method(
+        "email_domain",
+        Receiver::String,
+        Builtin::EmailDomain,
+        Arg::None,
+        Yields::String,
+    ),
+    method(
+        "url_host",
+        Receiver::String,
+        Builtin::UrlHost,
+        Arg::None,
+        Yields::String,
+    ),
+    method(
+        "urls",
+        Receiver::String,
+        Builtin::Urls,
+        Arg::None,
+        Yields::StringSet,
+    ),
+    method(
+        "url_hosts",
+        Receiver::String,
+        Builtin::UrlHosts,
+        Arg::None,
+        Yields::StringSet,
+    ),
+    method(
+        "matches_regex",
+        Receiver::String,
+        Builtin::RegexMatch,
+        Arg::Pattern,
+        Yields::Bool,
+    ),
 ];
 
 pub(crate) fn methods_of(on: Receiver) -> impl Iterator<Item = &'static Method> {

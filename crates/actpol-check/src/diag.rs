@@ -295,6 +295,15 @@ pub enum CheckError {
     },
 
     #[error("{message}")]
+    #[diagnostic(code(actpol::check::invalid_pattern), help("{help}"))]
+    InvalidPattern {
+        message: String,
+        #[label("this pattern does not compile")]
+        span: SourceSpan,
+        help: String,
+    },
+
+    #[error("{message}")]
     #[diagnostic(code(actpol::check::not_constant), help("{help}"))]
     NotConstant {
         message: String,

@@ -16,6 +16,7 @@ use actpol_bytecode::{
 use actpol_core::collections::{self, CollOp};
 use actpol_core::envelope::MAX_ELEMENTS;
 use actpol_core::ids::{AgentId, RuleId};
+use actpol_core::ops::Builtin;
 use actpol_core::value::Value;
 use actpol_ir::fold::fold;
 use actpol_ir::{Expr, ExprKind, Policy, Rule};
@@ -348,6 +349,23 @@ impl Emitter<'_> {
         id
     }
 
+    fn call(&mut self, f: Builtin, args: &[Expr]) -> Result<(), CompileError> {
+        if let (Builtin::RegexMatch, [text, pattern]) = (f, args) {
+            if let ExprKind::Const(pattern @ Value::String(_)) = &pattern.kind {
+                // A constant pattern: the runtime compiles it once, on load.
+                self.expr(text)?;
+                let id = self.constant(pattern);
+                self.emit(Instr::Regex(id));
+                return Ok(());
+            }
+        }
+        for a in args {
+            self.expr(a)?;
+        }
+        self.emit(Instr::Call(f));
+        Ok(())
+    }
+
     fn expr(&mut self, e: &Expr) -> Result<(), CompileError> {
         match &e.kind {
             ExprKind::Const(v) => {
@@ -451,12 +469,7 @@ impl Emitter<'_> {
                     self.emit(Instr::In);
                 }
             }
-            ExprKind::Call(f, args) => {
-                for a in args {
-                    self.expr(a)?;
-                }
-                self.emit(Instr::Call(*f));
-            }
+            ExprKind::Call(f, args) => self.call(*f, args)?,
             ExprKind::SetLit(items) => {
                 for a in items {
                     self.expr(a)?;

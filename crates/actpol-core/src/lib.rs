@@ -25,6 +25,7 @@ pub mod reads;
 pub mod schema;
 pub mod state;
 pub mod suggest;
+pub mod text;
 pub mod types;
 pub mod value;
 

@@ -3,11 +3,13 @@
 //! corrupted program meets an error, never a wrong answer or a panic.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::decision::EvalError;
+use crate::text;
 use crate::value::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -78,6 +80,23 @@ pub enum Builtin {
     Min,
     Max,
     Abs,
+    // New variants go last: artifacts encode a builtin by its position.
+    /// `s.lower()`
+    Lower,
+    /// `s.upper()`
+    Upper,
+    /// `s.email_domain()`: see [`crate::text::email_domain`].
+    EmailDomain,
+    /// `s.url_host()`: see [`crate::text::url_host`].
+    UrlHost,
+    /// `s.urls()`: the set of URLs written in a text.
+    Urls,
+    /// `s.url_hosts()`: the set of the hosts of those URLs.
+    UrlHosts,
+    /// `s.matches_regex("…")`. Compiled code matches through
+    /// `Instr::Regex` with the pattern compiled once at load; this form
+    /// compiles it on each call.
+    RegexMatch,
 }
 
 impl Builtin {
@@ -93,13 +112,46 @@ impl Builtin {
             Builtin::Min => "min",
             Builtin::Max => "max",
             Builtin::Abs => "abs",
+            Builtin::Lower => "lower",
+            Builtin::Upper => "upper",
+            Builtin::EmailDomain => "email_domain",
+            Builtin::UrlHost => "url_host",
+            Builtin::Urls => "urls",
+            Builtin::UrlHosts => "url_hosts",
+            Builtin::RegexMatch => "matches_regex",
         }
     }
 
     pub fn arity(self) -> usize {
         match self {
-            Builtin::StrLen | Builtin::SetLen | Builtin::Abs => 1,
+            Builtin::StrLen
+            | Builtin::SetLen
+            | Builtin::Abs
+            | Builtin::Lower
+            | Builtin::Upper
+            | Builtin::EmailDomain
+            | Builtin::UrlHost
+            | Builtin::Urls
+            | Builtin::UrlHosts => 1,
             _ => 2,
+        }
+    }
+
+    /// Fuel the call costs beyond its instruction, for builtins whose work
+    /// grows with the text they read (see [`crate::text::scan_cost`]).
+    pub fn scan_cost(self, args: &[Value]) -> u64 {
+        match (self, args.first()) {
+            (
+                Builtin::Lower
+                | Builtin::Upper
+                | Builtin::EmailDomain
+                | Builtin::UrlHost
+                | Builtin::Urls
+                | Builtin::UrlHosts
+                | Builtin::RegexMatch,
+                Some(Value::String(s)),
+            ) => crate::text::scan_cost(s),
+            _ => 0,
         }
     }
 }
@@ -228,6 +280,16 @@ pub fn call(builtin: Builtin, args: &[Value]) -> Result<Value, EvalError> {
         (Builtin::EndsWith, [V::String(s), V::String(p)]) => V::Bool(s.ends_with(&**p)),
         (Builtin::StrContains, [V::String(s), V::String(p)]) => V::Bool(s.contains(&**p)),
         (Builtin::Matches, [V::String(s), V::String(p)]) => V::Bool(glob_match(p, s)),
+        (Builtin::Lower, [V::String(s)]) => V::String(Arc::from(s.to_lowercase())),
+        (Builtin::Upper, [V::String(s)]) => V::String(Arc::from(s.to_uppercase())),
+        (Builtin::EmailDomain, [V::String(s)]) => V::String(text::email_domain(s)),
+        (Builtin::UrlHost, [V::String(s)]) => V::String(text::url_host(s)),
+        (Builtin::Urls, [V::String(s)]) => string_set(text::urls(s)),
+        (Builtin::UrlHosts, [V::String(s)]) => string_set(text::url_hosts(s)),
+        (Builtin::RegexMatch, [V::String(s), V::String(p)]) => {
+            let re = text::compile_regex(p).map_err(|_| bad())?;
+            V::Bool(re.is_match(s))
+        }
         (Builtin::StrLen, [V::String(s)]) => V::Int(s.chars().count() as i64),
         (Builtin::SetLen, [V::Set(items)]) => V::Int(items.len() as i64),
         (Builtin::SetContains, [set, elem]) => V::Bool(member(elem, set)?),
@@ -255,6 +317,10 @@ pub fn call(builtin: Builtin, args: &[Value]) -> Result<Value, EvalError> {
         },
         _ => return Err(bad()),
     })
+}
+
+fn string_set(items: Vec<Arc<str>>) -> Value {
+    Value::set(items.into_iter().map(Value::String).collect())
 }
 
 /// Glob match without backtracking blow-up: `*` any run, `?` one character.

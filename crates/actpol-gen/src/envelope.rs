@@ -61,8 +61,11 @@ pub fn input(seed: u64, policy: &Policy) -> Input {
 
 const GOALS: [&str; 3] = ["win back churned accounts", "", "clean up duplicates"];
 const ROLLBACK_KINDS: [&str; 3] = ["revert", "compensate", "snapshot"];
-const STRINGS: [&str; 8] = [
+const STRINGS: [&str; 11] = [
     "",
+    "Ana@Acme.example",
+    "https://Pay.Evil.example:8443/now",
+    "pay at https://a.example/x or http://B.example.",
     "emea",
     "apac",
     "q4-winback",

@@ -18,8 +18,11 @@ const UNGUARDED_PERCENT: u64 = 2;
 
 /// Strings constants are drawn from, besides the schema's own names: some
 /// are glob patterns, some are empty or not ASCII.
-const STRINGS: [&str; 14] = [
+const STRINGS: [&str; 17] = [
     "",
+    "Ana@Acme.example",
+    "https://Pay.Evil.example/now",
+    "see https://a.example/x and http://b.example.",
     "a",
     "emea",
     "apac",
@@ -33,6 +36,17 @@ const STRINGS: [&str; 14] = [
     "é",
     "growth-bot",
     "o1",
+];
+
+/// Regular expressions for `matches_regex`: anchored and not, classes,
+/// alternation, case folding, one that matches everything.
+const PATTERNS: [&str; 6] = [
+    "^q4-",
+    "[0-9]",
+    "(?i)^ANA@",
+    "example\\.?$",
+    "^(emea|apac)$",
+    "",
 ];
 
 pub(crate) fn mk(kind: ExprKind, ty: Type) -> Expr {
@@ -735,6 +749,21 @@ impl Gen<'_> {
                 2 => self.min_max(scope, &t, d),
                 _ => self.branch(scope, &t, d),
             },
+            Type::String if self.rng.chance(50) => {
+                let f = self.rng.pick(&[
+                    Builtin::Lower,
+                    Builtin::Upper,
+                    Builtin::EmailDomain,
+                    Builtin::UrlHost,
+                ]);
+                let s = self.value(scope, &t, d);
+                call(f, vec![s], t)
+            }
+            Type::Set(elem) if **elem == Type::String && self.rng.chance(30) => {
+                let f = self.rng.pick(&[Builtin::Urls, Builtin::UrlHosts]);
+                let s = self.value(scope, &Type::String, d);
+                call(f, vec![s], t)
+            }
             Type::Set(elem) if self.rng.chance(60) => {
                 let items = (0..self.rng.range(1, 3))
                     .map(|_| self.value(scope, elem, d))
@@ -819,9 +848,16 @@ impl Gen<'_> {
                     Builtin::EndsWith,
                     Builtin::StrContains,
                     Builtin::Matches,
+                    Builtin::RegexMatch,
                 ]);
                 let s = self.value(scope, &Type::String, d);
-                let p = if self.rng.chance(70) {
+                let p = if f == Builtin::RegexMatch {
+                    // The checker takes only constant patterns that compile.
+                    mk(
+                        ExprKind::Const(Value::str(self.rng.pick(&PATTERNS))),
+                        Type::String,
+                    )
+                } else if self.rng.chance(70) {
                     self.constant_expr(&Type::String)
                 } else {
                     self.value(scope, &Type::String, d)

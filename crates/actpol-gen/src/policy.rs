@@ -688,6 +688,20 @@ mod tests {
                     }
                     Builtin::Abs => assert_eq!(args[0].ty, *t),
                     Builtin::StrLen | Builtin::SetLen => assert_eq!(*t, Type::Int),
+                    Builtin::Lower | Builtin::Upper | Builtin::EmailDomain | Builtin::UrlHost => {
+                        assert_eq!((&args[0].ty, t), (&Type::String, &Type::String))
+                    }
+                    Builtin::Urls | Builtin::UrlHosts => {
+                        assert_eq!(args[0].ty, Type::String);
+                        assert_eq!(*t, Type::Set(Box::new(Type::String)));
+                    }
+                    Builtin::RegexMatch => {
+                        let pattern = args[1].as_const();
+                        assert!(
+                            matches!(pattern, Some(Value::String(p)) if actpol_core::text::compile_regex(p).is_ok()),
+                            "a regex pattern is a constant that compiles"
+                        );
+                    }
                     Builtin::SetContains => {
                         assert_eq!(args[0].ty, Type::Set(Box::new(args[1].ty.clone())))
                     }
@@ -740,6 +754,46 @@ mod tests {
             let schema = crate::schema(seed);
             let p = policy(seed, &schema);
             check_contract(&p);
+        }
+    }
+
+    /// Every builtin is generated somewhere in a few hundred policies, so
+    /// the differential test runs each through the VM and the reference
+    /// evaluator.
+    #[test]
+    fn policies_call_every_builtin() {
+        use actpol_core::ops::Builtin;
+        fn calls(e: &Expr, out: &mut std::collections::BTreeSet<String>) {
+            if let ExprKind::Call(f, _) = &e.kind {
+                out.insert(format!("{f:?}"));
+            }
+            for child in e.children() {
+                calls(child, out);
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for seed in 0..300 {
+            let schema = crate::schema(seed);
+            let p = policy(seed, &schema);
+            for rule in &p.rules {
+                if let Some(w) = &rule.when {
+                    calls(w, &mut seen);
+                }
+            }
+            for e in &p.risks {
+                calls(e, &mut seen);
+            }
+        }
+        for f in [
+            Builtin::Lower,
+            Builtin::Upper,
+            Builtin::EmailDomain,
+            Builtin::UrlHost,
+            Builtin::Urls,
+            Builtin::UrlHosts,
+            Builtin::RegexMatch,
+        ] {
+            assert!(seen.contains(&format!("{f:?}")), "no policy calls {f:?}");
         }
     }
 

@@ -16,7 +16,7 @@ pub(crate) fn explain(
     state: &dyn StateView,
 ) -> Option<Explanation> {
     let p = runtime.program();
-    let machine = Machine::new(p, &runtime.names, env, state).ok()?;
+    let machine = Machine::new(p, &runtime.names, &runtime.patterns, env, state).ok()?;
     let agent = match runtime.admit(&machine, env) {
         Ok(agent) => agent,
         Err(refusal) => {

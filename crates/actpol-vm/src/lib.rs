@@ -21,8 +21,10 @@ use actpol_core::{BoundEnvelope, Combiner, Decision, Envelope, EnvelopeError, St
 
 mod explain;
 mod machine;
+mod patterns;
 
 use machine::Machine;
+use patterns::Patterns;
 
 /// A loaded, verified policy, ready to decide.
 #[derive(Debug)]
@@ -33,6 +35,8 @@ pub struct Runtime {
     /// Action and system names as values, for `action.name` and
     /// `action.system`: built once, not per read.
     names: Names,
+    /// The program's regular expressions, compiled once.
+    patterns: Patterns,
 }
 
 impl Runtime {
@@ -55,6 +59,7 @@ impl Runtime {
                 &hash_text(&artifact.source_hash),
             ),
             names: Names::of(&artifact.program.schema),
+            patterns: Patterns::of(&artifact.program),
             artifact,
         }
     }
@@ -107,7 +112,7 @@ impl Runtime {
         if let Err(foreign) = self.owns(env) {
             return *foreign;
         }
-        let machine = match Machine::new(self.program(), &self.names, env, state) {
+        let machine = match Machine::new(self.program(), &self.names, &self.patterns, env, state) {
             Ok(machine) => machine,
             Err(err) => {
                 return decision::failed(self.settle_ctx(), vec![ErrorOut::eval(&err, None)])

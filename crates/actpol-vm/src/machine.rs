@@ -4,6 +4,8 @@ use std::cell::{Cell, RefCell};
 
 use actpol_bytecode::{BlockId, Instr, Program};
 use actpol_core::collections::{self, LoopKind};
+
+use crate::patterns::Patterns;
 use actpol_core::decision::EvalError;
 use actpol_core::ops::{self, ArithOp};
 use actpol_core::reads::{BudgetField, FieldKind, Names, Reader};
@@ -32,6 +34,7 @@ pub(crate) struct Machine<'a> {
     /// The envelope's reads, its declarations looked up once.
     reader: Reader<'a>,
     state: &'a dyn StateView,
+    patterns: &'a Patterns,
     stack: RefCell<Vec<Value>>,
     fuel: Cell<u64>,
     /// The variables enclosing loops bound, outermost first.
@@ -64,6 +67,7 @@ impl<'a> Machine<'a> {
     pub(crate) fn new(
         prog: &'a Program,
         names: &'a Names,
+        patterns: &'a Patterns,
         env: &'a BoundEnvelope,
         state: &'a dyn StateView,
     ) -> Result<Self, EvalError> {
@@ -76,6 +80,7 @@ impl<'a> Machine<'a> {
             env,
             reader,
             state,
+            patterns,
             stack: RefCell::new(stack),
             fuel: Cell::new(FUEL),
             vars: RefCell::new(Vec::new()),
@@ -179,12 +184,28 @@ impl<'a> Machine<'a> {
                     // Builtins take one or two arguments: no vector needed.
                     let result = if f.arity() == 1 {
                         let a = pop(stack)?;
-                        ops::call(f, std::slice::from_ref(&a))?
+                        let args = std::slice::from_ref(&a);
+                        self.burn(f.scan_cost(args))?;
+                        ops::call(f, args)?
                     } else {
                         let (b, a) = (pop(stack)?, pop(stack)?);
-                        ops::call(f, &[a, b])?
+                        let args = [a, b];
+                        self.burn(f.scan_cost(&args))?;
+                        ops::call(f, &args)?
                     };
                     stack.push(result);
+                }
+                Instr::Regex(i) => {
+                    let Value::String(text) = pop(stack)? else {
+                        return Err(corrupt("`matches_regex` of a non-string"));
+                    };
+                    self.burn(actpol_core::text::scan_cost(&text))?;
+                    let matched = self
+                        .patterns
+                        .get(i)
+                        .ok_or_else(|| corrupt("pattern index"))?
+                        .is_match(&text);
+                    stack.push(Value::Bool(matched));
                 }
                 Instr::InList(n) => {
                     // `elem in [a, b, …]` with values known only now: compare
@@ -326,6 +347,20 @@ impl<'a> Machine<'a> {
             LoopKind::Filter if matches!(over, Value::Set(_)) => Value::Set(kept.into()),
             LoopKind::Filter | LoopKind::Map => Value::List(kept.into()),
         })
+    }
+
+    /// Takes fuel for work that grows with its input (a scan of a long
+    /// text), beyond the one unit its instruction was charged.
+    fn burn(&self, cost: u64) -> Result<(), EvalError> {
+        if cost == 0 {
+            return Ok(());
+        }
+        let fuel = self.fuel.get();
+        if fuel < cost {
+            return Err(EvalError::Fuel);
+        }
+        self.fuel.set(fuel - cost);
+        Ok(())
     }
 
     fn budget(&self, id: actpol_core::BudgetId, field: BudgetField) -> Result<Value, EvalError> {

@@ -127,4 +127,6 @@ pub mod values {
 pub mod advanced {
     pub use actpol_bytecode::artifact::{Artifact, FORMAT_VERSION, MAGIC};
     pub use actpol_bytecode::{disasm, Instr, Program};
+    /// A constant of a program (`Program::consts`).
+    pub use actpol_core::value::Value;
 }

@@ -54,6 +54,17 @@ impl Checker<'_> {
             self.check_args(cx, args);
             return self.error_typed(cx, e.span);
         }
+        if m.arg == Arg::Pattern {
+            return match self.regex_pattern(cx, &args[0]) {
+                Some(pattern) => self.make(
+                    cx,
+                    e.span,
+                    ir::ExprKind::Call(m.builtin, vec![recv.expr, pattern]),
+                    Some(m.yields.ty()),
+                ),
+                None => self.error_typed(cx, e.span),
+            };
+        }
         let wanted = match (&m.arg, &recv_ty) {
             (Arg::String, _) => Some(Type::String),
             (Arg::Element, Type::Set(elem)) => Some((**elem).clone()),
@@ -81,12 +92,11 @@ impl Checker<'_> {
             }
             call_args.push(typed.expr);
         }
-        let ty = if m.yields_bool { Type::Bool } else { Type::Int };
         self.make(
             cx,
             e.span,
             ir::ExprKind::Call(m.builtin, call_args),
-            Some(ty),
+            Some(m.yields.ty()),
         )
     }
 
@@ -101,7 +111,7 @@ impl Checker<'_> {
                     format!("`{ty_name}` has {}", list(collections::LIST_METHODS, 8))
                 })
             }
-            None => "methods apply to strings (`starts_with`, `ends_with`, `contains`, `matches`, `len`) and sets (`contains`, `contains_any`, `contains_all`, `len`)".into(),
+            None => "methods apply to strings (`starts_with`, `ends_with`, `contains`, `matches`, `matches_regex`, `lower`, `upper`, `email_domain`, `url_host`, `urls`, `url_hosts`, `len`) and sets (`contains`, `contains_any`, `contains_all`, `len`)".into(),
         };
         self.unknown_name(
             file,

@@ -40,6 +40,7 @@ mod collections;
 mod operations;
 mod presence;
 mod reads;
+mod strings;
 mod windows;
 
 /// Why part of the envelope cannot be read where an expression stands.
