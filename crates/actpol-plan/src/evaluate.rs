@@ -79,7 +79,9 @@ pub struct NodeDecision {
     /// Errors met deciding it; a node with errors never allows.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ErrorOut>,
-    /// The whole decision (with its escalation and packet).
+    /// The rest of the decision (its escalation, policy, explanation):
+    /// its reasons, rules, constraints, budgets and errors moved into this
+    /// node's fields, and an escalation's packet into the plan's packet.
     #[serde(skip)]
     pub full: Decision,
 }
@@ -167,7 +169,7 @@ impl Plan {
         self.finish(nodes, decider)
     }
 
-    fn node_out(&self, i: usize, full: Decision, blockers: &[usize]) -> NodeDecision {
+    fn node_out(&self, i: usize, mut full: Decision, blockers: &[usize]) -> NodeDecision {
         let node = &self.nodes[i];
         NodeDecision {
             id: node.id.clone(),
@@ -175,19 +177,19 @@ impl Plan {
             step: node.step,
             implied_by: node.implied_by.map(|p| self.nodes[p].id.clone()),
             decision: full.decision,
-            reasons: full.reasons.clone(),
-            rules: full.rules.clone(),
-            constraints: full.constraints.clone(),
-            budgets: full.budgets.clone(),
+            reasons: std::mem::take(&mut full.reasons),
+            rules: std::mem::take(&mut full.rules),
+            constraints: std::mem::take(&mut full.constraints),
+            budgets: std::mem::take(&mut full.budgets),
             blocked_by: blockers.iter().map(|&b| self.nodes[b].id.clone()).collect(),
             approver: full.escalation.as_ref().map(|e| e.approver.clone()),
             effects: node.effects.clone(),
-            errors: full.errors.clone(),
+            errors: std::mem::take(&mut full.errors),
             full,
         }
     }
 
-    fn finish(&self, nodes: Vec<NodeDecision>, decider: &dyn Decider) -> PlanDecision {
+    fn finish(&self, mut nodes: Vec<NodeDecision>, decider: &dyn Decider) -> PlanDecision {
         let decision = nodes
             .iter()
             .map(|n| n.decision)
@@ -206,7 +208,7 @@ impl Plan {
                 implied: self.nodes[to].implied_by == Some(from),
             })
             .collect();
-        let packet = plan_packet(&nodes);
+        let packet = plan_packet(&mut nodes);
         PlanDecision {
             plan: self.id.clone(),
             agent: self.agent.clone(),
@@ -224,10 +226,15 @@ fn unreachable_decision(decider: &dyn Decider) -> Decision {
     decider.refuse(&actpol_core::EnvelopeError::foreign("(not decided)"))
 }
 
-fn plan_packet(nodes: &[NodeDecision]) -> Option<PlanPacket> {
+/// The plan's packet, each escalated node's own packet moved into it.
+fn plan_packet(nodes: &mut [NodeDecision]) -> Option<PlanPacket> {
     let mut approvers: Vec<String> = Vec::new();
     let mut escalated = Vec::new();
-    for node in nodes.iter().filter(|n| n.decision == Level::Escalate) {
+    for k in 0..nodes.len() {
+        if nodes[k].decision != Level::Escalate {
+            continue;
+        }
+        let node = &nodes[k];
         let Some(escalation) = &node.full.escalation else {
             continue;
         };
@@ -239,13 +246,18 @@ fn plan_packet(nodes: &[NodeDecision]) -> Option<PlanPacket> {
             action: node.action.clone(),
             approver: escalation.approver.clone(),
             reasons: node.reasons.clone(),
-            blocks: nodes
+            blocks: nodes[k + 1..]
                 .iter()
                 .filter(|n| n.blocked_by.contains(&node.id))
                 .map(|n| n.id.clone())
                 .collect(),
-            packet: escalation.packet.clone(),
+            packet: None,
         });
+        if let (Some(last), Some(escalation)) =
+            (escalated.last_mut(), &mut nodes[k].full.escalation)
+        {
+            last.packet = escalation.packet.take();
+        }
     }
     if escalated.is_empty() {
         return None;

@@ -9,7 +9,9 @@
 //! what a store would hold had every earlier node run, and the plan's
 //! decisions are those of deciding its steps one at a time in order.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
+use std::sync::Arc;
 
 use actpol_core::amount;
 use actpol_core::envelope::BoundEnvelope;
@@ -22,12 +24,15 @@ use actpol_core::{Decimal, Decision, Schema};
 /// The base state with a plan's earlier nodes added.
 pub struct PlanState<'a> {
     base: &'a dyn StateView,
-    /// What earlier nodes consume, by budget and key: `(time, amount)`.
-    budgets: HashMap<(String, String), Vec<(i64, Decimal)>>,
+    /// What earlier nodes consume, by budget, key and time: a budget read
+    /// sums the times in its window, not every earlier node.
+    budgets: HashMap<String, HashMap<String, BTreeMap<i64, Decimal>>>,
     /// Earlier nodes as actions, for windows.
     events: Vec<PlanEvent>,
-    /// Indices into `events` by key (`agent:growth-bot`, `plan:p-7`…).
-    by_key: HashMap<Box<str>, Vec<usize>>,
+    /// `events` by key (`agent:growth-bot`, `plan:p-7`…), then by action
+    /// and time: a window read matches each distinct action once and
+    /// visits only the times in its span.
+    by_key: HashMap<Box<str>, Vec<ActionTimes>>,
 }
 
 impl std::fmt::Debug for PlanState<'_> {
@@ -39,11 +44,13 @@ impl std::fmt::Debug for PlanState<'_> {
     }
 }
 
+/// An action's events under one key, by time: indices into `events`.
+type ActionTimes = (Arc<str>, BTreeMap<i64, Vec<usize>>);
+
 #[derive(Debug)]
 struct PlanEvent {
-    action: std::sync::Arc<str>,
-    time: i64,
-    params: serde_json::Map<String, serde_json::Value>,
+    /// The envelope as sent: sums read its parameters.
+    params: Arc<actpol_core::Envelope>,
 }
 
 impl<'a> PlanState<'a> {
@@ -67,38 +74,69 @@ impl<'a> PlanState<'a> {
         for used in &decision.budgets {
             let delta = used.delta.value();
             if delta > Decimal::ZERO {
-                self.budgets
-                    .entry((used.name.clone(), used.key.clone()))
-                    .or_default()
-                    .push((env.time, delta));
+                self.add_budget(&used.name, &used.key, env.time, delta);
             }
         }
         let index = self.events.len();
-        self.events.push(PlanEvent {
-            action: env.action_name.clone(),
-            time: env.time,
-            params: env.raw().action.params.clone(),
-        });
+        self.events.push(PlanEvent { params: env.raw() });
         for kind in KEY_KINDS {
-            if let Ok(key) = env.key(kind, schema) {
-                self.by_key.entry(key.into()).or_default().push(index);
-            }
+            let Ok(key) = env.key(kind, schema) else {
+                continue;
+            };
+            // Look up by `&str` first: a key seen before costs no allocation.
+            let actions = match self.by_key.get_mut(key) {
+                Some(actions) => actions,
+                None => self.by_key.entry(key.into()).or_default(),
+            };
+            let at = match actions.iter().position(|(a, _)| *a == env.action_name) {
+                Some(at) => at,
+                None => {
+                    actions.push((env.action_name.clone(), BTreeMap::new()));
+                    actions.len() - 1
+                }
+            };
+            actions[at].1.entry(env.time).or_default().push(index);
         }
     }
 
+    fn add_budget(&mut self, budget: &str, key: &str, time: i64, amount: Decimal) {
+        if !self.budgets.contains_key(budget) {
+            self.budgets.insert(budget.to_string(), HashMap::new());
+        }
+        let Some(keys) = self.budgets.get_mut(budget) else {
+            return;
+        };
+        if !keys.contains_key(key) {
+            keys.insert(key.to_string(), BTreeMap::new());
+        }
+        if let Some(times) = keys.get_mut(key) {
+            *times.entry(time).or_default() += amount;
+        }
+    }
+
+    /// Earlier nodes under the query's key, of an action its pattern
+    /// names, at a time in `(from, to]`, as lists of event indices.
     fn matching<'q>(
         &'q self,
         q: &'q WindowQuery<'_>,
         from: i64,
         to: i64,
-    ) -> impl Iterator<Item = &'q PlanEvent> + 'q {
+    ) -> impl Iterator<Item = &'q [usize]> + 'q {
         self.by_key
             .get(q.key_value)
             .map(Vec::as_slice)
             .unwrap_or_default()
             .iter()
-            .map(|&i| &self.events[i])
-            .filter(move |e| e.time > from && e.time <= to && pattern_matches(q.pattern, &e.action))
+            .filter(move |(action, _)| pattern_matches(q.pattern, action))
+            .flat_map(move |(_, times)| {
+                times
+                    .range((Bound::Excluded(from), Bound::Included(to)))
+                    .map(|(_, events)| events.as_slice())
+            })
+    }
+
+    fn count(&self, q: &WindowQuery<'_>, from: i64, to: i64) -> usize {
+        self.matching(q, from, to).map(<[usize]>::len).sum()
     }
 
     /// What earlier nodes add to a window query.
@@ -108,12 +146,12 @@ impl<'a> PlanState<'a> {
             Window::Plan => (i64::MIN, q.now),
         };
         match q.kind {
-            WindowKind::Count => Ok(Decimal::from(self.matching(q, from, to).count() as u64)),
+            WindowKind::Count => Ok(Decimal::from(self.count(q, from, to) as u64)),
             WindowKind::Sum => {
                 let param = q.param.unwrap_or_default();
                 let mut total = Decimal::ZERO;
-                for e in self.matching(q, from, to) {
-                    if let Some(v) = e.params.get(param) {
+                for &i in self.matching(q, from, to).flatten() {
+                    if let Some(v) = self.events[i].params.action.params.get(param) {
                         total += amount::from_json(v).ok_or_else(|| StateError::NotANumber {
                             param: param.to_string(),
                             value: v.to_string(),
@@ -130,9 +168,7 @@ impl<'a> PlanState<'a> {
                     return Ok(Decimal::ZERO);
                 }
                 let end = q.now.saturating_sub(span);
-                let seen = self
-                    .matching(q, end.saturating_sub(BASELINE_SPAN_MS), end)
-                    .count();
+                let seen = self.count(q, end.saturating_sub(BASELINE_SPAN_MS), end);
                 Ok(Decimal::from(seen as u64) * Decimal::from(span)
                     / Decimal::from(BASELINE_SPAN_MS))
             }
@@ -157,15 +193,11 @@ impl StateView for PlanState<'_> {
         now: i64,
     ) -> Result<Decimal, StateError> {
         let base = self.base.consumed(budget, key, window, now)?;
-        let Some(entries) = self.budgets.get(&(budget.to_string(), key.to_string())) else {
+        let Some(times) = self.budgets.get(budget).and_then(|keys| keys.get(key)) else {
             return Ok(base);
         };
         let (start, end) = window.bucket(now);
-        let added: Decimal = entries
-            .iter()
-            .filter(|(t, _)| *t >= start && *t < end)
-            .map(|(_, amount)| *amount)
-            .sum();
+        let added: Decimal = times.range(start..end).map(|(_, amount)| *amount).sum();
         Ok(base + added)
     }
 
