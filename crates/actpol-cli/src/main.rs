@@ -16,6 +16,7 @@ mod io;
 mod diff_cmd;
 mod fmt_cmd;
 mod plan_cmd;
+mod serve_cmd;
 mod snapshot_cmd;
 mod store_cmd;
 mod test_cmd;
@@ -104,6 +105,8 @@ enum Command {
     /// Look after a store: prune history no window reads any more.
     #[command(subcommand)]
     Store(store_cmd::StoreCommand),
+    /// Serve decisions over HTTP, against a store.
+    Serve(serve_cmd::ServeArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -156,6 +159,7 @@ fn main() -> ExitCode {
         Command::Audit(command) => store_cmd::audit(&command),
         Command::Store(command) => store_cmd::store(&command),
         Command::Plan(args) => plan_cmd::run(&args),
+        Command::Serve(args) => serve_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -184,6 +184,33 @@ error_codes! {
     PlanNodeField => "actpol::plan::node_field",
     /// A plan with more nodes, edges or implied effects than it may hold.
     PlanTooLarge => "actpol::plan::too_large",
+
+    // The decision server refused a request before deciding it, or failed
+    // to answer it. A request refused this way was not decided or recorded.
+    /// The request is not what the endpoint reads: a body that is not
+    /// JSON of the expected shape, a bad query parameter.
+    ServerBadRequest => "actpol::server::bad_request",
+    /// The request carries no bearer token, or one the server does not know.
+    ServerUnauthenticated => "actpol::server::unauthenticated",
+    /// The caller's token does not allow this endpoint (an agent's token on
+    /// an approver's endpoint).
+    ServerForbidden => "actpol::server::forbidden",
+    /// An agent's token sent an envelope for another agent.
+    ServerAgentMismatch => "actpol::server::agent_mismatch",
+    /// The request body is larger than the server accepts.
+    ServerBodyTooLarge => "actpol::server::body_too_large",
+    /// The request took longer than the server's per-request timeout.
+    ServerTimeout => "actpol::server::timeout",
+    /// The server is at its limit of requests in flight, or shutting down.
+    ServerOverloaded => "actpol::server::overloaded",
+    /// No endpoint at this path.
+    ServerNotFound => "actpol::server::not_found",
+    /// The endpoint does not take this method.
+    ServerMethodNotAllowed => "actpol::server::method_not_allowed",
+    /// A new policy did not compile or load; the old one keeps serving.
+    ServerPolicyRefused => "actpol::server::policy_refused",
+    /// The server failed inside; the request was not decided.
+    ServerInternal => "actpol::server::internal",
 }
 
 /// What a runtime error is about: the part of a code after `actpol::`.
@@ -204,6 +231,8 @@ pub enum ErrorFamily {
     Store,
     /// A plan document does not hold together.
     Plan,
+    /// The decision server refused or failed a request.
+    Server,
 }
 
 impl ErrorCode {
@@ -216,7 +245,8 @@ impl ErrorCode {
             Some("artifact") => ErrorFamily::Artifact,
             Some("store") => ErrorFamily::Store,
             Some("plan") => ErrorFamily::Plan,
-            // INVARIANT: every code above is in one of these seven families
+            Some("server") => ErrorFamily::Server,
+            // INVARIANT: every code above is in one of these eight families
             // (a test reads them all).
             _ => ErrorFamily::Load,
         }
@@ -369,6 +399,7 @@ mod tests {
                 "load" => ErrorFamily::Load,
                 "store" => ErrorFamily::Store,
                 "plan" => ErrorFamily::Plan,
+                "server" => ErrorFamily::Server,
                 other => panic!("{code}: no family `{other}`"),
             };
             assert_eq!(code.family(), expected, "{code}");

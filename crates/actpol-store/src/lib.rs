@@ -309,6 +309,14 @@ pub trait Store: Send + Sync + Debug {
 
     /// What a power loss or a crash can lose with this store's settings.
     fn durability(&self) -> String;
+
+    /// How many reservations are held at `now`: neither committed nor
+    /// released, and not past their time (a server's gauge of actions in
+    /// flight). `None`: this backend does not count them.
+    fn held_reservations(&self, now: i64) -> Result<Option<u64>, StoreError> {
+        let _ = now;
+        Ok(None)
+    }
 }
 
 /// What [`Store::prune`] removed.

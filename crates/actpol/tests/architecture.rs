@@ -8,9 +8,9 @@
 //!   database or the store, the store links only the core contracts, and
 //!   the PostgreSQL backend only those and the store's interface (read from
 //!   their manifests);
-//! - the command, the policy test runner and the benchmark use actpol only
-//!   through the facade, as any embedding program would (read from their
-//!   manifests);
+//! - the command, the policy test runner, the server and the benchmark use
+//!   actpol only through the facade, as any embedding program would (read
+//!   from their manifests);
 //! - every runtime error code is written out in one place, the
 //!   `ErrorCode` enum of `actpol-core` (read from every Rust file under
 //!   `crates/`, tests and comments included: elsewhere, code names it by
@@ -161,8 +161,9 @@ fn plans_know_only_the_core() {
 
 /// The crates that use actpol as an embedding program would, and the
 /// workspace crates each may depend on.
-const FACADE_USERS: [(&str, &[&str]); 3] = [
-    ("actpol-cli", &["actpol", "actpol-testing"]),
+const FACADE_USERS: [(&str, &[&str]); 4] = [
+    ("actpol-cli", &["actpol", "actpol-testing", "actpol-server"]),
+    ("actpol-server", &["actpol"]),
     ("actpol-testing", &["actpol"]),
     ("actpol-bench", &["actpol"]),
 ];

@@ -729,6 +729,18 @@ impl Store for SqliteStore {
     fn durability(&self) -> String {
         self.durability.describe().to_string()
     }
+
+    fn held_reservations(&self, now: i64) -> Result<Option<u64>, StoreError> {
+        self.read(|tx| {
+            let held: i64 = tx.query_row(
+                "SELECT count(*) FROM reservations INDEXED BY reservations_due \
+                 WHERE state = 'held' AND expires_at > ?1",
+                [now],
+                |r| r.get(0),
+            )?;
+            Ok(Some(u64::try_from(held).unwrap_or(0)))
+        })
+    }
 }
 
 /// An action pattern as SQL over the log's `action` column: `= name`, or
