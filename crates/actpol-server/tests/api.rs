@@ -294,7 +294,10 @@ async fn bad_requests_get_json_errors_with_codes() {
     assert_eq!(
         metric(
             &metrics,
-            "actpol_errors_total{code=\"actpol::server::bad_request\"}"
+            &format!(
+                "actpol_errors_total{{code=\"{}\"}}",
+                ErrorCode::ServerBadRequest
+            )
         ),
         Some(6.0),
         "{metrics}"

@@ -122,7 +122,10 @@ async fn a_token_for_agent_a_cannot_decide_for_agent_b() {
     assert_eq!(
         metric(
             &metrics,
-            "actpol_errors_total{code=\"actpol::server::agent_mismatch\"}"
+            &format!(
+                "actpol_errors_total{{code=\"{}\"}}",
+                ErrorCode::ServerAgentMismatch
+            )
         ),
         Some(2.0)
     );
