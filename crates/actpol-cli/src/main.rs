@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 #[macro_use]
 mod io;
+mod bench_cmd;
 mod diff_cmd;
 mod fmt_cmd;
 mod plan_cmd;
@@ -107,6 +108,9 @@ enum Command {
     Store(store_cmd::StoreCommand),
     /// Serve decisions over HTTP, against a store.
     Serve(serve_cmd::ServeArgs),
+    /// Measure: `bench serve` drives the decision server over loopback HTTP.
+    #[command(subcommand)]
+    Bench(bench_cmd::BenchCommand),
 }
 
 #[derive(clap::Args, Debug)]
@@ -160,6 +164,7 @@ fn main() -> ExitCode {
         Command::Store(command) => store_cmd::store(&command),
         Command::Plan(args) => plan_cmd::run(&args),
         Command::Serve(args) => serve_cmd::run(&args),
+        Command::Bench(command) => bench_cmd::run(&command),
     };
     match result {
         Ok(code) => code,

@@ -18,6 +18,7 @@ pub mod batch;
 pub mod client;
 mod error;
 mod handlers;
+pub mod load;
 mod metrics;
 pub mod policy;
 mod serve;
