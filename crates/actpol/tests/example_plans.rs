@@ -134,3 +134,42 @@ fn growth_irreversible_merge_waits_behind_an_escalated_reassignment() {
     assert_eq!(packet.escalated[0].blocks, ["merge"]);
     assert_eq!(decided.decision, Level::Escalate);
 }
+
+#[test]
+fn support_sla_credits_each_allowed_exceed_the_daily_budget_together() {
+    let (decided, alone) = decide("support", "sla-credits-over-budget");
+    assert!(alone.iter().all(|(_, l)| *l == Level::Allow), "{alone:?}");
+    for i in 1..=20 {
+        assert_eq!(
+            node(&decided, &format!("credit-{i}")).decision,
+            Level::Allow,
+            "credit-{i}"
+        );
+    }
+    let last = node(&decided, "credit-21");
+    assert_eq!(last.decision, Level::Escalate);
+    assert_eq!(last.reasons, ["today's standard credit budget is spent"]);
+    let before = node(&decided, "credit-20");
+    assert_eq!(before.budgets[0].consumed.value().to_string(), "2000");
+    assert_eq!(decided.decision, Level::Escalate);
+}
+
+#[test]
+fn support_irreversible_refund_waits_behind_an_escalated_correction_and_triggers_a_revoke() {
+    let (decided, _) = decide("support", "refund-behind-escalation");
+    assert_eq!(node(&decided, "correct-invoice").decision, Level::Escalate);
+    let refund = node(&decided, "refund-seats");
+    assert_eq!(refund.action, "billing.refund.issue");
+    assert_eq!(refund.blocked_by, ["correct-invoice"]);
+    let revoke = node(&decided, "refund-seats~billing.credit.revoke");
+    assert_eq!(revoke.implied_by.as_deref(), Some("refund-seats"));
+    assert_eq!(revoke.decision, Level::Allow);
+    assert_eq!(revoke.blocked_by, ["correct-invoice", "refund-seats"]);
+    let packet = decided.packet.as_ref().expect("a packet");
+    let approvers: Vec<&str> = packet.approvers.iter().map(String::as_str).collect();
+    assert_eq!(approvers, ["billing-manager", "support-lead"]);
+    assert_eq!(
+        packet.escalated[0].blocks,
+        ["refund-seats", "refund-seats~billing.credit.revoke"]
+    );
+}
