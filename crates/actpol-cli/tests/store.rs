@@ -28,14 +28,55 @@ const SEND: &str = "examples/growth/envelopes/routine-send-allows.json";
 const NOW: &str = "2026-11-25T14:10:00Z";
 
 struct Store {
-    _dir: tempfile::TempDir,
+    /// Where the test writes its envelopes (and a SQLite store lives).
+    dir: tempfile::TempDir,
+    /// The store's location, as `--store` takes it.
     path: String,
 }
 
 fn store() -> Store {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.db").to_str().unwrap().to_string();
-    Store { _dir: dir, path }
+    Store { dir, path }
+}
+
+/// A store in a new schema of the PostgreSQL server `ACTPOL_TEST_PG` names;
+/// none (said loudly) when no server was given, unless
+/// `ACTPOL_TEST_PG_REQUIRED` is set.
+fn pg_store() -> Option<Store> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let Some(url) = std::env::var("ACTPOL_TEST_PG")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        assert!(
+            std::env::var_os("ACTPOL_TEST_PG_REQUIRED").is_none(),
+            "ACTPOL_TEST_PG_REQUIRED is set but ACTPOL_TEST_PG is not"
+        );
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** SKIPPED: `--store postgres://…` was not tested: set ACTPOL_TEST_PG ***\n"
+        );
+        return None;
+    };
+    let schema = format!(
+        "cli_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    postgres::Client::connect(&url, postgres::NoTls)
+        .unwrap()
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
+        .unwrap();
+    let join = if url.contains('?') { '&' } else { '?' };
+    Some(Store {
+        dir: tempfile::tempdir().unwrap(),
+        path: format!("{url}{join}options=-c%20search_path%3D{schema}"),
+    })
 }
 
 fn eval(store: &Store, envelope: &str, now: &str) -> Json {
@@ -69,14 +110,24 @@ fn unwrapped(text: &str) -> String {
 fn variant(store: &Store, from: &str, name: &str, change: impl FnOnce(&mut Json)) -> String {
     let mut env = json(&std::fs::read_to_string(root().join(from)).unwrap());
     change(&mut env);
-    let path = Path::new(&store.path).with_file_name(name);
+    let path = store.dir.path().join(name);
     std::fs::write(&path, serde_json::to_string(&env).unwrap()).unwrap();
     path.to_str().unwrap().to_string()
 }
 
 #[test]
 fn escalate_approve_resubmit_allows_once_and_the_log_verifies() {
-    let s = store();
+    escalate_approve_resubmit_allows_once_and_the_log_verifies_in(store());
+}
+
+#[test]
+fn escalate_approve_resubmit_allows_once_and_the_log_verifies_on_postgres() {
+    if let Some(s) = pg_store() {
+        escalate_approve_resubmit_allows_once_and_the_log_verifies_in(s);
+    }
+}
+
+fn escalate_approve_resubmit_allows_once_and_the_log_verifies_in(s: Store) {
     let first = eval(&s, BULK, NOW);
     assert_eq!(first["decision"], "escalate");
     assert_eq!(first["id"], "dec-1");
@@ -256,7 +307,17 @@ fn audit_log_filters_and_speaks_json() {
 
 #[test]
 fn budget_show_commit_and_release() {
-    let s = store();
+    budget_show_commit_and_release_in(store());
+}
+
+#[test]
+fn budget_show_commit_and_release_on_postgres() {
+    if let Some(s) = pg_store() {
+        budget_show_commit_and_release_in(s);
+    }
+}
+
+fn budget_show_commit_and_release_in(s: Store) {
     let d = eval(&s, SEND, NOW);
     let reservation = d["reservations"][0].as_str().unwrap().to_string();
     let show = actpol(&[
@@ -707,7 +768,17 @@ fn a_policy_test_whose_state_does_not_fit_the_policy_is_broken() {
 
 #[test]
 fn store_prune_forgets_old_history_and_keeps_the_log() {
-    let s = store();
+    store_prune_forgets_old_history_and_keeps_the_log_in(store());
+}
+
+#[test]
+fn store_prune_forgets_old_history_and_keeps_the_log_on_postgres() {
+    if let Some(s) = pg_store() {
+        store_prune_forgets_old_history_and_keeps_the_log_in(s);
+    }
+}
+
+fn store_prune_forgets_old_history_and_keeps_the_log_in(s: Store) {
     // A send committed in October, one committed now.
     for (name, time) in [("old", "2026-10-01T09:00:00Z"), ("new", NOW)] {
         let env = variant(&s, SEND, &format!("{name}.json"), |e| {

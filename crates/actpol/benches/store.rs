@@ -2,7 +2,11 @@
 //! one thread, beside the same decision with no store; each store run
 //! states its durability setting (what a power loss can lose).
 //!
-//! `cargo bench -p actpol --bench store [-- --seconds N]`
+//! `cargo bench -p actpol --bench store [-- --seconds N] [--postgres URL]`
+//!
+//! With `--postgres URL` (or `ACTPOL_BENCH_PG`), the same runs against a
+//! PostgreSQL store too, in a schema of its own created for the run and
+//! dropped after, and with 16 clients deciding at once.
 //!
 //! Each stored decision is one SQLite transaction: read the budget's
 //! counter, decide, reserve (reservation row, counter update), append the
@@ -184,6 +188,101 @@ fn main() {
         println!("{:<44} {records} records, chain verified", "");
     }
     let _ = std::fs::remove_dir_all(&dir);
+    let server = args
+        .iter()
+        .position(|a| a == "--postgres")
+        .and_then(|i| args.get(i + 1).cloned())
+        .or_else(|| std::env::var("ACTPOL_BENCH_PG").ok());
+    if let Some(url) = server {
+        postgres_runs(&policy, &url, seconds, bare);
+    }
+}
+
+/// The same runs against a PostgreSQL store, in a schema made for the run.
+fn postgres_runs(policy: &Policy, url: &str, seconds: f64, bare: f64) {
+    let schema = format!("actpol_bench_{}", std::process::id());
+    let mut admin = postgres::Client::connect(url, postgres::NoTls).expect("the server answers");
+    admin
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
+        .unwrap();
+    let join = if url.contains('?') { '&' } else { '?' };
+    let location = format!("{url}{join}options=-c%20search_path%3D{schema}");
+    let store = store::open(&location, Durability::Normal).expect("the store opens");
+    let bytes = ENVELOPE.as_bytes();
+    let request = || Request::new(bytes).at(NOW);
+    println!("\n{}", store.durability());
+    let stored = rate("decision with the store (one transaction)", seconds, || {
+        black_box(policy.decide_stored(&*store, request()).unwrap());
+    });
+    println!(
+        "{:<44} {:>10.1}x the decision with no store",
+        "",
+        stored / bare
+    );
+    rate("decision + commit (two transactions)", seconds, || {
+        let d = policy.decide_stored(&*store, request()).unwrap();
+        store.commit(&d.reservations[0], NOW).unwrap();
+    });
+    let per_batch = rate(
+        &format!("batches of {BATCH} (one transaction each), per batch"),
+        seconds,
+        || {
+            let requests = (0..BATCH).map(|_| request()).collect();
+            black_box(policy.decide_stored_batch(&*store, requests).unwrap());
+        },
+    );
+    let per = per_batch / BATCH as f64;
+    println!(
+        "{:<44} {:>10.0} /s  {:>8.2} µs each, {:.1}x the decision with no store",
+        "  per decision in a batch",
+        1.0 / per,
+        per * 1e6,
+        per / bare
+    );
+    // Clients deciding at once, each one transaction per decision: they
+    // take turns on the head's lock, as replicas would.
+    let clients = 16;
+    let deadline = Duration::from_secs_f64(seconds);
+    let start = Instant::now();
+    let decided: usize = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..clients)
+            .map(|_| {
+                let store = &*store;
+                s.spawn(move || {
+                    let mut n = 0;
+                    while start.elapsed() < deadline {
+                        black_box(
+                            policy
+                                .decide_stored(store, Request::new(bytes).at(NOW))
+                                .unwrap(),
+                        );
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).sum()
+    });
+    let per = start.elapsed().as_secs_f64() / decided as f64;
+    println!(
+        "{:<44} {:>10.0} /s  {:>8.2} µs each, {:.1}x the decision with no store",
+        format!("{clients} clients at once, one transaction each"),
+        1.0 / per,
+        per * 1e6,
+        per / bare
+    );
+    let records = match store.verify().unwrap() {
+        actpol::store::Verification::Intact { records, .. } => records,
+        broken => panic!("the chain broke: {broken:?}"),
+    };
+    println!("{:<44} {records} records, chain verified", "");
+    drop(store);
+    admin
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .unwrap();
 }
 
 /// The bench policy with two windows over the agent's sends: a count over
