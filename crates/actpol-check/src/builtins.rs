@@ -11,6 +11,7 @@ use actpol_ir::{EnvField, Presence};
 pub(crate) enum Receiver {
     String,
     Set,
+    Timestamp,
 }
 
 impl Receiver {
@@ -18,6 +19,7 @@ impl Receiver {
         match ty {
             Type::String => Some(Receiver::String),
             Type::Set(_) => Some(Receiver::Set),
+            Type::Timestamp => Some(Receiver::Timestamp),
             _ => None,
         }
     }
@@ -34,6 +36,8 @@ pub(crate) enum Arg {
     SameSet,
     /// A constant regular expression, compiled by the checker.
     Pattern,
+    /// A constant IANA time zone name, resolved by the checker.
+    Zone,
 }
 
 /// What a method yields.
@@ -43,6 +47,8 @@ pub(crate) enum Yields {
     Int,
     String,
     StringSet,
+    Duration,
+    Weekday,
 }
 
 impl Yields {
@@ -52,6 +58,8 @@ impl Yields {
             Yields::Int => Type::Int,
             Yields::String => Type::String,
             Yields::StringSet => Type::Set(Box::new(Type::String)),
+            Yields::Duration => Type::Duration,
+            Yields::Weekday => Type::Enum(WEEKDAY),
         }
     }
 }
@@ -81,7 +89,7 @@ const fn method(
     }
 }
 
-pub(crate) const METHODS: [Method; 16] = [
+pub(crate) const METHODS: [Method; 20] = [
     method(
         "starts_with",
         Receiver::String,
@@ -194,6 +202,34 @@ pub(crate) const METHODS: [Method; 16] = [
         Arg::Pattern,
         Yields::Bool,
     ),
+    method(
+        "hour_in",
+        Receiver::Timestamp,
+        Builtin::HourIn,
+        Arg::Zone,
+        Yields::Int,
+    ),
+    method(
+        "time_of_day_in",
+        Receiver::Timestamp,
+        Builtin::TimeOfDayIn,
+        Arg::Zone,
+        Yields::Duration,
+    ),
+    method(
+        "weekday_in",
+        Receiver::Timestamp,
+        Builtin::WeekdayIn,
+        Arg::Zone,
+        Yields::Weekday,
+    ),
+    method(
+        "date_in",
+        Receiver::Timestamp,
+        Builtin::DateIn,
+        Arg::Zone,
+        Yields::String,
+    ),
 ];
 
 pub(crate) fn methods_of(on: Receiver) -> impl Iterator<Item = &'static Method> {
@@ -201,8 +237,24 @@ pub(crate) fn methods_of(on: Receiver) -> impl Iterator<Item = &'static Method> 
 }
 
 /// Functions called by name, with their number of arguments.
-pub(crate) const FUNCTIONS: [(&str, usize); 4] =
-    [("min", 2), ("max", 2), ("abs", 1), ("timestamp", 1)];
+pub(crate) const FUNCTIONS: [(&str, usize); 8] = [
+    ("min", 2),
+    ("max", 2),
+    ("abs", 1),
+    ("timestamp", 1),
+    ("hours", 1),
+    ("minutes", 1),
+    ("seconds", 1),
+    ("days", 1),
+];
+
+/// Functions that build a duration from a count of their unit.
+pub(crate) const DURATION_UNITS: [(&str, Builtin); 4] = [
+    ("hours", Builtin::Hours),
+    ("minutes", Builtin::Minutes),
+    ("seconds", Builtin::Seconds),
+    ("days", Builtin::Days),
+];
 
 /// The names an expression may start with, besides enums.
 pub(crate) const ROOTS: [&str; 12] = [

@@ -294,6 +294,15 @@ pub enum CheckError {
         help: String,
     },
 
+    #[error("unknown time zone `{name}`")]
+    #[diagnostic(code(actpol::check::unknown_zone), help("{help}"))]
+    UnknownZone {
+        name: String,
+        #[label("not a zone of the IANA database")]
+        span: SourceSpan,
+        help: String,
+    },
+
     #[error("{message}")]
     #[diagnostic(code(actpol::check::invalid_pattern), help("{help}"))]
     InvalidPattern {

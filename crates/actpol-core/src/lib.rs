@@ -28,6 +28,7 @@ pub mod suggest;
 pub mod text;
 pub mod types;
 pub mod value;
+pub mod zones;
 
 pub use decision::{Combiner, Decision, Hit, Level, Probe, Settle};
 pub use envelope::{BoundEnvelope, Envelope, EnvelopeError};

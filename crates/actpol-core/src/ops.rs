@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::decision::EvalError;
 use crate::text;
 use crate::value::Value;
+use crate::value::{DAY_MS, HOUR_MS};
+use crate::zones;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ArithOp {
@@ -97,6 +99,22 @@ pub enum Builtin {
     /// `Instr::Regex` with the pattern compiled once at load; this form
     /// compiles it on each call.
     RegexMatch,
+    /// `t.hour_in("America/New_York")`: the local hour in a named zone.
+    HourIn,
+    /// `t.time_of_day_in(zone)`: time since local midnight.
+    TimeOfDayIn,
+    /// `t.weekday_in(zone)`: the local weekday.
+    WeekdayIn,
+    /// `t.date_in(zone)`: the local date, `YYYY-MM-DD`.
+    DateIn,
+    /// `hours(n)`: a duration of `n` hours (a `Decimal`).
+    Hours,
+    /// `minutes(n)`
+    Minutes,
+    /// `seconds(n)`
+    Seconds,
+    /// `days(n)`
+    Days,
 }
 
 impl Builtin {
@@ -119,6 +137,14 @@ impl Builtin {
             Builtin::Urls => "urls",
             Builtin::UrlHosts => "url_hosts",
             Builtin::RegexMatch => "matches_regex",
+            Builtin::HourIn => "hour_in",
+            Builtin::TimeOfDayIn => "time_of_day_in",
+            Builtin::WeekdayIn => "weekday_in",
+            Builtin::DateIn => "date_in",
+            Builtin::Hours => "hours",
+            Builtin::Minutes => "minutes",
+            Builtin::Seconds => "seconds",
+            Builtin::Days => "days",
         }
     }
 
@@ -132,7 +158,11 @@ impl Builtin {
             | Builtin::EmailDomain
             | Builtin::UrlHost
             | Builtin::Urls
-            | Builtin::UrlHosts => 1,
+            | Builtin::UrlHosts
+            | Builtin::Hours
+            | Builtin::Minutes
+            | Builtin::Seconds
+            | Builtin::Days => 1,
             _ => 2,
         }
     }
@@ -290,6 +320,27 @@ pub fn call(builtin: Builtin, args: &[Value]) -> Result<Value, EvalError> {
             let re = text::compile_regex(p).map_err(|_| bad())?;
             V::Bool(re.is_match(s))
         }
+        (Builtin::HourIn, [V::Timestamp(t), V::String(z)]) => {
+            V::Int(zones::hour_in(*t, zone_of(z)?).ok_or_else(|| out_of_range("hour_in"))?)
+        }
+        (Builtin::TimeOfDayIn, [V::Timestamp(t), V::String(z)]) => V::Duration(
+            zones::time_of_day_in(*t, zone_of(z)?).ok_or_else(|| out_of_range("time_of_day_in"))?,
+        ),
+        (Builtin::WeekdayIn, [V::Timestamp(t), V::String(z)]) => {
+            V::Enum(zones::weekday_in(*t, zone_of(z)?).ok_or_else(|| out_of_range("weekday_in"))?)
+        }
+        (Builtin::DateIn, [V::Timestamp(t), V::String(z)]) => V::String(Arc::from(
+            zones::date_in(*t, zone_of(z)?).ok_or_else(|| out_of_range("date_in"))?,
+        )),
+        (Builtin::Hours | Builtin::Minutes | Builtin::Seconds | Builtin::Days, [V::Decimal(n)]) => {
+            let unit = match builtin {
+                Builtin::Hours => HOUR_MS,
+                Builtin::Minutes => 60_000,
+                Builtin::Seconds => 1000,
+                _ => DAY_MS,
+            };
+            V::Duration(zones::duration_of(*n, unit).ok_or_else(|| overflow(builtin.name()))?)
+        }
         (Builtin::StrLen, [V::String(s)]) => V::Int(s.chars().count() as i64),
         (Builtin::SetLen, [V::Set(items)]) => V::Int(items.len() as i64),
         (Builtin::SetContains, [set, elem]) => V::Bool(member(elem, set)?),
@@ -317,6 +368,15 @@ pub fn call(builtin: Builtin, args: &[Value]) -> Result<Value, EvalError> {
         },
         _ => return Err(bad()),
     })
+}
+
+/// A zone the checker resolved; a program naming another is corrupt.
+fn zone_of(name: &str) -> Result<chrono_tz::Tz, EvalError> {
+    zones::zone(name).ok_or_else(|| EvalError::Type(format!("unknown time zone `{name}`")))
+}
+
+fn out_of_range(what: &str) -> EvalError {
+    EvalError::Overflow(format!("the instant is out of range for `{what}`"))
 }
 
 fn string_set(items: Vec<Arc<str>>) -> Value {

@@ -241,6 +241,7 @@ fn value(rng: &mut Rng, schema: &Schema, ty: &Type) -> Json {
             json!(format!("1000000000000000 {c}")),
         ]),
         Type::Duration => json!(rng.pick(&["0s", "250ms", "15m", "1h30m", "1d", "7d", "2w"])),
+        Type::Timestamp if rng.chance(20) => json!(format_timestamp(rng.pick(&crate::DST_EDGES))),
         Type::Timestamp => json!(format_timestamp(instant(rng))),
         Type::String => json!(rng.pick(&STRINGS)),
         Type::Set(elem) => Json::Array(

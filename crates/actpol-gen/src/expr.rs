@@ -49,6 +49,22 @@ const PATTERNS: [&str; 6] = [
     "",
 ];
 
+/// Zones for the local-time methods: two with daylight saving at opposite
+/// ends of the year, a half-hour offset, a half-hour daylight saving shift,
+/// and UTC.
+const ZONES: [&str; 5] = [
+    "America/New_York",
+    "Europe/London",
+    "Asia/Kolkata",
+    "Australia/Lord_Howe",
+    "UTC",
+];
+
+/// A zone argument: a constant, as the checker requires.
+fn zone(rng: &mut Rng) -> Expr {
+    mk(ExprKind::Const(Value::str(rng.pick(&ZONES))), Type::String)
+}
+
 pub(crate) fn mk(kind: ExprKind, ty: Type) -> Expr {
     Expr {
         kind,
@@ -413,6 +429,9 @@ impl Gen<'_> {
                     ]))
                 }
             }
+            Type::Timestamp if self.rng.chance(25) => {
+                Value::Timestamp(self.rng.pick(&crate::DST_EDGES))
+            }
             Type::Timestamp => {
                 let day = self.rng.below(9) as i64 - 1;
                 Value::Timestamp(BASE_TIME + day * DAY + self.rng.pick(&[0, 9, 14]) * HOUR)
@@ -642,6 +661,10 @@ impl Gen<'_> {
                     let (a, b) = (self.value(scope, &t, d), self.value(scope, &t, d));
                     arith(op, a, b, t)
                 }
+                6 if self.rng.chance(50) => {
+                    let a = self.value(scope, &Type::Timestamp, d);
+                    call(Builtin::HourIn, vec![a, zone(self.rng)], t)
+                }
                 6 => {
                     let a = self.value(scope, &t, d);
                     mk(ExprKind::Neg(Box::new(a)), t)
@@ -727,10 +750,24 @@ impl Gen<'_> {
                     let (n, a) = (self.value(scope, &Type::Int, d), self.value(scope, &t, d));
                     arith(Mul, n, a, t)
                 }
-                5 | 6 => {
+                5 => {
                     let a = self.value(scope, &Type::Timestamp, d);
                     let b = self.value(scope, &Type::Timestamp, d);
                     arith(Sub, a, b, t)
+                }
+                6 if self.rng.chance(50) => {
+                    let a = self.value(scope, &Type::Timestamp, d);
+                    call(Builtin::TimeOfDayIn, vec![a, zone(self.rng)], t)
+                }
+                6 => {
+                    let f = self.rng.pick(&[
+                        Builtin::Hours,
+                        Builtin::Minutes,
+                        Builtin::Seconds,
+                        Builtin::Days,
+                    ]);
+                    let n = self.number(scope, d);
+                    call(f, vec![n], t)
                 }
                 _ => self.neg_abs(scope, &t, d),
             },
@@ -749,6 +786,14 @@ impl Gen<'_> {
                 2 => self.min_max(scope, &t, d),
                 _ => self.branch(scope, &t, d),
             },
+            Type::String if self.rng.chance(15) => {
+                let a = self.value(scope, &Type::Timestamp, d);
+                call(Builtin::DateIn, vec![a, zone(self.rng)], t)
+            }
+            Type::Enum(id) if *id == WEEKDAY && self.rng.chance(50) => {
+                let a = self.value(scope, &Type::Timestamp, d);
+                call(Builtin::WeekdayIn, vec![a, zone(self.rng)], t)
+            }
             Type::String if self.rng.chance(50) => {
                 let f = self.rng.pick(&[
                     Builtin::Lower,

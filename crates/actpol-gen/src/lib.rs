@@ -62,6 +62,18 @@ const PLAN_IDS: [&str; 2] = ["p1", "p2"];
 const OWNERS: [&str; 3] = ["ana@acme.example", "ben@acme.example", "cy@acme.example"];
 const WORKFLOWS: [&str; 3] = ["routing", "billing-ops", "cleanup"];
 
+/// Instants either side of daylight-saving changes of the generated zones:
+/// New York springs forward at 2026-03-08T07:00Z and falls back at
+/// 2026-11-01T06:00Z; London falls back at 2026-10-25T01:00Z.
+const DST_EDGES: [i64; 6] = [
+    1_772_953_199_000, // 2026-03-08T06:59:59Z
+    1_772_953_200_000, // 2026-03-08T07:00:00Z
+    1_793_510_400_000, // 2026-11-01T05:20:00Z
+    1_793_516_400_000, // 2026-11-01T07:00:00Z
+    1_792_889_940_000, // 2026-10-25T00:59:00Z
+    1_792_890_000_000, // 2026-10-25T01:00:00Z
+];
+
 /// The hours of day envelopes and events cluster around, so short windows
 /// hold events as often as not.
 const HOURS: [i64; 4] = [3, 9, 14, 20];

@@ -695,6 +695,18 @@ mod tests {
                         assert_eq!(args[0].ty, Type::String);
                         assert_eq!(*t, Type::Set(Box::new(Type::String)));
                     }
+                    Builtin::HourIn
+                    | Builtin::TimeOfDayIn
+                    | Builtin::WeekdayIn
+                    | Builtin::DateIn => {
+                        assert_eq!(args[0].ty, Type::Timestamp);
+                        assert!(
+                            matches!(args[1].as_const(), Some(Value::String(z)) if actpol_core::zones::zone(z).is_some())
+                        );
+                    }
+                    Builtin::Hours | Builtin::Minutes | Builtin::Seconds | Builtin::Days => {
+                        assert_eq!((&args[0].ty, t), (&Type::Decimal, &Type::Duration))
+                    }
                     Builtin::RegexMatch => {
                         let pattern = args[1].as_const();
                         assert!(
@@ -792,6 +804,12 @@ mod tests {
             Builtin::Urls,
             Builtin::UrlHosts,
             Builtin::RegexMatch,
+            Builtin::HourIn,
+            Builtin::TimeOfDayIn,
+            Builtin::WeekdayIn,
+            Builtin::DateIn,
+            Builtin::Hours,
+            Builtin::Days,
         ] {
             assert!(seen.contains(&format!("{f:?}")), "no policy calls {f:?}");
         }

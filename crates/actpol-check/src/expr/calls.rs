@@ -54,8 +54,13 @@ impl Checker<'_> {
             self.check_args(cx, args);
             return self.error_typed(cx, e.span);
         }
-        if m.arg == Arg::Pattern {
-            return match self.regex_pattern(cx, &args[0]) {
+        if matches!(m.arg, Arg::Pattern | Arg::Zone) {
+            let constant = if m.arg == Arg::Pattern {
+                self.regex_pattern(cx, &args[0])
+            } else {
+                self.zone_name(cx, &args[0])
+            };
+            return match constant {
                 Some(pattern) => self.make(
                     cx,
                     e.span,
@@ -111,7 +116,7 @@ impl Checker<'_> {
                     format!("`{ty_name}` has {}", list(collections::LIST_METHODS, 8))
                 })
             }
-            None => "methods apply to strings (`starts_with`, `ends_with`, `contains`, `matches`, `matches_regex`, `lower`, `upper`, `email_domain`, `url_host`, `urls`, `url_hosts`, `len`) and sets (`contains`, `contains_any`, `contains_all`, `len`)".into(),
+            None => "methods apply to timestamps (`hour_in`, `time_of_day_in`, `weekday_in`, `date_in`), strings (`starts_with`, `ends_with`, `contains`, `matches`, `matches_regex`, `lower`, `upper`, `email_domain`, `url_host`, `urls`, `url_hosts`, `len`) and sets (`contains`, `contains_any`, `contains_all`, `len`)".into(),
         };
         self.unknown_name(
             file,
@@ -202,7 +207,7 @@ impl Checker<'_> {
                 format!("`{text}` reads a window: write `{text}(<actions> over <window>)`, as in `count(crm.* over 1h)`")
             } else {
                 suggest(text, FUNCTIONS.iter().map(|(f, _)| *f), || {
-                    "the functions are `min`, `max`, `abs` and `timestamp`".into()
+                    "the functions are `min`, `max`, `abs`, `timestamp`, `hours`, `minutes`, `seconds` and `days`".into()
                 })
             };
             self.unknown_name(
@@ -219,6 +224,9 @@ impl Checker<'_> {
             self.wrong_arity(cx.file(), e.span, func, arity, args.len());
             self.check_args(cx, args);
             return self.error_typed(cx, e.span);
+        }
+        if let Some(&(_, unit)) = DURATION_UNITS.iter().find(|(f, _)| *f == func) {
+            return self.duration_of(cx, e, unit, &args[0]);
         }
         match func {
             "timestamp" => self.timestamp(cx, e, &args[0]),

@@ -24,8 +24,8 @@ use actpol_syntax::ast::{
 };
 
 use crate::builtins::{
-    env_fields, methods_of, Arg, Receiver, BUDGET_FIELDS, ENVELOPE_PRESENCE, FUNCTIONS, METHODS,
-    ROOTS, ROOT_HELP,
+    env_fields, methods_of, Arg, Receiver, BUDGET_FIELDS, DURATION_UNITS, ENVELOPE_PRESENCE,
+    FUNCTIONS, METHODS, ROOTS, ROOT_HELP,
 };
 use crate::checker::Checker;
 use crate::diag::{list, suggest, CheckError};
@@ -41,6 +41,7 @@ mod operations;
 mod presence;
 mod reads;
 mod strings;
+mod time;
 mod windows;
 
 /// Why part of the envelope cannot be read where an expression stands.
