@@ -190,6 +190,56 @@ pub struct WindowQuery<'a> {
     pub now: i64,
 }
 
+impl WindowQuery<'_> {
+    /// The times a count or sum reads, `(from, to]`: the span back from
+    /// `now`, or everything up to `now` for a plan window (whose key, the
+    /// plan, already narrows it to the plan's events).
+    pub fn range(&self) -> (i64, i64) {
+        match self.window {
+            Window::Span(span) => (self.now.saturating_sub(span), self.now),
+            Window::Plan => (i64::MIN, self.now),
+        }
+    }
+
+    /// A baseline: how many matching actions a window of this span usually
+    /// holds, from `count` over the [`BASELINE_SPAN_MS`] before the window,
+    /// scaled to the span. Zero for a plan window or an empty span.
+    pub fn baseline<E>(
+        &self,
+        count: impl FnOnce(i64, i64) -> Result<u64, E>,
+    ) -> Result<Decimal, E> {
+        let Window::Span(span) = self.window else {
+            return Ok(Decimal::ZERO);
+        };
+        if span <= 0 {
+            return Ok(Decimal::ZERO);
+        }
+        let end = self.now.saturating_sub(span);
+        let seen = count(end.saturating_sub(BASELINE_SPAN_MS), end)?;
+        Ok(Decimal::from(seen) * Decimal::from(span) / Decimal::from(BASELINE_SPAN_MS))
+    }
+
+    /// The total of the summed parameter's values, as events hold them:
+    /// a value that is not a number, or a total out of range, is an error.
+    pub fn sum_of<'v>(
+        &self,
+        values: impl IntoIterator<Item = &'v Json>,
+    ) -> Result<Decimal, StateError> {
+        let param = self.param.unwrap_or_default();
+        values.into_iter().try_fold(Decimal::ZERO, |total, v| {
+            let amount = amount::from_json(v).ok_or_else(|| StateError::NotANumber {
+                param: param.to_string(),
+                value: v.to_string(),
+            })?;
+            total
+                .checked_add(amount)
+                .ok_or_else(|| StateError::Overflow {
+                    what: format!("the sum of `{param}` over `{}`", self.pattern),
+                })
+        })
+    }
+}
+
 pub trait StateView {
     /// How much of budget `budget` is consumed under `key` in the window
     /// that contains `now`.
@@ -571,45 +621,18 @@ impl StateView for MemoryState {
     }
 
     fn window(&self, q: &WindowQuery<'_>) -> Result<Decimal, StateError> {
-        let (from, to) = match q.window {
-            Window::Span(span) => (q.now.saturating_sub(span), q.now),
-            // Key `plan` already narrows to this plan's events.
-            Window::Plan => (i64::MIN, q.now),
-        };
+        let (from, to) = q.range();
         match q.kind {
             WindowKind::Count => Ok(Decimal::from(self.matching(q, from, to).count() as u64)),
             WindowKind::Sum => {
                 let param = q.param.unwrap_or_default();
-                let mut total = Decimal::ZERO;
-                for e in self.matching(q, from, to) {
-                    if let Some(v) = e.params.get(param) {
-                        let amount =
-                            amount::from_json(v).ok_or_else(|| StateError::NotANumber {
-                                param: param.to_string(),
-                                value: v.to_string(),
-                            })?;
-                        total = total
-                            .checked_add(amount)
-                            .ok_or_else(|| StateError::Overflow {
-                                what: format!("the sum of `{param}` over `{}`", q.pattern),
-                            })?;
-                    }
-                }
-                Ok(total)
+                q.sum_of(
+                    self.matching(q, from, to)
+                        .filter_map(|e| e.params.get(param)),
+                )
             }
             WindowKind::Baseline => {
-                let Window::Span(span) = q.window else {
-                    return Ok(Decimal::ZERO);
-                };
-                if span <= 0 {
-                    return Ok(Decimal::ZERO);
-                }
-                let end = q.now.saturating_sub(span);
-                let seen = self
-                    .matching(q, end.saturating_sub(BASELINE_SPAN_MS), end)
-                    .count();
-                Ok(Decimal::from(seen as u64) * Decimal::from(span)
-                    / Decimal::from(BASELINE_SPAN_MS))
+                q.baseline(|from, to| Ok(self.matching(q, from, to).count() as u64))
             }
         }
     }

@@ -13,12 +13,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::Arc;
 
-use actpol_core::amount;
 use actpol_core::envelope::BoundEnvelope;
 use actpol_core::schema::{KeyKind, Window};
-use actpol_core::state::{
-    pattern_matches, StateError, StateView, WindowKind, WindowQuery, BASELINE_SPAN_MS,
-};
+use actpol_core::state::{pattern_matches, StateError, StateView, WindowKind, WindowQuery};
 use actpol_core::{Decimal, Decision, Schema};
 
 /// The base state with a plan's earlier nodes added.
@@ -141,36 +138,19 @@ impl<'a> PlanState<'a> {
 
     /// What earlier nodes add to a window query.
     fn added(&self, q: &WindowQuery<'_>) -> Result<Decimal, StateError> {
-        let (from, to) = match q.window {
-            Window::Span(span) => (q.now.saturating_sub(span), q.now),
-            Window::Plan => (i64::MIN, q.now),
-        };
+        let (from, to) = q.range();
         match q.kind {
             WindowKind::Count => Ok(Decimal::from(self.count(q, from, to) as u64)),
             WindowKind::Sum => {
                 let param = q.param.unwrap_or_default();
-                let mut total = Decimal::ZERO;
-                for &i in self.matching(q, from, to).flatten() {
-                    if let Some(v) = self.events[i].params.action.params.get(param) {
-                        total += amount::from_json(v).ok_or_else(|| StateError::NotANumber {
-                            param: param.to_string(),
-                            value: v.to_string(),
-                        })?;
-                    }
-                }
-                Ok(total)
+                q.sum_of(
+                    self.matching(q, from, to)
+                        .flatten()
+                        .filter_map(|&i| self.events[i].params.action.params.get(param)),
+                )
             }
             WindowKind::Baseline => {
-                let Window::Span(span) = q.window else {
-                    return Ok(Decimal::ZERO);
-                };
-                if span <= 0 {
-                    return Ok(Decimal::ZERO);
-                }
-                let end = q.now.saturating_sub(span);
-                let seen = self.count(q, end.saturating_sub(BASELINE_SPAN_MS), end);
-                Ok(Decimal::from(seen as u64) * Decimal::from(span)
-                    / Decimal::from(BASELINE_SPAN_MS))
+                q.baseline(|from, to| Ok::<_, StateError>(self.count(q, from, to) as u64))
             }
         }
     }
@@ -202,7 +182,14 @@ impl StateView for PlanState<'_> {
     }
 
     fn window(&self, query: &WindowQuery<'_>) -> Result<Decimal, StateError> {
-        Ok(self.base.window(query)? + self.added(query)?)
+        let (base, added) = (self.base.window(query)?, self.added(query)?);
+        base.checked_add(added).ok_or_else(|| StateError::Overflow {
+            what: format!(
+                "the {} of `{}` with the plan's earlier steps",
+                query.kind.as_str(),
+                query.pattern
+            ),
+        })
     }
 
     fn approval(
