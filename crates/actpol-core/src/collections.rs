@@ -8,10 +8,12 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::decision::EvalError;
 use crate::ops::{arith, ArithOp};
+use crate::types::Type;
 use crate::value::Value;
 
 /// An operation on a collection that always has a value.
@@ -146,6 +148,18 @@ pub fn elements(v: &Value) -> Option<&[Value]> {
         Value::List(items) | Value::Set(items) => Some(items),
         _ => None,
     }
+}
+
+/// The sum of no elements of type `ty`, which `xs.sum()` starts from; `None`
+/// when a list of them cannot be summed.
+pub fn sum_zero(ty: &Type) -> Option<Value> {
+    Some(match ty {
+        Type::Int => Value::Int(0),
+        Type::Decimal => Value::Decimal(Decimal::ZERO),
+        Type::Money(_) => Value::Money(Decimal::ZERO),
+        Type::Duration => Value::Duration(0),
+        _ => return None,
+    })
 }
 
 /// Applies `op` to its arguments.

@@ -4,11 +4,10 @@
 //! field), read under `has` or, now and then, without it so both
 //! evaluators must fail alike.
 
-use actpol_core::collections::{CollOp, LoopKind, PartKind};
+use actpol_core::collections::{sum_zero, CollOp, LoopKind, PartKind};
 use actpol_core::ops::CmpOp;
 use actpol_core::types::Type;
 use actpol_core::value::Value;
-use actpol_core::Decimal;
 use actpol_ir::{Expr, ExprKind};
 
 use crate::expr::{and, mk, Gen, Read, Scope};
@@ -19,17 +18,6 @@ fn boxed(e: Expr) -> Box<Expr> {
 
 fn cmp(op: CmpOp, a: Expr, b: Expr) -> Expr {
     mk(ExprKind::Cmp(op, boxed(a), boxed(b)), Type::Bool)
-}
-
-/// The sum of no elements of `ty`, if a list of them can be summed.
-fn zero(ty: &Type) -> Option<Value> {
-    Some(match ty {
-        Type::Int => Value::Int(0),
-        Type::Decimal => Value::Decimal(Decimal::ZERO),
-        Type::Money(_) => Value::Money(Decimal::ZERO),
-        Type::Duration => Value::Duration(0),
-        _ => return None,
-    })
 }
 
 /// How many variables enclosing loops bound where `scope` stands.
@@ -52,8 +40,8 @@ impl Gen<'_> {
         let ordered = elem.is_ordered();
         match self.rng.below(9) {
             0..=2 => self.quantified(scope, over, &elem, d),
-            3 if zero(&elem).is_some() && is_list => {
-                let z = zero(&elem).unwrap_or(Value::Int(0));
+            3 if sum_zero(&elem).is_some() && is_list => {
+                let z = sum_zero(&elem).unwrap_or(Value::Int(0));
                 let sum = mk(
                     ExprKind::Coll(
                         CollOp::Sum,
@@ -188,7 +176,7 @@ impl Gen<'_> {
                 // A map to a summable value, summed.
                 let mapped = self.looped(scope, LoopKind::Map, over, elem, d);
                 let ty = mapped.ty.element().cloned().unwrap_or(Type::Int);
-                match zero(&ty) {
+                match sum_zero(&ty) {
                     Some(z) => {
                         let sum = mk(
                             ExprKind::Coll(

@@ -112,8 +112,8 @@ impl Checker<'_> {
                 format!("`{ty_name}` has {}", list(methods_of(on).map(|m| m.name), 6))
             }),
             None if matches!(recv_ty, Type::List(_) | Type::Set(_)) => {
-                suggest(&name.name, collections::LIST_METHODS, || {
-                    format!("`{ty_name}` has {}", list(collections::LIST_METHODS, 8))
+                suggest(&name.name, collections::list_methods(), || {
+                    format!("`{ty_name}` has {}", list(collections::list_methods(), 8))
                 })
             }
             None => "methods apply to timestamps (`hour_in`, `time_of_day_in`, `weekday_in`, `date_in`), strings (`starts_with`, `ends_with`, `contains`, `matches`, `matches_regex`, `lower`, `upper`, `email_domain`, `url_host`, `urls`, `url_hosts`, `len`) and sets (`contains`, `contains_any`, `contains_all`, `len`)".into(),

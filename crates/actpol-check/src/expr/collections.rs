@@ -4,8 +4,7 @@
 //! parts that may be absent (`first`, `last`, `at`, `min`, `max`, a record's
 //! optional field) are read only where `has` proved them present.
 
-use actpol_core::collections::{CollOp, LoopKind, PartKind};
-use rust_decimal::Decimal;
+use actpol_core::collections::{self, CollOp, LoopKind, PartKind};
 
 use super::*;
 
@@ -46,26 +45,15 @@ const LIST_ONLY: [(&str, CollOp); 4] = [
     ("contains", CollOp::Contains),
 ];
 
-/// Every method a list has, for "did you mean".
-pub(crate) const LIST_METHODS: [&str; 17] = [
-    "all",
-    "any",
-    "count",
-    "filter",
-    "map",
-    "first",
-    "last",
-    "at",
-    "min",
-    "max",
-    "union",
-    "intersect",
-    "minus",
-    "len",
-    "sum",
-    "distinct",
-    "contains",
-];
+/// Every method a list has, for "did you mean": the names of the tables
+/// above, in their order.
+pub(crate) fn list_methods() -> impl Iterator<Item = &'static str> {
+    let loops = LOOPS.iter().map(|(n, _)| *n);
+    let parts = PARTS.iter().map(|(n, _)| *n);
+    let algebra = SET_ALGEBRA.iter().map(|(n, _)| *n);
+    let list_only = LIST_ONLY.iter().map(|(n, _)| *n);
+    loops.chain(parts).chain(algebra).chain(list_only)
+}
 
 /// Whether this module answers `name` on a receiver of type `ty`.
 pub(crate) fn answers(ty: &Type, name: &str) -> bool {
@@ -231,13 +219,12 @@ impl Checker<'_> {
                 Some(t) if t.is_list_element() => Some(Type::List(Box::new(t.clone()))),
                 Some(t) => {
                     let name = self.type_name(t);
-                    self.invalid_type_at(
+                    self.invalid_type(
                         cx.file(),
-                        body.span,
+                        self.unit.tight(cx.file(), body.span),
                         format!("`.map` cannot make a list of `{name}` values"),
-                        format!("this is `{name}`"),
-                        "map each element to one value: a scalar, an enum, an entity or a record"
-                            .into(),
+                        &format!("this is `{name}`"),
+                        "map each element to one value: a scalar, an enum, an entity or a record",
                     );
                     None
                 }
@@ -536,15 +523,15 @@ impl Checker<'_> {
         }
         if !elem.is_set_element() {
             let name = self.type_name(&elem);
-            self.invalid_type_at(
+            self.invalid_type(
                 cx.file(),
-                e.span,
+                self.unit.tight(cx.file(), e.span),
                 format!(
                     "`.{}` makes a set, and a set cannot hold `{name}` values",
                     op.name()
                 ),
-                format!("elements are `{name}`"),
-                "count or filter the elements instead".into(),
+                &format!("elements are `{name}`"),
+                "count or filter the elements instead",
             );
             return self.error_typed(cx, e.span);
         }
@@ -595,7 +582,7 @@ impl Checker<'_> {
             CollOp::Len => (vec![recv.expr], Type::Int),
             CollOp::Distinct => (vec![recv.expr], recv_ty.clone()),
             CollOp::Sum => {
-                let Some(zero) = zero_of(&elem) else {
+                let Some(zero) = collections::sum_zero(&elem) else {
                     let name = self.type_name(&elem);
                     self.type_mismatch(
                         cx.file(),
@@ -632,35 +619,4 @@ impl Checker<'_> {
         }
         self.make(cx, e.span, ir::ExprKind::Coll(op, operands), Some(result))
     }
-
-    fn invalid_type_at(
-        &mut self,
-        file: u32,
-        span: Span,
-        message: String,
-        label: String,
-        help: String,
-    ) {
-        let span = self.unit.tight(file, span);
-        self.unit.report(
-            file,
-            CheckError::InvalidType {
-                message,
-                span: span.into(),
-                label,
-                help,
-            },
-        );
-    }
-}
-
-/// The sum of no elements of type `ty`, if a list of them can be summed.
-fn zero_of(ty: &Type) -> Option<Value> {
-    Some(match ty {
-        Type::Int => Value::Int(0),
-        Type::Decimal => Value::Decimal(Decimal::ZERO),
-        Type::Money(_) => Value::Money(Decimal::ZERO),
-        Type::Duration => Value::Duration(0),
-        _ => return None,
-    })
 }

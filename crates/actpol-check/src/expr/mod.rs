@@ -514,14 +514,12 @@ impl Checker<'_> {
         };
         if !elem.is_set_element() {
             let name = self.type_name(&elem);
-            self.unit.report(
+            self.invalid_type(
                 cx.file(),
-                CheckError::InvalidType {
-                    message: format!("a set cannot hold `{name}` values"),
-                    span: self.unit.tight(cx.file(), e.span).into(),
-                    label: format!("a set of `{name}`"),
-                    help: "sets hold strings, numbers, money, durations, timestamps, enums, entities and records".into(),
-                },
+                self.unit.tight(cx.file(), e.span),
+                format!("a set cannot hold `{name}` values"),
+                &format!("a set of `{name}`"),
+                "sets hold strings, numbers, money, durations, timestamps, enums, entities and records",
             );
             return self.error_typed(cx, e.span);
         }
