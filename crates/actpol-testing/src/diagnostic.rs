@@ -220,22 +220,12 @@ impl TestDiagnostic {
     }
 
     /// Whether the line the span starts on is wider than a rendering
-    /// quotes (1,000 bytes).
+    /// quotes ([`actpol::QUOTE_LIMIT`] bytes).
     fn line_too_long_to_quote(&self) -> bool {
         let (Some(text), Some(span)) = (self.source.as_deref(), self.span.as_ref()) else {
             return false;
         };
-        let offset = span.start.min(text.len());
-        let bytes = text.as_bytes();
-        let start = bytes[..offset]
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        let end = bytes[offset..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(text.len(), |i| offset + i);
-        end - start > 1_000
+        actpol::line_too_long_to_quote(text, span.start)
     }
 
     /// miette text, no colour, `width` columns wide.

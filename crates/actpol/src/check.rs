@@ -3,6 +3,9 @@
 
 use std::path::Path;
 
+/// What a rendering of a diagnostic may quote: a line wider than
+/// [`QUOTE_LIMIT`] bytes is named, not quoted.
+pub use actpol_check::report::{line_too_long_to_quote, QUOTE_LIMIT};
 use actpol_check::{Diagnostic, SourceDb};
 
 use crate::load::{self, LoadError};

@@ -48,6 +48,7 @@ mod policy;
 pub mod store;
 
 pub use check::{check_paths, check_sources, format_source, CheckReport};
+pub use check::{line_too_long_to_quote, QUOTE_LIMIT};
 pub use compile::{compile_paths, compile_sources, CompileFailure};
 pub use explain::explain_text;
 pub use load::{LoadError, ReadFailure};
