@@ -101,17 +101,11 @@ impl Metrics {
         if let Some(held) = held {
             let _ = writeln!(out, "actpol_open_reservations {held}");
         }
-        header(
+        policy_info(
             &mut out,
             "actpol_policy_info",
-            "gauge",
             "The policy serving: its name and hash.",
-        );
-        let _ = writeln!(
-            out,
-            "actpol_policy_info{{name=\"{}\",hash=\"{}\"}} 1",
-            escape(&policy.name),
-            escape(&policy.hash)
+            policy,
         );
         header(
             &mut out,
@@ -127,17 +121,11 @@ impl Metrics {
             );
         }
         if let Some(shadow) = shadow {
-            header(
+            policy_info(
                 &mut out,
                 "actpol_shadow_policy_info",
-                "gauge",
                 "The candidate policy deciding in shadow.",
-            );
-            let _ = writeln!(
-                out,
-                "actpol_shadow_policy_info{{name=\"{}\",hash=\"{}\"}} 1",
-                escape(&shadow.name),
-                escape(&shadow.hash)
+                shadow,
             );
             header(
                 &mut out,
@@ -213,6 +201,17 @@ impl Metrics {
             let _ = writeln!(out, "actpol_errors_total{{code=\"{code}\"}} {n}");
         }
     }
+}
+
+/// A gauge of 1 labelled with a policy's name and hash: which policy it is.
+fn policy_info(out: &mut String, name: &str, help: &str, policy: &PolicyInfo) {
+    header(out, name, "gauge", help);
+    let _ = writeln!(
+        out,
+        "{name}{{name=\"{}\",hash=\"{}\"}} 1",
+        escape(&policy.name),
+        escape(&policy.hash)
+    );
 }
 
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {

@@ -8,15 +8,8 @@ use std::time::Duration;
 use actpol::ErrorCode;
 use actpol_server::Limits;
 use axum::http::{Method, StatusCode};
-use common::{envelope, metric, with_approval, Options, TestServer};
+use common::{code, envelope, metric, with_approval, Options, TestServer};
 use serde_json::json;
-
-fn code(answer: &actpol_server::client::Answer) -> String {
-    answer.json()["error"]["code"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_decision_reserves_and_its_reservation_commits() {

@@ -7,7 +7,7 @@ mod common;
 use actpol::ErrorCode;
 use actpol_server::auth::{token_hash, Tokens};
 use axum::http::StatusCode;
-use common::{envelope, metric, with_approval, Options, TestServer};
+use common::{code, envelope, metric, with_approval, Options, TestServer};
 use serde_json::json;
 
 fn tokens() -> Tokens {
@@ -40,13 +40,6 @@ admin = true
         token_hash("token-admin"),
     ))
     .unwrap()
-}
-
-fn code(answer: &actpol_server::client::Answer) -> String {
-    answer.json()["error"]["code"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

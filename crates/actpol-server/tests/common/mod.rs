@@ -171,6 +171,14 @@ pub fn envelope(agent: &str, action: &str, params: Value) -> Vec<u8> {
     .unwrap()
 }
 
+/// The stable code of an error answer; empty when the answer is no error.
+pub fn code(answer: &actpol_server::client::Answer) -> String {
+    answer.json()["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
 pub fn with_approval(bytes: &[u8], approval: &str) -> Vec<u8> {
     let mut env: Value = serde_json::from_slice(bytes).unwrap();
     env["approval"] = json!(approval);
