@@ -17,41 +17,42 @@
 //! `packet`, `approvals`) read a REPEATABLE READ snapshot and never wait
 //! for a writer.
 //!
-//! Every record is built by `actpol_store::record`, as SQLite's are: the
-//! same decisions, in the same order, with the same clock, make the same
-//! records and the same chain of hashes on either store.
+//! The ledger's rules (reserving, approvals, expiry, the log's head and
+//! counters kept for a transaction, windows, budgets, precedent, packets,
+//! retrying a group) are `actpol_store::ledger`'s, run over this crate's
+//! statements, and every record is built by `actpol_store::record`, as
+//! SQLite's are: the same decisions, in the same order, with the same
+//! clock, make the same records and the same chain of hashes on either
+//! store.
 //!
-//! This crate owns the SQL for PostgreSQL; it knows the core contracts and
-//! the store's interface, never the compiler, the bytecode or the VM.
+//! This crate owns only PostgreSQL's SQL and connections; it knows the core
+//! contracts and the store's interface, never the compiler, the bytecode or
+//! the VM, and holds no rule of the ledger.
 
-mod decide;
-mod rows;
+mod sql;
 mod tx;
 mod view;
-mod writer;
 
 use std::sync::{Condvar, Mutex, PoisonError};
 
 use actpol_core::approval::ApprovalStatus;
-use actpol_core::packet::Packet;
 use actpol_core::schema::PolicyMeta;
 use actpol_core::state::StateView;
-use actpol_core::value::format_timestamp;
-use actpol_core::{Decimal, Decision};
+use actpol_core::Decision;
+use actpol_store::ledger::{flows, Group, Ledger};
 use actpol_store::record::{self, Columns, StoredRecord, Walk};
 use actpol_store::{
-    parse_id, Approval, BudgetCount, Durability, LogEntry, LogFilter, PacketView, Proposal, Pruned,
-    Reservation, ReservationState, Store, StoreError, Stored, Verification, GENESIS,
+    Approval, BudgetCount, Durability, LogEntry, LogFilter, PacketView, Proposal, Pruned,
+    Reservation, Store, StoreError, Stored, Verification, GENESIS,
 };
 use postgres::types::ToSql;
 use postgres::{Client, IsolationLevel, NoTls};
 
-use self::rows::{
-    approval_row, decide_approval, end_reservation, load_approval, load_decision, load_reservation,
-    parse_holds_of, precedent, APPROVAL_COLUMNS,
-};
+use self::sql::PgTx;
 use self::tx::{db, Statements, Tx};
-use self::writer::Writer;
+
+/// A write transaction on the store.
+type Writer<'c> = Ledger<PgTx<'c>>;
 
 /// The schema, one migration per version. A store records its version in
 /// `actpol_meta`; opening applies the migrations it lacks, in one
@@ -248,8 +249,7 @@ impl PgStore {
         f: impl FnOnce(&mut Writer<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         self.pool.with(|conn| {
-            let tx = conn.client.transaction().map_err(db)?;
-            let mut w = Writer::begin(Tx::new(tx, &mut conn.statements))?;
+            let mut w = begin(conn)?;
             let out = f(&mut w)?;
             w.finish()?;
             Ok(out)
@@ -257,7 +257,7 @@ impl PgStore {
     }
 
     /// Runs `f` on one consistent snapshot.
-    fn read<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    fn read<T>(&self, f: impl FnOnce(&PgTx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
         self.pool.with(|conn| {
             let tx = conn
                 .client
@@ -266,12 +266,18 @@ impl PgStore {
                 .read_only(true)
                 .start()
                 .map_err(db)?;
-            let tx = Tx::new(tx, &mut conn.statements);
+            let tx = PgTx::new(Tx::new(tx, &mut conn.statements));
             let out = f(&tx)?;
-            tx.commit()?;
+            tx.tx.commit()?;
             Ok(out)
         })
     }
+}
+
+/// Begins a write transaction on `conn`: waits for the head's lock.
+fn begin(conn: &mut Conn) -> Result<Writer<'_>, StoreError> {
+    let tx = conn.client.transaction().map_err(db)?;
+    Ledger::begin(PgTx::new(Tx::new(tx, &mut conn.statements)))
 }
 
 /// Checks the schema and applies the migrations it lacks, under an advisory
@@ -384,54 +390,25 @@ impl Store for PgStore {
         proposals: &[Proposal<'_>],
         decide: &mut dyn FnMut(usize, &dyn StateView) -> Decision,
     ) -> Result<Vec<Result<Stored, StoreError>>, StoreError> {
-        // Each decision of the group has its own result. A decision the
-        // store fails on is taken out and the group decided again without
-        // it, in a new transaction, as the SQLite store does.
-        let mut failed: Vec<Option<StoreError>> = proposals.iter().map(|_| None).collect();
-        loop {
-            let outcome = self.write(|w| {
-                let mut stored: Vec<Option<Stored>> = Vec::with_capacity(proposals.len());
-                for (i, p) in proposals.iter().enumerate() {
-                    if failed[i].is_some() {
-                        stored.push(None);
-                        continue;
-                    }
-                    match decide::decide_one(w, p, &mut |view| decide(i, view)) {
-                        Ok(s) => stored.push(Some(s)),
-                        Err(err) => return Ok(Err((i, err))),
-                    }
-                }
-                Ok(Ok(stored))
-            });
-            // A write that returned `Ok(Err(..))` committed nothing but the
-            // lock it held; the group is decided again without the failure.
-            let stored = match outcome? {
-                Ok(stored) => stored,
-                Err((i, err)) => {
-                    failed[i] = Some(err);
-                    continue;
-                }
+        let mut group = Group::new(proposals);
+        self.pool.with(|conn| loop {
+            let mut w = begin(conn)?;
+            // A decision the store failed on: dropping the writer rolls the
+            // transaction back, and the group is decided again without it.
+            let Some(stored) = group.attempt(&mut w, decide) else {
+                continue;
             };
-            return Ok(stored
-                .into_iter()
-                .zip(failed)
-                .map(|(stored, failed)| match (stored, failed) {
-                    (Some(s), _) => Ok(s),
-                    (None, Some(err)) => Err(err),
-                    // INVARIANT: a proposal either failed or was stored.
-                    (None, None) => Err(StoreError::backend(
-                        "decide",
-                        std::io::Error::other("a decision was neither stored nor failed"),
-                    )),
-                })
-                .collect());
-        }
+            w.finish()?;
+            return Ok(group.results(stored));
+        })
     }
 
     fn prune(&self, before: i64) -> Result<Pruned, StoreError> {
         self.write(|w| {
-            let reservations =
-                w.tx.execute(
+            let reservations = w
+                .sql()
+                .tx
+                .execute(
                     "DELETE FROM reservations WHERE at < $1 AND state <> 'held'",
                     &[&before],
                 )
@@ -439,14 +416,18 @@ impl Store for PgStore {
             // A held reservation still counts in its window's counter (and
             // takes its amount back from it when released): windows that
             // may hold one stay.
-            let held_since: Option<i64> =
-                w.tx.query_one("SELECT min(at) FROM reservations WHERE state = 'held'", &[])
-                    .map_err(db)?
-                    .get(0);
+            let held_since: Option<i64> = w
+                .sql()
+                .tx
+                .query_one("SELECT min(at) FROM reservations WHERE state = 'held'", &[])
+                .map_err(db)?
+                .get(0);
             let horizon = held_since.map_or(before, |at| at.min(before));
-            let counters =
-                w.tx.execute("DELETE FROM counters WHERE window_end <= $1", &[&horizon])
-                    .map_err(db)?;
+            let counters = w
+                .sql()
+                .tx
+                .execute("DELETE FROM counters WHERE window_end <= $1", &[&horizon])
+                .map_err(db)?;
             Ok(Pruned {
                 reservations,
                 counters,
@@ -456,58 +437,15 @@ impl Store for PgStore {
     }
 
     fn commit(&self, reservation: &str, now: i64) -> Result<Reservation, StoreError> {
-        let id = parse_id(reservation, "res")
-            .ok_or_else(|| StoreError::UnknownReservation(reservation.to_string()))?;
-        self.write(|w| {
-            w.expire_until(now)?;
-            let row = load_reservation(&w.tx, id)?
-                .ok_or_else(|| StoreError::UnknownReservation(reservation.to_string()))?;
-            match (row.state, row.ended.as_deref()) {
-                (ReservationState::Committed, _) => Ok(row.public()),
-                (ReservationState::Released, Some("expire")) => {
-                    Err(StoreError::ReservationExpired {
-                        id: reservation.to_string(),
-                        expires: format_timestamp(row.expires_at),
-                    })
-                }
-                (ReservationState::Released, _) => {
-                    Err(StoreError::ReservationReleased(reservation.to_string()))
-                }
-                (ReservationState::Held, _) => {
-                    end_reservation(w, &row, ReservationState::Committed, "commit", now)?;
-                    Ok(load_reservation(&w.tx, id)?
-                        .ok_or_else(|| StoreError::UnknownReservation(reservation.to_string()))?
-                        .public())
-                }
-            }
-        })
+        self.write(|w| flows::commit(w, reservation, now))
     }
 
     fn release(&self, reservation: &str, now: i64) -> Result<Reservation, StoreError> {
-        let id = parse_id(reservation, "res")
-            .ok_or_else(|| StoreError::UnknownReservation(reservation.to_string()))?;
-        self.write(|w| {
-            w.expire_until(now)?;
-            let row = load_reservation(&w.tx, id)?
-                .ok_or_else(|| StoreError::UnknownReservation(reservation.to_string()))?;
-            if row.state != ReservationState::Released {
-                end_reservation(w, &row, ReservationState::Released, "release", now)?;
-            }
-            Ok(load_reservation(&w.tx, id)?
-                .ok_or_else(|| StoreError::UnknownReservation(reservation.to_string()))?
-                .public())
-        })
+        self.write(|w| flows::release(w, reservation, now))
     }
 
     fn reservation(&self, reservation: &str, now: i64) -> Result<Reservation, StoreError> {
-        let id = parse_id(reservation, "res")
-            .ok_or_else(|| StoreError::UnknownReservation(reservation.to_string()))?;
-        self.write(|w| {
-            w.expire_until(now)?;
-            Ok(load_reservation(&w.tx, id)?
-                .ok_or_else(|| StoreError::UnknownReservation(reservation.to_string()))?
-                .public())
-        })
+        self.write(|w| flows::reservation(w, reservation, now))
     }
 
     fn approve(
@@ -517,9 +455,10 @@ impl Store for PgStore {
         note: Option<&str>,
         now: i64,
     ) -> Result<Approval, StoreError> {
-        let id = parse_id(approval, "apr")
-            .ok_or_else(|| StoreError::UnknownApproval(approval.to_string()))?;
-        self.write(|w| decide_approval(w, approval, id, by, note, now, ApprovalStatus::Granted))
+        let id = flows::approval_id(approval)?;
+        self.write(|w| {
+            flows::decide_approval(w, approval, id, by, note, now, ApprovalStatus::Granted)
+        })
     }
 
     fn reject(
@@ -529,16 +468,16 @@ impl Store for PgStore {
         note: Option<&str>,
         now: i64,
     ) -> Result<Approval, StoreError> {
-        let id = parse_id(approval, "apr")
-            .ok_or_else(|| StoreError::UnknownApproval(approval.to_string()))?;
-        self.write(|w| decide_approval(w, approval, id, by, note, now, ApprovalStatus::Rejected))
+        let id = flows::approval_id(approval)?;
+        self.write(|w| {
+            flows::decide_approval(w, approval, id, by, note, now, ApprovalStatus::Rejected)
+        })
     }
 
     fn approval(&self, approval: &str, now: i64) -> Result<Approval, StoreError> {
-        let id = parse_id(approval, "apr")
-            .ok_or_else(|| StoreError::UnknownApproval(approval.to_string()))?;
+        let id = flows::approval_id(approval)?;
         self.read(|tx| {
-            load_approval(tx, id, now)?
+            flows::load_approval(tx, id, now)?
                 .ok_or_else(|| StoreError::UnknownApproval(approval.to_string()))
         })
     }
@@ -548,77 +487,14 @@ impl Store for PgStore {
         status: Option<ApprovalStatus>,
         now: i64,
     ) -> Result<Vec<Approval>, StoreError> {
-        self.read(|tx| {
-            let rows = tx
-                .query(&format!("{APPROVAL_COLUMNS} ORDER BY id"), &[])
-                .map_err(db)?;
-            Ok(rows
-                .iter()
-                .map(|r| approval_row(r, now))
-                .filter(|a| status.is_none_or(|s| s == a.status))
-                .collect())
-        })
+        self.read(|tx| flows::approvals(tx, status, now))
     }
 
     fn budgets(&self, now: i64, meta: Option<&PolicyMeta>) -> Result<Vec<BudgetCount>, StoreError> {
         // Reservations past their time are released first, so the counts
         // read next are as of `now`.
         self.write(|w| w.expire_until(now))?;
-        self.read(|tx| {
-            let mut held: std::collections::HashMap<(String, String, i64), Decimal> =
-                std::collections::HashMap::new();
-            for row in tx
-                .query("SELECT holds FROM reservations WHERE state = 'held'", &[])
-                .map_err(db)?
-            {
-                for hold in parse_holds_of(&row)? {
-                    *held
-                        .entry((hold.budget, hold.key, hold.window_start))
-                        .or_default() += hold.amount;
-                }
-            }
-            let rows = tx
-                .query(
-                    "SELECT budget, key, window_start, consumed FROM counters ORDER BY budget, key, window_start",
-                    &[],
-                )
-                .map_err(db)?;
-            let mut out = Vec::new();
-            for row in rows {
-                let budget: String = row.get(0);
-                let key: String = row.get(1);
-                let start: i64 = row.get(2);
-                if let Some(meta) = meta {
-                    let current = meta
-                        .budgets
-                        .get(&budget)
-                        .is_some_and(|def| def.window.bucket(now).0 == start);
-                    if !current {
-                        continue;
-                    }
-                }
-                let consumed = row
-                    .get::<_, &str>(3)
-                    .parse::<Decimal>()
-                    .map_err(|e| StoreError::backend("read a budget counter", e))?;
-                let held = held
-                    .get(&(budget.clone(), key.clone(), start))
-                    .copied()
-                    .unwrap_or_default();
-                out.push(BudgetCount {
-                    window: if start == i64::MIN {
-                        "plan".to_string()
-                    } else {
-                        format_timestamp(start)
-                    },
-                    budget,
-                    key,
-                    consumed,
-                    held,
-                });
-            }
-            Ok(out)
-        })
+        self.read(|tx| flows::budgets(tx, now, meta))
     }
 
     fn expire(&self, now: i64) -> Result<usize, StoreError> {
@@ -626,7 +502,7 @@ impl Store for PgStore {
     }
 
     fn log(&self, filter: &LogFilter) -> Result<Vec<LogEntry>, StoreError> {
-        self.read(|tx| {
+        self.read(|PgTx { tx, .. }| {
             let mut sql = String::from("SELECT seq, kind, at, hash, record FROM log WHERE true");
             let level = filter.decision.map(|l| l.as_str().to_string());
             let action = filter.action.as_ref().filter(|a| a.as_str() != "*");
@@ -677,55 +553,20 @@ impl Store for PgStore {
     }
 
     fn decision(&self, id: &str) -> Result<LogEntry, StoreError> {
-        let seq = parse_id(id, "dec").ok_or_else(|| StoreError::UnknownDecision(id.to_string()))?;
+        let seq = flows::decision_seq(id)?;
         self.read(|tx| {
-            load_decision(tx, seq)?.ok_or_else(|| StoreError::UnknownDecision(id.to_string()))
+            flows::load_decision(tx, seq)?
+                .ok_or_else(|| StoreError::UnknownDecision(id.to_string()))
         })
     }
 
     fn packet(&self, id: &str, precedent_count: usize, now: i64) -> Result<PacketView, StoreError> {
-        let seq = parse_id(id, "dec").ok_or_else(|| StoreError::UnknownDecision(id.to_string()))?;
-        self.read(|tx| {
-            let entry = load_decision(tx, seq)?
-                .ok_or_else(|| StoreError::UnknownDecision(id.to_string()))?;
-            let packet_json = entry
-                .record
-                .pointer("/decision/escalation/packet")
-                .filter(|p| p.is_object())
-                .ok_or_else(|| StoreError::NoPacket(id.to_string()))?;
-            let mut packet: Packet =
-                serde_json::from_value(packet_json.clone()).map_err(|e| StoreError::Corrupt {
-                    seq: entry.seq,
-                    reason: "its packet does not read".into(),
-                    source: Some(Box::new(e)),
-                })?;
-            let columns = Columns::of(&entry.record).unwrap_or_default();
-            packet.precedent = precedent(
-                tx,
-                columns.action.as_deref().unwrap_or_default(),
-                columns.rules.as_deref().unwrap_or_default(),
-                seq,
-                precedent_count,
-                now,
-            )?;
-            let approval_id: Option<i64> = tx
-                .query_opt("SELECT id FROM approvals WHERE decision = $1", &[&seq])
-                .map_err(db)?
-                .map(|r| r.get(0));
-            let approval = match approval_id {
-                Some(a) => load_approval(tx, a, now)?,
-                None => None,
-            };
-            Ok(PacketView {
-                decision: id.to_string(),
-                approval,
-                packet,
-            })
-        })
+        flows::decision_seq(id)?;
+        self.read(|tx| flows::packet(tx, id, precedent_count, now))
     }
 
     fn verify(&self) -> Result<Verification, StoreError> {
-        self.read(|tx| {
+        self.read(|PgTx { tx, .. }| {
             let mut walk = Walk::new();
             let mut broken = None;
             tx.for_each(

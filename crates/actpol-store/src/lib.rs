@@ -23,6 +23,7 @@
 
 mod chain;
 mod error;
+pub mod ledger;
 pub mod record;
 mod sqlite;
 

@@ -12,33 +12,30 @@
 //! the process loses nothing committed; whether it survives a power loss
 //! depends on `synchronous`.
 
-mod decide;
-mod rows;
+mod sql;
 mod view;
-mod writer;
 
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use actpol_core::approval::ApprovalStatus;
-use actpol_core::packet::Packet;
 use actpol_core::schema::PolicyMeta;
 use actpol_core::state::StateView;
-use actpol_core::value::format_timestamp;
-use actpol_core::{Decimal, Decision};
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
+use actpol_core::Decision;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
-use self::rows::{
-    approval_row, decide_approval, end_reservation, load_approval, load_decision, load_reservation,
-    log_entry, parse_holds, precedent, APPROVAL_COLUMNS,
-};
-use self::writer::Writer;
+use self::sql::SqliteTx;
 use crate::chain::{self, Columns, StoredRecord, Verification, Walk};
+use crate::ledger::{flows, Group, Ledger};
+use crate::record::log_entry;
 use crate::{
-    parse_id, Approval, BudgetCount, LogEntry, LogFilter, PacketView, Proposal, Pruned,
-    Reservation, ReservationState, Store, StoreError, Stored,
+    Approval, BudgetCount, LogEntry, LogFilter, PacketView, Proposal, Pruned, Reservation, Store,
+    StoreError, Stored,
 };
+
+/// A write transaction on the store.
+type Writer<'c> = Ledger<SqliteTx<'c>>;
 
 /// "actp" in ASCII: marks a SQLite file as an actpol store.
 const APPLICATION_ID: i64 = 0x6163_7470;
@@ -244,7 +241,7 @@ impl SqliteStore {
         f: impl FnOnce(&mut Writer<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut w = Writer::begin(&mut conn.db)?;
+        let mut w = begin(&mut conn.db, 0)?;
         let out = f(&mut w)?;
         w.finish()?;
         Ok(out)
@@ -253,14 +250,25 @@ impl SqliteStore {
     /// Runs `f` on one consistent snapshot.
     fn read<T>(
         &self,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+        f: impl FnOnce(&SqliteTx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         let tx = conn
             .db
             .transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let tx = SqliteTx {
+            tx,
+            window_kinds: 0,
+        };
         f(&tx)
     }
+}
+
+/// Begins a write transaction (`BEGIN IMMEDIATE`), knowing which key
+/// kinds' window counts are kept.
+fn begin(db: &mut Connection, window_kinds: u8) -> Result<Writer<'_>, StoreError> {
+    let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    Ledger::begin(SqliteTx { tx, window_kinds })
 }
 
 fn open_error(path: &str, e: rusqlite::Error) -> StoreError {
@@ -335,60 +343,27 @@ impl Store for SqliteStore {
             .fold(0u8, |bits, kind| bits | view::key_bit(*kind));
         let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         let missing = wanted & !conn.window_indexes;
-        // Each decision of the group has its own result. A decision the
-        // store fails on is taken out and the group decided again without
-        // it, in a new transaction: its failure costs a retry, while the
-        // common case pays for no savepoints.
-        let mut failed: Vec<Option<StoreError>> = proposals.iter().map(|_| None).collect();
+        let mut group = Group::new(proposals);
         loop {
             let kinds = conn.window_indexes | missing;
-            let mut w = Writer::begin(&mut conn.db)?;
+            let mut w = begin(&mut conn.db, kinds)?;
             if missing != 0 {
-                view::ensure_window_indexes(&w.tx, missing)?;
+                view::ensure_window_indexes(&w.sql().tx, missing)?;
             }
-            w.window_kinds = kinds;
-            let mut stored: Vec<Option<Stored>> = Vec::with_capacity(proposals.len());
-            let mut broke = None;
-            for (i, p) in proposals.iter().enumerate() {
-                if failed[i].is_some() {
-                    stored.push(None);
-                    continue;
-                }
-                match decide::decide_one(&mut w, p, &mut |view| decide(i, view)) {
-                    Ok(s) => stored.push(Some(s)),
-                    Err(err) => {
-                        broke = Some((i, err));
-                        break;
-                    }
-                }
-            }
-            if let Some((i, err)) = broke {
-                // Dropping the writer rolls the transaction back.
-                drop(w);
-                failed[i] = Some(err);
+            // A decision the store failed on: dropping the writer rolls the
+            // transaction back, and the group is decided again without it.
+            let Some(stored) = group.attempt(&mut w, decide) else {
                 continue;
-            }
+            };
             w.finish()?;
             conn.window_indexes |= missing;
-            return Ok(stored
-                .into_iter()
-                .zip(failed)
-                .map(|(stored, failed)| match (stored, failed) {
-                    (Some(s), _) => Ok(s),
-                    (None, Some(err)) => Err(err),
-                    // INVARIANT: a proposal either failed or was stored.
-                    (None, None) => Err(StoreError::backend(
-                        "decide",
-                        std::io::Error::other("a decision was neither stored nor failed"),
-                    )),
-                })
-                .collect());
+            return Ok(group.results(stored));
         }
     }
 
     fn prune(&self, before: i64) -> Result<Pruned, StoreError> {
         self.write(|w| {
-            let tx = &w.tx;
+            let tx = &w.sql().tx;
             let reservations = tx
                 .prepare_cached("DELETE FROM reservations WHERE at < ?1 AND state != 'held'")?
                 .execute([before])?;
@@ -417,58 +392,15 @@ impl Store for SqliteStore {
     }
 
     fn commit(&self, reservation: &str, now: i64) -> Result<Reservation, StoreError> {
-        let id = parse_id(reservation, "res")
-            .ok_or_else(|| StoreError::UnknownReservation(reservation.to_string()))?;
-        self.write(|w| {
-            w.expire_until(now)?;
-            let row = load_reservation(&w.tx, id)?
-                .ok_or_else(|| StoreError::UnknownReservation(reservation.to_string()))?;
-            match (row.state, row.ended.as_deref()) {
-                (ReservationState::Committed, _) => Ok(row.public()),
-                (ReservationState::Released, Some("expire")) => {
-                    Err(StoreError::ReservationExpired {
-                        id: reservation.to_string(),
-                        expires: format_timestamp(row.expires_at),
-                    })
-                }
-                (ReservationState::Released, _) => {
-                    Err(StoreError::ReservationReleased(reservation.to_string()))
-                }
-                (ReservationState::Held, _) => {
-                    end_reservation(w, &row, ReservationState::Committed, "commit", now)?;
-                    Ok(load_reservation(&w.tx, id)?
-                        .ok_or_else(|| StoreError::UnknownReservation(reservation.to_string()))?
-                        .public())
-                }
-            }
-        })
+        self.write(|w| flows::commit(w, reservation, now))
     }
 
     fn release(&self, reservation: &str, now: i64) -> Result<Reservation, StoreError> {
-        let id = parse_id(reservation, "res")
-            .ok_or_else(|| StoreError::UnknownReservation(reservation.to_string()))?;
-        self.write(|w| {
-            w.expire_until(now)?;
-            let row = load_reservation(&w.tx, id)?
-                .ok_or_else(|| StoreError::UnknownReservation(reservation.to_string()))?;
-            if row.state != ReservationState::Released {
-                end_reservation(w, &row, ReservationState::Released, "release", now)?;
-            }
-            Ok(load_reservation(&w.tx, id)?
-                .ok_or_else(|| StoreError::UnknownReservation(reservation.to_string()))?
-                .public())
-        })
+        self.write(|w| flows::release(w, reservation, now))
     }
 
     fn reservation(&self, reservation: &str, now: i64) -> Result<Reservation, StoreError> {
-        let id = parse_id(reservation, "res")
-            .ok_or_else(|| StoreError::UnknownReservation(reservation.to_string()))?;
-        self.write(|w| {
-            w.expire_until(now)?;
-            Ok(load_reservation(&w.tx, id)?
-                .ok_or_else(|| StoreError::UnknownReservation(reservation.to_string()))?
-                .public())
-        })
+        self.write(|w| flows::reservation(w, reservation, now))
     }
 
     fn approve(
@@ -478,9 +410,10 @@ impl Store for SqliteStore {
         note: Option<&str>,
         now: i64,
     ) -> Result<Approval, StoreError> {
-        let id = parse_id(approval, "apr")
-            .ok_or_else(|| StoreError::UnknownApproval(approval.to_string()))?;
-        self.write(|w| decide_approval(w, approval, id, by, note, now, ApprovalStatus::Granted))
+        let id = flows::approval_id(approval)?;
+        self.write(|w| {
+            flows::decide_approval(w, approval, id, by, note, now, ApprovalStatus::Granted)
+        })
     }
 
     fn reject(
@@ -490,16 +423,16 @@ impl Store for SqliteStore {
         note: Option<&str>,
         now: i64,
     ) -> Result<Approval, StoreError> {
-        let id = parse_id(approval, "apr")
-            .ok_or_else(|| StoreError::UnknownApproval(approval.to_string()))?;
-        self.write(|w| decide_approval(w, approval, id, by, note, now, ApprovalStatus::Rejected))
+        let id = flows::approval_id(approval)?;
+        self.write(|w| {
+            flows::decide_approval(w, approval, id, by, note, now, ApprovalStatus::Rejected)
+        })
     }
 
     fn approval(&self, approval: &str, now: i64) -> Result<Approval, StoreError> {
-        let id = parse_id(approval, "apr")
-            .ok_or_else(|| StoreError::UnknownApproval(approval.to_string()))?;
+        let id = flows::approval_id(approval)?;
         self.read(|tx| {
-            load_approval(tx, id, now)?
+            flows::load_approval(tx, id, now)?
                 .ok_or_else(|| StoreError::UnknownApproval(approval.to_string()))
         })
     }
@@ -509,83 +442,14 @@ impl Store for SqliteStore {
         status: Option<ApprovalStatus>,
         now: i64,
     ) -> Result<Vec<Approval>, StoreError> {
-        self.read(|tx| {
-            let mut stmt = tx.prepare_cached(&format!("{APPROVAL_COLUMNS} ORDER BY id"))?;
-            let rows = stmt.query_map([], |r| approval_row(r, now))?;
-            let mut out = Vec::new();
-            for row in rows {
-                let row = row?;
-                if status.is_none_or(|s| s == row.status) {
-                    out.push(row);
-                }
-            }
-            Ok(out)
-        })
+        self.read(|tx| flows::approvals(tx, status, now))
     }
 
     fn budgets(&self, now: i64, meta: Option<&PolicyMeta>) -> Result<Vec<BudgetCount>, StoreError> {
         // Reservations past their time are released first, so the counts
         // read next are as of `now`.
         self.write(|w| w.expire_until(now))?;
-        self.read(|tx| {
-            let mut held: std::collections::HashMap<(String, String, i64), Decimal> =
-                std::collections::HashMap::new();
-            {
-                let mut stmt =
-                    tx.prepare_cached("SELECT holds FROM reservations WHERE state = 'held'")?;
-                let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-                for text in rows {
-                    for hold in parse_holds(&text?)? {
-                        *held
-                            .entry((hold.budget, hold.key, hold.window_start))
-                            .or_default() += hold.amount;
-                    }
-                }
-            }
-            let mut stmt = tx.prepare_cached(
-                "SELECT budget, key, window_start, consumed FROM counters ORDER BY budget, key, window_start",
-            )?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (budget, key, start, consumed) = row?;
-                if let Some(meta) = meta {
-                    let current = meta
-                        .budgets
-                        .get(&budget)
-                        .is_some_and(|def| def.window.bucket(now).0 == start);
-                    if !current {
-                        continue;
-                    }
-                }
-                let consumed = consumed
-                    .parse::<Decimal>()
-                    .map_err(|e| StoreError::backend("read a budget counter", e))?;
-                let held = held
-                    .get(&(budget.clone(), key.clone(), start))
-                    .copied()
-                    .unwrap_or_default();
-                out.push(BudgetCount {
-                    window: if start == i64::MIN {
-                        "plan".to_string()
-                    } else {
-                        format_timestamp(start)
-                    },
-                    budget,
-                    key,
-                    consumed,
-                    held,
-                });
-            }
-            Ok(out)
-        })
+        self.read(|tx| flows::budgets(tx, now, meta))
     }
 
     fn expire(&self, now: i64) -> Result<usize, StoreError> {
@@ -593,7 +457,7 @@ impl Store for SqliteStore {
     }
 
     fn log(&self, filter: &LogFilter) -> Result<Vec<LogEntry>, StoreError> {
-        self.read(|tx| {
+        self.read(|SqliteTx { tx, .. }| {
             let mut sql = String::from("SELECT seq, kind, at, hash, record FROM log WHERE 1 = 1");
             let mut args: Vec<rusqlite::types::Value> = Vec::new();
             if let Some(since) = filter.since {
@@ -643,55 +507,20 @@ impl Store for SqliteStore {
     }
 
     fn decision(&self, id: &str) -> Result<LogEntry, StoreError> {
-        let seq = parse_id(id, "dec").ok_or_else(|| StoreError::UnknownDecision(id.to_string()))?;
+        let seq = flows::decision_seq(id)?;
         self.read(|tx| {
-            load_decision(tx, seq)?.ok_or_else(|| StoreError::UnknownDecision(id.to_string()))
+            flows::load_decision(tx, seq)?
+                .ok_or_else(|| StoreError::UnknownDecision(id.to_string()))
         })
     }
 
     fn packet(&self, id: &str, precedent_count: usize, now: i64) -> Result<PacketView, StoreError> {
-        let seq = parse_id(id, "dec").ok_or_else(|| StoreError::UnknownDecision(id.to_string()))?;
-        self.read(|tx| {
-            let entry = load_decision(tx, seq)?
-                .ok_or_else(|| StoreError::UnknownDecision(id.to_string()))?;
-            let packet_json = entry
-                .record
-                .pointer("/decision/escalation/packet")
-                .filter(|p| p.is_object())
-                .ok_or_else(|| StoreError::NoPacket(id.to_string()))?;
-            let mut packet: Packet =
-                serde_json::from_value(packet_json.clone()).map_err(|e| StoreError::Corrupt {
-                    seq: entry.seq,
-                    reason: "its packet does not read".into(),
-                    source: Some(Box::new(e)),
-                })?;
-            let columns = Columns::of(&entry.record).unwrap_or_default();
-            packet.precedent = precedent(
-                tx,
-                columns.action.as_deref().unwrap_or_default(),
-                columns.rules.as_deref().unwrap_or_default(),
-                seq,
-                precedent_count,
-                now,
-            )?;
-            let approval_id: Option<i64> = tx
-                .prepare_cached("SELECT id FROM approvals WHERE decision = ?1")?
-                .query_row([seq], |r| r.get(0))
-                .optional()?;
-            let approval = match approval_id {
-                Some(a) => load_approval(tx, a, now)?,
-                None => None,
-            };
-            Ok(PacketView {
-                decision: id.to_string(),
-                approval,
-                packet,
-            })
-        })
+        flows::decision_seq(id)?;
+        self.read(|tx| flows::packet(tx, id, precedent_count, now))
     }
 
     fn verify(&self) -> Result<Verification, StoreError> {
-        self.read(|tx| {
+        self.read(|SqliteTx { tx, .. }| {
             let mut stmt = tx.prepare(
                 "SELECT seq, prev, hash, record, kind, at, agent, action, level, rules, object FROM log ORDER BY seq",
             )?;
@@ -731,7 +560,7 @@ impl Store for SqliteStore {
     }
 
     fn held_reservations(&self, now: i64) -> Result<Option<u64>, StoreError> {
-        self.read(|tx| {
+        self.read(|SqliteTx { tx, .. }| {
             let held: i64 = tx.query_row(
                 "SELECT count(*) FROM reservations INDEXED BY reservations_due \
                  WHERE state = 'held' AND expires_at > ?1",

@@ -1,5 +1,5 @@
-//! The state a decision reads, as its write transaction sees it: budget
-//! counters, the history windows count, and approvals.
+//! How SQLite counts and sums the history windows read (the rules that
+//! turn them into `count`, `sum` and `baseline` are the ledger's).
 //!
 //! Windows read the reservations of actions that proceeded (held or
 //! committed, not released). The first time a policy reading windows by a
@@ -16,117 +16,30 @@
 //! busy the key was. A `sum` reads the index's range for its span and each
 //! matching reservation's parameter: bounded by the window, not the history.
 
-use std::str::FromStr;
-
-use actpol_core::approval::{ApprovalGrant, ApprovalStatus};
-use actpol_core::schema::{KeyKind, Window};
-use actpol_core::state::{StateError, StateView, WindowKind, WindowQuery, BASELINE_SPAN_MS};
+use actpol_core::schema::KeyKind;
+use actpol_core::state::{StateError, WindowQuery};
 use actpol_core::Decimal;
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Transaction};
 
-use super::writer::Writer;
-use crate::parse_id;
-
-/// The state as one write transaction sees it.
-pub(super) struct TxView<'w, 'c> {
-    pub(super) writer: &'w Writer<'c>,
-    /// The key kinds whose window counts are kept (a bit per kind).
-    pub(super) counted: u8,
-}
+use crate::ledger::{add_amount, key_column, Pattern};
 
 fn state_error(e: impl std::error::Error + Send + Sync + 'static) -> StateError {
     StateError::backend("the store could not be read", e)
 }
 
-impl StateView for TxView<'_, '_> {
-    fn consumed(
-        &self,
-        budget: &str,
-        key: &str,
-        window: Window,
-        now: i64,
-    ) -> Result<Decimal, StateError> {
-        self.writer
-            .counter(budget, key, window.bucket(now).0)
-            .map_err(state_error)
-    }
-
-    fn window(&self, q: &WindowQuery<'_>) -> Result<Decimal, StateError> {
-        let tx = &self.writer.tx;
-        let (from, to) = match q.window {
-            Window::Span(span) => (q.now.saturating_sub(span), q.now),
-            Window::Plan => (i64::MIN, q.now),
-        };
-        let counted = self.counted & key_bit(q.key) != 0;
-        let count = |from: i64, to: i64| {
-            if counted {
-                count_by_buckets(tx, q, from, to)
-            } else {
-                count(tx, q, from, to)
-            }
-        };
-        match q.kind {
-            WindowKind::Count => Ok(Decimal::from(count(from, to)?)),
-            WindowKind::Sum => sum(tx, q, from, to),
-            WindowKind::Baseline => {
-                let Window::Span(span) = q.window else {
-                    return Ok(Decimal::ZERO);
-                };
-                if span <= 0 {
-                    return Ok(Decimal::ZERO);
-                }
-                let end = q.now.saturating_sub(span);
-                let seen = count(end.saturating_sub(BASELINE_SPAN_MS), end)?;
-                Ok(Decimal::from(seen) * Decimal::from(span) / Decimal::from(BASELINE_SPAN_MS))
-            }
-        }
-    }
-
-    fn approval(&self, id: &str) -> Result<Option<ApprovalGrant>, StateError> {
-        let Some(n) = parse_id(id, "apr") else {
-            return Ok(None);
-        };
-        let row = self
-            .writer
-            .tx
-            .prepare_cached(
-                "SELECT approver, envelope_hash, grounds, status, expires_at FROM approvals WHERE id = ?1",
-            )
-            .and_then(|mut s| {
-                s.query_row([n], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, i64>(4)?,
-                    ))
-                })
-                .optional()
-            })
-            .map_err(state_error)?;
-        let Some((approver, envelope_hash, grounds, status, expires_at)) = row else {
-            return Ok(None);
-        };
-        Ok(Some(ApprovalGrant {
-            id: id.to_string(),
-            approver,
-            envelope_hash,
-            grounds: serde_json::from_str(&grounds).map_err(state_error)?,
-            status: ApprovalStatus::parse(&status).unwrap_or(ApprovalStatus::Rejected),
-            expires_at,
-        }))
-    }
-}
-
-/// The column a key kind is kept in.
-pub(super) fn key_column(kind: KeyKind) -> &'static str {
-    match kind {
-        KeyKind::Agent => "k_agent",
-        KeyKind::Workflow => "k_workflow",
-        KeyKind::Owner => "k_owner",
-        KeyKind::Object => "k_object",
-        KeyKind::Plan => "k_plan",
+/// A count over `(from, to]`: from the kept counts when the key kind's
+/// counts are kept (`counted`, a bit per kind), else row by row.
+pub(super) fn window_count(
+    tx: &Transaction<'_>,
+    counted: u8,
+    q: &WindowQuery<'_>,
+    from: i64,
+    to: i64,
+) -> Result<u64, StateError> {
+    if counted & key_bit(q.key) != 0 {
+        count_by_buckets(tx, q, from, to)
+    } else {
+        count(tx, q, from, to)
     }
 }
 
@@ -212,43 +125,13 @@ pub(super) fn ensure_window_indexes(
     Ok(())
 }
 
-/// How an action pattern reads as SQL over the `action` column: one name
-/// (`= ?4`), a namespace (`crm.*`: the names from `crm.` up to, not
-/// including, `crm/`, `/` being the character after `.`), or every action.
-/// A range, unlike `GLOB`, is read straight off the window index.
-enum Pattern {
-    Exact(String),
-    Range(String, String),
-    Any,
-}
-
-impl Pattern {
-    fn of(pattern: &str) -> Pattern {
-        if pattern == "*" {
-            return Pattern::Any;
-        }
-        let Some(prefix) = pattern.strip_suffix('*') else {
-            return Pattern::Exact(pattern.to_string());
-        };
-        // Action names are ASCII: the prefix's last byte, plus one, bounds
-        // every name that starts with the prefix.
-        let mut high = prefix.as_bytes().to_vec();
-        match high.last_mut() {
-            Some(last) if *last < 0x7f => *last += 1,
-            _ => return Pattern::Any,
-        }
-        Pattern::Range(
-            prefix.to_string(),
-            String::from_utf8_lossy(&high).into_owned(),
-        )
-    }
-
-    fn sql(&self) -> &'static str {
-        match self {
-            Pattern::Exact(_) => " AND action = ?4",
-            Pattern::Range(..) => " AND action >= ?4 AND action < ?5",
-            Pattern::Any => "",
-        }
+/// The condition a pattern puts on the `action` column, its parameters
+/// from `?4`.
+fn on_action(pattern: &Pattern) -> &'static str {
+    match pattern {
+        Pattern::Exact(_) => " AND action = ?4",
+        Pattern::Range(..) => " AND action >= ?4 AND action < ?5",
+        Pattern::Any => "",
     }
 }
 
@@ -261,7 +144,7 @@ fn window_sql(q: &WindowQuery<'_>, select: &str, pattern: &Pattern) -> String {
         "SELECT {select} FROM reservations WHERE {column} = ?1 AND at > ?2 AND at <= ?3 \
          AND state != 'released'{rest}",
         column = key_column(q.key),
-        rest = pattern.sql()
+        rest = on_action(pattern)
     )
 }
 
@@ -325,11 +208,7 @@ fn count_by_buckets(
             WHERE key = :key AND span = {MINUTE} AND bucket >= :h1 AND bucket < :m1{on_action})",
         column = key_column(q.key),
     );
-    let (low, high) = match &pattern {
-        Pattern::Exact(name) => (name.as_str(), ""),
-        Pattern::Range(low, high) => (low.as_str(), high.as_str()),
-        Pattern::Any => ("", ""),
-    };
+    let (low, high) = pattern.bounds();
     let mut stmt = tx.prepare_cached(&sql).map_err(state_error)?;
     let mut args: Vec<(&str, &dyn rusqlite::ToSql)> = Vec::with_capacity(12);
     let bounds = [
@@ -375,7 +254,7 @@ fn floor_to(t: i64, span: i64) -> i64 {
     t.div_euclid(span) * span
 }
 
-fn sum(
+pub(super) fn window_sum(
     tx: &Transaction<'_>,
     q: &WindowQuery<'_>,
     from: i64,
@@ -387,11 +266,7 @@ fn sum(
     let mut stmt = tx
         .prepare_cached(&window_sql(q, "json_extract(amounts, ?6)", &pattern))
         .map_err(state_error)?;
-    let (low, high) = match &pattern {
-        Pattern::Exact(name) => (name.as_str(), ""),
-        Pattern::Range(low, high) => (low.as_str(), high.as_str()),
-        Pattern::Any => ("", ""),
-    };
+    let (low, high) = pattern.bounds();
     let mut rows = stmt
         .query(params![q.key_value, from, to, low, high, path])
         .map_err(state_error)?;
@@ -400,10 +275,7 @@ fn sum(
         let Some(text) = row.get::<_, Option<String>>(0).map_err(state_error)? else {
             continue;
         };
-        let amount = Decimal::from_str(&text).map_err(state_error)?;
-        total = total
-            .checked_add(amount)
-            .ok_or_else(|| StateError::unavailable("a window's sum overflows"))?;
+        total = add_amount(total, &text)?;
     }
     Ok(total)
 }
@@ -411,6 +283,7 @@ fn sum(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actpol_core::schema::Window;
     use actpol_core::state::WindowKind;
 
     fn plan(tx: &Transaction<'_>, sql: &str) -> String {
@@ -462,29 +335,13 @@ mod tests {
             );
         }
     }
-
-    #[test]
-    fn a_namespace_is_the_range_of_names_it_prefixes() {
-        match Pattern::of("crm.*") {
-            Pattern::Range(low, high) => {
-                assert_eq!((low.as_str(), high.as_str()), ("crm.", "crm/"));
-                for name in ["crm.a", "crm.update_owner", "crm.z9"] {
-                    assert!(name >= low.as_str() && name < high.as_str(), "{name}");
-                }
-                for name in ["crm", "crmx.a", "cr.a", "crm/"] {
-                    assert!(!(name >= low.as_str() && name < high.as_str()), "{name}");
-                }
-            }
-            _ => panic!("a namespace is a range"),
-        }
-        assert!(matches!(Pattern::of("*"), Pattern::Any));
-        assert!(matches!(Pattern::of("crm.touch"), Pattern::Exact(_)));
-    }
 }
 
 #[cfg(test)]
 mod counts {
     use super::*;
+    use actpol_core::schema::Window;
+    use actpol_core::state::WindowKind;
 
     /// A small deterministic generator.
     struct Jitter(u64);
