@@ -16,10 +16,14 @@
 //! contracts (envelopes, decisions, the state view) and nothing of the
 //! compiler or the VM: the caller hands it a closure that decides. The
 //! runtime crates, in turn, never know SQL. [`Store`] is the interface a
-//! backend implements; [`SqliteStore`] is the embedded one, and [`record`]
-//! what every backend writes the same way (the log's records, holds, the
-//! hash chain), so backends differ in where they keep things, never in
-//! what they record.
+//! backend implements; [`SqliteStore`] is the embedded one. This crate owns
+//! the backend-neutral ledger rules, once: [`ledger`] (how a decision
+//! reserves and uses approvals, how reservations end, windows, budgets,
+//! precedent, packets, the transaction's in-memory head and counters),
+//! over the statements a backend supplies ([`ledger::LedgerSql`]), and
+//! [`record`], what every backend writes the same way (the log's records,
+//! holds, the hash chain). So backends differ in their SQL and where they
+//! keep things, never in their rules or what they record.
 
 mod chain;
 mod error;
