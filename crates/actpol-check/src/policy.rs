@@ -166,15 +166,7 @@ impl<'a> Checker<'a> {
                 None
             }
             Err(invalid) => {
-                self.unit.report(
-                    file,
-                    CheckError::InvalidLiteral {
-                        message: invalid.message,
-                        span: d.span.into(),
-                        label: invalid.label.into(),
-                        help: invalid.help.into(),
-                    },
-                );
+                self.invalid_literal(file, d.span, invalid);
                 None
             }
         }
@@ -444,15 +436,7 @@ impl<'a> Checker<'a> {
                     None
                 }
                 Err(invalid) => {
-                    self.unit.report(
-                        file,
-                        CheckError::InvalidLiteral {
-                            message: invalid.message,
-                            span: d.span.into(),
-                            label: invalid.label.into(),
-                            help: invalid.help.into(),
-                        },
-                    );
+                    self.invalid_literal(file, d.span, invalid);
                     None
                 }
             },

@@ -280,7 +280,7 @@ impl Checker<'_> {
         );
     }
 
-    fn invalid_literal(&mut self, file: u32, span: Span, invalid: Invalid) {
+    pub(crate) fn invalid_literal(&mut self, file: u32, span: Span, invalid: Invalid) {
         let span = self.unit.tight(file, span);
         self.unit.report(
             file,
