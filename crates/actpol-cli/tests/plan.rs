@@ -17,12 +17,16 @@ fn actpol(args: &[&str], stdin: &str) -> Run {
 
 const CUMULATIVE: &str = "examples/growth/plans/cumulative-sends.plan.json";
 
+/// `actpol plan` of the growth example's cumulative sends, with `flags`.
+fn plan_cumulative(flags: &[&str]) -> Run {
+    let mut args = vec!["plan", "--policy", "examples/growth", "--plan", CUMULATIVE];
+    args.extend_from_slice(flags);
+    actpol(&args, "")
+}
+
 #[test]
 fn a_plan_prints_its_decision_as_json_and_exits_by_it() {
-    let run = actpol(
-        &["plan", "--policy", "examples/growth", "--plan", CUMULATIVE],
-        "",
-    );
+    let run = plan_cumulative(&[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let out: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
     assert_eq!(out["decision"], "escalate");
@@ -33,17 +37,7 @@ fn a_plan_prints_its_decision_as_json_and_exits_by_it() {
         .as_array()
         .is_some_and(|e| !e.is_empty()));
 
-    let run = actpol(
-        &[
-            "plan",
-            "--policy",
-            "examples/growth",
-            "--plan",
-            CUMULATIVE,
-            "--exit-code",
-        ],
-        "",
-    );
+    let run = plan_cumulative(&["--exit-code"]);
     assert_eq!(run.code, 3, "{}", run.stderr);
 }
 
@@ -54,18 +48,7 @@ fn a_plan_prints_as_dot_mermaid_and_text() {
         ("mermaid", "flowchart LR"),
         ("text", "plan `plan-winback-wave` by `growth-bot`: escalate"),
     ] {
-        let run = actpol(
-            &[
-                "plan",
-                "--policy",
-                "examples/growth",
-                "--plan",
-                CUMULATIVE,
-                "--format",
-                format,
-            ],
-            "",
-        );
+        let run = plan_cumulative(&["--format", format]);
         assert_eq!(run.code, 0, "{format}: {}", run.stderr);
         assert!(run.stdout.starts_with(starts), "{format}:\n{}", run.stdout);
     }
