@@ -105,6 +105,19 @@ fn allowing_bytes() -> Vec<u8> {
     .expect("a plan")
 }
 
+/// The median time of `runs` calls of `f`.
+fn median_of(runs: usize, mut f: impl FnMut()) -> Duration {
+    median(
+        (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .collect(),
+    )
+}
+
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
@@ -163,26 +176,14 @@ fn main() {
         .filter(|n| n.decision == actpol::Level::Escalate)
         .count();
 
-    let plan_time = median(
-        (0..iterations)
-            .map(|_| {
-                let t = Instant::now();
-                black_box(policy.decide_plan(black_box(&plan), &state));
-                t.elapsed()
-            })
-            .collect(),
-    );
+    let plan_time = median_of(iterations, || {
+        black_box(policy.decide_plan(black_box(&plan), &state));
+    });
     // One decision: the first send alone, bound once, as a plan node is.
     let env = plan.nodes[0].envelope.as_ref().expect("bound");
-    let one = median(
-        (0..iterations * 100)
-            .map(|_| {
-                let t = Instant::now();
-                black_box(policy.decide(black_box(env), &state));
-                t.elapsed()
-            })
-            .collect(),
-    );
+    let one = median_of(iterations * 100, || {
+        black_box(policy.decide(black_box(env), &state));
+    });
     let per_node = plan_time / nodes as u32;
     println!("plan of {nodes} nodes ({SENDS} written, {SENDS} implied; {escalated} escalated)");
     println!(
@@ -216,25 +217,13 @@ fn main() {
     if let Some(n) = decided.nodes.iter().find(|n| !n.runs()) {
         panic!("`{}` does not run: {:?}", n.id, n.reasons);
     }
-    let exports_time = median(
-        (0..iterations)
-            .map(|_| {
-                let t = Instant::now();
-                black_box(policy.decide_plan(black_box(&exports), &state));
-                t.elapsed()
-            })
-            .collect(),
-    );
+    let exports_time = median_of(iterations, || {
+        black_box(policy.decide_plan(black_box(&exports), &state));
+    });
     let env = exports.nodes[0].envelope.as_ref().expect("bound");
-    let one = median(
-        (0..iterations * 100)
-            .map(|_| {
-                let t = Instant::now();
-                black_box(policy.decide(black_box(env), &state));
-                t.elapsed()
-            })
-            .collect(),
-    );
+    let one = median_of(iterations * 100, || {
+        black_box(policy.decide(black_box(env), &state));
+    });
     let per_node = exports_time / decided.nodes.len() as u32;
     println!(
         "plan of {} nodes that all run (reads, their logs, sends)",
