@@ -646,31 +646,85 @@ fn bind_fields(
     schema: &Schema,
     fields: Fields,
 ) -> Result<Vec<Option<Value>>, EnvelopeError> {
-    let (path, what) = (fields.path(), fields.what());
+    let path = fields.path();
+    bind_object(given, defs, schema, Owner::Envelope(fields), &|| {
+        path.to_string()
+    })
+}
+
+/// Whose fields an object holds, for the errors that name them.
+#[derive(Clone, Copy)]
+enum Owner<'a> {
+    /// The envelope's parameters, attributes or context.
+    Envelope(Fields),
+    /// A value of the record type of this name.
+    Record(&'a str),
+}
+
+impl Owner<'_> {
+    fn unknown(self, path: String, name: &str) -> EnvelopeError {
+        match self {
+            Owner::Envelope(fields) => EnvelopeError::new(
+                fields.unknown_code(),
+                path,
+                format!("unknown {} `{name}`", fields.what()),
+            ),
+            Owner::Record(record) => EnvelopeError::new(
+                ErrorCode::EnvelopeUnknownField,
+                path,
+                format!("`{record}` has no field `{name}`"),
+            ),
+        }
+    }
+
+    /// The help for an unknown name nothing declared resembles.
+    fn none_declared(self) -> String {
+        match self {
+            Owner::Envelope(fields) => {
+                format!("the schema declares no {} of that name", fields.what())
+            }
+            Owner::Record(record) => format!("the record type `{record}` declares no such field"),
+        }
+    }
+
+    fn missing(self, name: &str) -> String {
+        match self {
+            Owner::Envelope(fields) => format!("missing {} `{name}`", fields.what()),
+            Owner::Record(record) => format!("missing field `{name}` of `{record}`"),
+        }
+    }
+}
+
+/// Binds the fields of an object to their declarations, in declaration
+/// order: an unknown name, or a required field absent or null, is an error
+/// naming its path.
+fn bind_object(
+    given: &Map<String, Json>,
+    defs: &[FieldDef],
+    schema: &Schema,
+    owner: Owner<'_>,
+    path: &dyn Fn() -> String,
+) -> Result<Vec<Option<Value>>, EnvelopeError> {
     for name in given.keys() {
         if !defs.iter().any(|d| schema.field_name(d.name) == name) {
             let names = defs.iter().map(|d| schema.field_name(d.name));
-            let err = EnvelopeError::new(
-                fields.unknown_code(),
-                format!("{path}.{name}"),
-                format!("unknown {what} `{name}`"),
-            );
+            let err = owner.unknown(format!("{}.{name}", path()), name);
             return Err(match did_you_mean(name, names) {
                 Some(best) => err.help(format!("did you mean `{best}`?")),
-                None => err.help(format!("the schema declares no {what} of that name")),
+                None => err.help(owner.none_declared()),
             });
         }
     }
     defs.iter()
         .map(|def| {
             let name = schema.field_name(def.name);
-            let field_path = || format!("{path}.{name}");
+            let field_path = || format!("{}.{name}", path());
             match given.get(name) {
                 None | Some(Json::Null) if def.optional => Ok(None),
                 None | Some(Json::Null) => Err(EnvelopeError::new(
                     ErrorCode::EnvelopeMissingField,
                     field_path(),
-                    format!("missing {what} `{name}`"),
+                    owner.missing(name),
                 )
                 .help(format!(
                     "`{name}` is required: {}",
@@ -822,41 +876,8 @@ fn record_at(
     schema: &Schema,
     path: &dyn Fn() -> String,
 ) -> Result<Value, EnvelopeError> {
-    let record = schema.record_name(id);
-    for name in given.keys() {
-        if !defs.iter().any(|d| schema.field_name(d.name) == name) {
-            let names = defs.iter().map(|d| schema.field_name(d.name));
-            let err = EnvelopeError::new(
-                ErrorCode::EnvelopeUnknownField,
-                format!("{}.{name}", path()),
-                format!("`{record}` has no field `{name}`"),
-            );
-            return Err(match did_you_mean(name, names) {
-                Some(best) => err.help(format!("did you mean `{best}`?")),
-                None => err.help(format!("the record type `{record}` declares no such field")),
-            });
-        }
-    }
-    let fields = defs
-        .iter()
-        .map(|def| {
-            let name = schema.field_name(def.name);
-            let field_path = || format!("{}.{name}", path());
-            match given.get(name) {
-                None | Some(Json::Null) if def.optional => Ok(None),
-                None | Some(Json::Null) => Err(EnvelopeError::new(
-                    ErrorCode::EnvelopeMissingField,
-                    field_path(),
-                    format!("missing field `{name}` of `{record}`"),
-                )
-                .help(format!(
-                    "`{name}` is required: {}",
-                    describe(&def.ty, schema)
-                ))),
-                Some(json) => value_at(json, &def.ty, schema, &field_path).map(Some),
-            }
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let owner = Owner::Record(schema.record_name(id));
+    let fields = bind_object(given, defs, schema, owner, path)?;
     Ok(Value::Record(fields.into()))
 }
 
