@@ -20,6 +20,7 @@ use crate::amount;
 use crate::approval::ApprovalGrant;
 use crate::error::ErrorCode;
 use crate::schema::{KeyKind, Window};
+use crate::suggest::did_you_mean_clause;
 use crate::value::parse_timestamp;
 
 /// A state view that cannot answer, or a state file that does not read.
@@ -475,7 +476,7 @@ impl MemoryState {
                     format!(
                         "no budget `{}`{}",
                         entry.name,
-                        suggestion(&entry.name, meta.budgets.keys().map(String::as_str))
+                        did_you_mean_clause(&entry.name, meta.budgets.keys().map(String::as_str))
                     ),
                 ));
             };
@@ -489,7 +490,10 @@ impl MemoryState {
                     format!(
                         "no action `{}`{}",
                         event.action,
-                        suggestion(&event.action, schema.actions.keys().map(String::as_str))
+                        did_you_mean_clause(
+                            &event.action,
+                            schema.actions.keys().map(String::as_str)
+                        )
                     ),
                 ));
             };
@@ -499,7 +503,7 @@ impl MemoryState {
                     format!(
                         "no agent `{}`{}",
                         event.agent,
-                        suggestion(&event.agent, meta.agents.keys().map(String::as_str))
+                        did_you_mean_clause(&event.agent, meta.agents.keys().map(String::as_str))
                     ),
                 ));
             }
@@ -516,7 +520,10 @@ impl MemoryState {
                         format!(
                             "action `{}` has no parameter `{name}`{}",
                             event.action,
-                            suggestion(name, def.params.iter().map(|p| schema.field_name(p.name)))
+                            did_you_mean_clause(
+                                name,
+                                def.params.iter().map(|p| schema.field_name(p.name))
+                            )
                         ),
                     ));
                 };
@@ -545,12 +552,6 @@ impl MemoryState {
     }
 }
 
-/// `; did you mean `x`?`, or nothing.
-fn suggestion<'a>(name: &str, names: impl IntoIterator<Item = &'a str>) -> String {
-    crate::suggest::did_you_mean(name, names)
-        .map_or(String::new(), |best| format!("; did you mean `{best}`?"))
-}
-
 /// Whether `key` is a key of kind `kind` for something the policy declares.
 fn check_key(
     key: &str,
@@ -576,7 +577,7 @@ fn check_key(
             }
             return Err(format!(
                 "`{key}` does not name an object as `object:<Entity>/<id>`{}",
-                suggestion(entity, schema.entities.keys().map(String::as_str))
+                did_you_mean_clause(entity, schema.entities.keys().map(String::as_str))
             ));
         }
         // Plans are not declared: any id is a plan's.
@@ -593,7 +594,7 @@ fn check_key(
     } else {
         Err(format!(
             "no {prefix} `{name}` is declared{}",
-            suggestion(name, known)
+            did_you_mean_clause(name, known)
         ))
     }
 }

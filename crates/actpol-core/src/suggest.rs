@@ -16,6 +16,15 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
+/// `; did you mean `x`?` to end a message with, or nothing when no
+/// candidate is close (see [`did_you_mean`]).
+pub fn did_you_mean_clause<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> String {
+    did_you_mean(word, candidates).map_or(String::new(), |best| format!("; did you mean `{best}`?"))
+}
+
 /// Optimal string alignment distance: insertions, deletions, substitutions
 /// and swaps of neighbours each cost 1.
 pub fn edit_distance(a: &str, b: &str) -> usize {

@@ -25,10 +25,11 @@ use std::collections::HashMap;
 
 use actpol_core::envelope::{BoundEnvelope, Envelope, EnvelopeError};
 use actpol_core::schema::TriggerDef;
+use actpol_core::suggest::did_you_mean_clause;
 use actpol_core::{ActionId, ErrorCode};
 use serde_json::{Map, Value as Json};
 
-use crate::error::{suggestion, PlanError};
+use crate::error::PlanError;
 use crate::{graph, Decider};
 
 /// The most nodes a plan may hold, implied nodes included.
@@ -195,7 +196,7 @@ impl<'a> Shape<'a> {
                         format!("$.{key}"),
                         format!(
                             "a plan has no field `{key}`{}",
-                            suggestion(key, PLAN_FIELDS.iter().copied())
+                            did_you_mean_clause(key, PLAN_FIELDS.iter().copied())
                         ),
                     )
                     .help("a plan holds `id`, `agent`, `time`, `context`, `nodes` and `edges`"),
@@ -345,7 +346,7 @@ impl<'a> Shape<'a> {
                         format!("{path}.{end}"),
                         format!(
                             "no node `{name}`{}",
-                            suggestion(name, self.node_ids.keys().copied())
+                            did_you_mean_clause(name, self.node_ids.keys().copied())
                         ),
                     )
                     .help("an edge joins two nodes of the plan, by their ids"),
@@ -473,7 +474,7 @@ fn check_node_fields(node: &Map<String, Json>, i: usize, errors: &mut Vec<PlanEr
                 path,
                 format!(
                     "a node has no field `{key}`{}",
-                    suggestion(key, NODE_FIELDS.iter().copied())
+                    did_you_mean_clause(key, NODE_FIELDS.iter().copied())
                 ),
             )
             .help("a node holds `id`, `action`, `object` and optionally `intent`, `rollback`, `context`, `time`, `triggers`")

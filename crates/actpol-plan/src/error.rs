@@ -63,12 +63,6 @@ impl miette::Diagnostic for PlanError {
     }
 }
 
-/// `; did you mean `x`?`, or nothing.
-pub(crate) fn suggestion<'a>(name: &str, names: impl IntoIterator<Item = &'a str>) -> String {
-    actpol_core::suggest::did_you_mean(name, names)
-        .map_or(String::new(), |best| format!("; did you mean `{best}`?"))
-}
-
 /// Every error of a plan document that did not hold together, reported at
 /// once.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
