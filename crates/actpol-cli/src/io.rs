@@ -2,7 +2,7 @@
 //! [`IoError`] (`actpol::io`): for a path named on the command line, a
 //! usage error.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::Path;
 
 /// Writes to standard output, as `print!` does, but returns the failure:
@@ -72,6 +72,49 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>, IoError> {
         return Ok(buf);
     }
     read(path)
+}
+
+/// A buffered reader of the file at `path`, or of standard input for `-`.
+pub fn open_input(path: &Path) -> Result<Box<dyn BufRead>, IoError> {
+    if path == Path::new("-") {
+        return Ok(Box::new(std::io::stdin().lock()));
+    }
+    let file = std::fs::File::open(path)
+        .map_err(|e| IoError::new(format!("read `{}`", path.display()), e))?;
+    Ok(Box::new(std::io::BufReader::new(file)))
+}
+
+/// What [`read_bounded`] read: at most `max + 1` bytes kept, and how many
+/// there were in all.
+#[derive(Debug)]
+pub struct Bounded {
+    pub bytes: Vec<u8>,
+    pub len: usize,
+}
+
+/// The bytes at `path` (or of standard input for `-`), keeping no more
+/// than `max + 1` of them: the rest is counted, not held.
+pub fn read_bounded(path: &Path, max: usize) -> Result<Bounded, IoError> {
+    let what = || {
+        if path == Path::new("-") {
+            "read standard input".to_string()
+        } else {
+            format!("read `{}`", path.display())
+        }
+    };
+    let mut reader = open_input(path)?;
+    let mut bytes = Vec::new();
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+    (&mut reader)
+        .take(limit)
+        .read_to_end(&mut bytes)
+        .map_err(|e| IoError::new(what(), e))?;
+    let rest =
+        std::io::copy(&mut reader, &mut std::io::sink()).map_err(|e| IoError::new(what(), e))?;
+    let len = bytes
+        .len()
+        .saturating_add(usize::try_from(rest).unwrap_or(usize::MAX));
+    Ok(Bounded { bytes, len })
 }
 
 pub fn read(path: &Path) -> Result<Vec<u8>, IoError> {

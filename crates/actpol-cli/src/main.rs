@@ -13,9 +13,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 #[macro_use]
 mod io;
+mod batch;
 mod bench_cmd;
 mod diff_cmd;
 mod fmt_cmd;
+mod limits;
 mod plan_cmd;
 mod serve_cmd;
 mod snapshot_cmd;
@@ -124,7 +126,8 @@ struct EvalArgs {
     /// Budget and window state (JSON): {"budgets": [...], "events": [...]}.
     #[arg(long)]
     state: Option<PathBuf>,
-    /// Read one envelope per line (NDJSON) and print one decision per line.
+    /// Read one envelope per line (NDJSON) and print one decision per line,
+    /// tagged with its line number and the envelope's id.
     #[arg(long)]
     batch: bool,
     /// Add an explanation to the decision: which rules matched, which did not and why.
@@ -138,6 +141,8 @@ struct EvalArgs {
     compact: bool,
     #[command(flatten)]
     store: store_cmd::EvalStore,
+    #[command(flatten)]
+    limits: limits::LimitArgs,
 }
 
 fn main() -> ExitCode {
@@ -373,72 +378,211 @@ impl Decided {
     }
 }
 
-/// How many lines of `eval --batch --store` share one transaction.
+/// How many lines of `eval --batch --store` share one transaction, and how
+/// many bytes of envelopes such a group holds at most.
 const BATCH_GROUP: usize = 256;
+const BATCH_GROUP_BYTES: usize = 4 << 20;
 
-fn eval(args: &EvalArgs) -> CliResult {
-    let policy = load_policy(&args.policy)?;
-    let mut backing = Backing::open(args, &policy)?;
-    let input = io::read_input(&args.envelope)?;
-    let mut out = std::io::stdout().lock();
-    let mut worst = ExitCode::SUCCESS;
-    let mut any_errors = false;
-    let mut levels = Vec::new();
-    // A decision the store failed on (recorded nowhere) stops the command
-    // once every recorded decision around it is printed.
-    let mut failed = None;
-    let mut write = |decided: Result<Decided, actpol::store::StoreError>,
-                     compact: bool|
-     -> Result<(), miette::Report> {
+/// Writes `eval`'s decisions through one buffer, and keeps what the exit
+/// code is chosen from.
+struct Printer<W: Write> {
+    out: W,
+    any_errors: bool,
+    strictest: Option<Level>,
+    /// A decision the store failed on (recorded nowhere): it stops the
+    /// command once every recorded decision around it is printed.
+    failed: Option<actpol::store::StoreError>,
+}
+
+impl<W: Write> Printer<W> {
+    fn new(out: W) -> Self {
+        Printer {
+            out,
+            any_errors: false,
+            strictest: None,
+            failed: None,
+        }
+    }
+
+    /// Prints one decision; in a batch, tagged with its line and the
+    /// envelope's id.
+    fn print(
+        &mut self,
+        decided: Result<Decided, actpol::store::StoreError>,
+        compact: bool,
+        tag: Option<(usize, Option<String>)>,
+    ) -> Result<(), miette::Report> {
         let decided = match decided {
             Ok(decided) => decided,
             Err(err) => {
-                failed.get_or_insert(err);
+                self.failed.get_or_insert(err);
                 return Ok(());
             }
         };
         let d = decided.decision();
-        any_errors |= !d.errors.is_empty();
-        levels.push(d.decision);
+        self.any_errors |= !d.errors.is_empty();
+        self.strictest = self.strictest.max(Some(d.decision));
         let text = decided.json(compact).map_err(|e| miette::miette!("{e}"))?;
-        writeln!(out, "{text}").map_err(|e| io::IoError::new("write standard output", e).into())
-    };
-    if args.batch {
-        let lines: Vec<&[u8]> = input
-            .split(|b| *b == b'\n')
-            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-            .collect();
-        for group in lines.chunks(BATCH_GROUP) {
-            for decided in backing.decide(&policy, group, &args.store, args.explain)? {
-                write(decided, true)?;
-            }
-        }
-    } else {
-        for decided in backing.decide(&policy, &[&input], &args.store, args.explain)? {
-            write(decided, args.compact)?;
-        }
-    }
-    if let Some(err) = failed {
-        return Err(err.into());
-    }
-    if any_errors {
-        worst = ExitCode::from(1);
-    } else if args.exit_code {
-        worst = match levels.iter().max() {
-            Some(Level::Deny) => ExitCode::from(4),
-            Some(Level::Escalate) => ExitCode::from(3),
-            _ => ExitCode::SUCCESS,
+        let text = match &tag {
+            Some((line, id)) => batch::tagged(&text, *line, id.as_deref()).into(),
+            None => text,
         };
+        writeln!(self.out, "{text}")
+            .map_err(|e| io::IoError::new("write standard output", e).into())
     }
-    Ok(worst)
+
+    fn flush(&mut self) -> Result<(), io::IoError> {
+        self.out
+            .flush()
+            .map_err(|e| io::IoError::new("write standard output", e))
+    }
+
+    /// 1 when any decision carries an error (or the store failed); with
+    /// `--exit-code`, 3 for an escalation and 4 for a denial, the
+    /// strictest decision winning.
+    fn exit_code(self, exit_code: bool) -> CliResult {
+        if let Some(err) = self.failed {
+            return Err(err.into());
+        }
+        Ok(if self.any_errors {
+            ExitCode::from(1)
+        } else if exit_code {
+            match self.strictest {
+                Some(Level::Deny) => ExitCode::from(4),
+                Some(Level::Escalate) => ExitCode::from(3),
+                _ => ExitCode::SUCCESS,
+            }
+        } else {
+            ExitCode::SUCCESS
+        })
+    }
+}
+
+fn eval(args: &EvalArgs) -> CliResult {
+    let policy = load_policy(&args.policy)?.with_limits(args.limits.limits());
+    let mut backing = Backing::open(args, &policy)?;
+    let mut printer = Printer::new(std::io::BufWriter::new(std::io::stdout().lock()));
+    let printed = if args.batch {
+        eval_batch(args, &policy, &mut backing, &mut printer)
+    } else {
+        eval_one(args, &policy, &mut backing, &mut printer)
+    };
+    // Flushed on error too: what was decided before it is reported.
+    let flushed = printer.flush();
+    printed?;
+    flushed?;
+    printer.exit_code(args.exit_code)
+}
+
+/// The envelope `eval` and `explain` decide on, read no further than the
+/// policy's envelope limit.
+fn decide_one(
+    args: &EvalArgs,
+    policy: &Policy,
+    backing: &mut Backing,
+    explain: bool,
+) -> Result<Option<Result<Decided, actpol::store::StoreError>>, miette::Report> {
+    let limits = policy.limits();
+    let input = io::read_bounded(&args.envelope, limits.max_bytes)?;
+    if input.len > limits.max_bytes {
+        let err = actpol::EnvelopeError::too_large(input.len, limits);
+        return Ok(Some(Ok(Decided::Memory(policy.refuse(&err)))));
+    }
+    Ok(backing
+        .decide(policy, &[&input.bytes], &args.store, explain)?
+        .pop())
+}
+
+fn eval_one<W: Write>(
+    args: &EvalArgs,
+    policy: &Policy,
+    backing: &mut Backing,
+    printer: &mut Printer<W>,
+) -> Result<(), miette::Report> {
+    if let Some(decided) = decide_one(args, policy, backing, args.explain)? {
+        printer.print(decided, args.compact, None)?;
+    }
+    Ok(())
+}
+
+/// Decides each line as it is read; against a store, lines in groups that
+/// share a transaction.
+fn eval_batch<W: Write>(
+    args: &EvalArgs,
+    policy: &Policy,
+    backing: &mut Backing,
+    printer: &mut Printer<W>,
+) -> Result<(), miette::Report> {
+    let group_size = match backing {
+        Backing::Store(_) => BATCH_GROUP,
+        Backing::Memory(_) => 1,
+    };
+    let mut lines = batch::Lines::new(io::open_input(&args.envelope)?, policy.limits().max_bytes);
+    let mut group = Vec::new();
+    let mut group_bytes = 0;
+    loop {
+        let next = lines
+            .next_line()
+            .map_err(|e| io::IoError::new("read the envelopes", e))?;
+        let done = next.is_none();
+        if let Some((number, line)) = next {
+            if let batch::Line::Envelope(bytes) = &line {
+                group_bytes += bytes.len();
+            }
+            group.push((number, line));
+        }
+        let full = group.len() >= group_size || group_bytes >= BATCH_GROUP_BYTES;
+        if !group.is_empty() && (done || full) {
+            decide_group(args, policy, backing, printer, &group)?;
+            group.clear();
+            group_bytes = 0;
+        }
+        if done {
+            return Ok(());
+        }
+    }
+}
+
+/// Decides and prints one group of lines, in order.
+fn decide_group<W: Write>(
+    args: &EvalArgs,
+    policy: &Policy,
+    backing: &mut Backing,
+    printer: &mut Printer<W>,
+    group: &[(usize, batch::Line)],
+) -> Result<(), miette::Report> {
+    let envelopes: Vec<&[u8]> = group
+        .iter()
+        .filter_map(|(_, line)| match line {
+            batch::Line::Envelope(bytes) => Some(&bytes[..]),
+            batch::Line::TooLarge(_) => None,
+        })
+        .collect();
+    let mut decided = backing
+        .decide(policy, &envelopes, &args.store, args.explain)?
+        .into_iter();
+    for (number, line) in group {
+        let (result, id) = match line {
+            batch::Line::Envelope(bytes) => {
+                let Some(result) = decided.next() else {
+                    return Err(miette::miette!("a line of the batch went undecided"));
+                };
+                (result, batch::envelope_id(bytes))
+            }
+            batch::Line::TooLarge(len) => {
+                let err = actpol::EnvelopeError::too_large(*len, policy.limits());
+                (Ok(Decided::Memory(policy.refuse(&err))), None)
+            }
+        };
+        printer.print(result, true, Some((*number, id)))?;
+    }
+    Ok(())
 }
 
 fn explain(args: &EvalArgs) -> CliResult {
-    let policy = load_policy(&args.policy)?;
+    let policy = load_policy(&args.policy)?.with_limits(args.limits.limits());
     let mut backing = Backing::open(args, &policy)?;
-    let input = io::read_input(&args.envelope)?;
-    let mut decisions = backing.decide(&policy, &[&input], &args.store, true)?;
-    let Some(decided) = decisions.pop() else {
+    let Some(decided) = decide_one(args, &policy, &mut backing, true)? else {
         return Ok(ExitCode::from(1));
     };
     let decided = decided?;

@@ -47,6 +47,8 @@ pub struct TestArgs {
     /// Rewrite snapshots whose decisions changed.
     #[arg(long)]
     accept: bool,
+    #[command(flatten)]
+    limits: crate::limits::LimitArgs,
 }
 
 fn percent(text: &str) -> Result<f64, String> {
@@ -97,6 +99,7 @@ pub fn run(args: &TestArgs) -> CliResult {
         mutants: args.mutants,
         min_mutation_score: args.min_mutation_score,
         threads: 0,
+        envelope_limits: args.limits.limits(),
     };
     let report = match actpol_testing::run(&args.paths, &options) {
         Ok(report) => report,

@@ -13,6 +13,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::amount;
 use crate::envelope_errors;
+pub use crate::envelope_screen::{screen_envelope, screen_json, EnvelopeLimits, FREE_TEXT};
 use crate::error::{ErrorCode, EvalError};
 use crate::ids::{ActionId, RecordId};
 use crate::schema::{FieldDef, KeyKind, Schema};
@@ -197,8 +198,24 @@ impl EnvelopeError {
 }
 
 impl Envelope {
-    /// Reads an envelope from JSON bytes; errors name the JSON path.
+    /// Reads an envelope from JSON bytes, screened under the default
+    /// [`EnvelopeLimits`]; errors name the JSON path.
     pub fn from_json(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
+        Envelope::from_json_within(bytes, &EnvelopeLimits::DEFAULT)
+    }
+
+    /// Reads an envelope from JSON bytes, screened under `limits` (no
+    /// duplicate key, no control character, nothing past a limit).
+    pub fn from_json_within(
+        bytes: &[u8],
+        limits: &EnvelopeLimits,
+    ) -> Result<Envelope, EnvelopeError> {
+        screen_json(bytes, limits)?;
+        Envelope::read_screened(bytes)
+    }
+
+    /// Reads bytes the screen has passed already.
+    pub(crate) fn read_screened(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let env: Envelope = serde_path_to_error::deserialize(&mut de).map_err(|err| {
             let path = err.path().clone();
@@ -262,7 +279,9 @@ impl EnvelopeCopy {
     pub fn envelope(&self) -> Option<Arc<Envelope>> {
         match self {
             EnvelopeCopy::Parsed(env) => Some(Arc::clone(env)),
-            EnvelopeCopy::Json(text) => Envelope::from_json(text.as_bytes()).ok().map(Arc::new),
+            // The text was screened when it was bound, perhaps under wider
+            // limits than the defaults.
+            EnvelopeCopy::Json(text) => Envelope::read_screened(text.as_bytes()).ok().map(Arc::new),
         }
     }
 }
@@ -382,8 +401,23 @@ impl Fields {
 }
 
 impl BoundEnvelope {
-    /// Binds `env` against `schema`.
+    /// Binds `env` against `schema`, screened under the default
+    /// [`EnvelopeLimits`].
     pub fn bind(env: Envelope, schema: &Schema) -> Result<BoundEnvelope, EnvelopeError> {
+        BoundEnvelope::bind_within(env, schema, &EnvelopeLimits::DEFAULT)
+    }
+
+    /// Binds `env` against `schema`, screened under `limits`.
+    pub fn bind_within(
+        env: Envelope,
+        schema: &Schema,
+        limits: &EnvelopeLimits,
+    ) -> Result<BoundEnvelope, EnvelopeError> {
+        screen_envelope(&env, limits)?;
+        BoundEnvelope::bind_screened(env, schema)
+    }
+
+    fn bind_screened(env: Envelope, schema: &Schema) -> Result<BoundEnvelope, EnvelopeError> {
         let env = Arc::new(env);
         let empty = Map::new();
         let mut read = |fields: Fields, defs: &[FieldDef]| {
@@ -410,14 +444,26 @@ impl BoundEnvelope {
         assemble(&parts, schema, &mut read, Source::Parsed(Arc::clone(&env)))
     }
 
-    /// Reads and binds JSON bytes. The fast reader borrows the text and
-    /// binds values straight into slots; anything it refuses is read again
-    /// by [`Envelope::from_json`], whose errors name the JSON path.
+    /// Reads and binds JSON bytes, screened under the default
+    /// [`EnvelopeLimits`].
     pub fn from_json(bytes: &[u8], schema: &Schema) -> Result<BoundEnvelope, EnvelopeError> {
+        BoundEnvelope::from_json_within(bytes, schema, &EnvelopeLimits::DEFAULT)
+    }
+
+    /// Screens JSON bytes under `limits`, then reads and binds them. The
+    /// fast reader borrows the text and binds values straight into slots;
+    /// anything it refuses is read again by the reader of [`Envelope`],
+    /// whose errors name the JSON path.
+    pub fn from_json_within(
+        bytes: &[u8],
+        schema: &Schema,
+        limits: &EnvelopeLimits,
+    ) -> Result<BoundEnvelope, EnvelopeError> {
+        screen_json(bytes, limits)?;
         match crate::envelope_bytes::bind(bytes, schema) {
             Ok(bound) => Ok(bound),
             Err(crate::envelope_bytes::Refused) => {
-                BoundEnvelope::bind(Envelope::from_json(bytes)?, schema)
+                BoundEnvelope::bind_screened(Envelope::read_screened(bytes)?, schema)
             }
         }
     }
@@ -438,7 +484,7 @@ impl BoundEnvelope {
             Source::Json(text, cell) => Arc::clone(cell.get_or_init(|| {
                 // INVARIANT: this text was read as an envelope already, by a
                 // reader that accepts no more than this one.
-                Arc::new(Envelope::from_json(text.as_bytes()).unwrap_or_else(|_| self.sketch()))
+                Arc::new(Envelope::read_screened(text.as_bytes()).unwrap_or_else(|_| self.sketch()))
             })),
         }
     }

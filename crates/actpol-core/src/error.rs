@@ -75,6 +75,20 @@ error_codes! {
     /// An envelope whose `time` is further from the host's clock than the
     /// policy's maximum skew.
     EnvelopeClockSkew => "actpol::envelope::clock_skew",
+    /// An envelope of more bytes than the limit allows.
+    EnvelopeTooLarge => "actpol::envelope::too_large",
+    /// A string (a key or a value) longer than the limit allows.
+    EnvelopeStringTooLong => "actpol::envelope::string_too_long",
+    /// Objects and arrays nested deeper than the limit allows.
+    EnvelopeTooDeep => "actpol::envelope::too_deep",
+    /// An object of more keys than the limit allows.
+    EnvelopeTooManyKeys => "actpol::envelope::too_many_keys",
+    /// A key given twice in one object: readers disagree on which counts.
+    EnvelopeDuplicateKey => "actpol::envelope::duplicate_key",
+    /// A control character (such as NUL) in a string that is not free text.
+    EnvelopeControlCharacter => "actpol::envelope::control_character",
+    /// A number outside the bounds its declaration states.
+    EnvelopeOutOfRange => "actpol::envelope::out_of_range",
 
     // Evaluation failed: the rule that failed contributes the policy's
     // `on_error` outcome, never `allow`.

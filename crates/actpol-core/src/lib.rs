@@ -16,6 +16,7 @@ pub mod decision;
 pub mod envelope;
 mod envelope_bytes;
 mod envelope_errors;
+mod envelope_screen;
 pub mod error;
 pub mod ids;
 pub mod nesting;

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use actpol::mutate::Source;
-use actpol::{CompileFailure, Policy};
+use actpol::{CompileFailure, EnvelopeLimits, Policy};
 
 use crate::diagnostic::{Kind, TestDiagnostic};
 
@@ -77,6 +77,11 @@ impl Compiled {
 /// Compiles the policy at `path`: a directory, a main file, or a compiled
 /// `.actpolc` artifact.
 pub fn load(path: &Path) -> Result<Compiled, PolicyError> {
+    load_within(path, &EnvelopeLimits::DEFAULT)
+}
+
+/// [`load`], the policy screening envelopes under `limits`.
+pub fn load_within(path: &Path, limits: &EnvelopeLimits) -> Result<Compiled, PolicyError> {
     let shown = path.display();
     if !path.exists() {
         return Err(PolicyError::new(
@@ -89,7 +94,7 @@ pub fn load(path: &Path) -> Result<Compiled, PolicyError> {
             PolicyError::new(Kind::Unreadable, format!("cannot read `{shown}`: {e}"))
         })?;
         return Policy::load(&bytes)
-            .map(|p| Compiled::Artifact(Box::new(p)))
+            .map(|p| Compiled::Artifact(Box::new(p.with_limits(*limits))))
             .map_err(|e| {
                 PolicyError::new(
                     Kind::InvalidPolicy,
@@ -98,7 +103,7 @@ pub fn load(path: &Path) -> Result<Compiled, PolicyError> {
             });
     }
     Source::from_paths(&[path])
-        .map(|source| Compiled::Source(Box::new(source)))
+        .map(|source| Compiled::Source(Box::new(source.with_limits(*limits))))
         .map_err(|failure| compile_error(path, failure))
 }
 
@@ -182,15 +187,25 @@ fn is_policy_header(line: &str) -> bool {
 #[derive(Debug, Default)]
 pub struct PolicyCache {
     compiled: HashMap<PathBuf, Rc<Result<Compiled, PolicyError>>>,
+    /// What the policies screen envelopes under.
+    limits: EnvelopeLimits,
 }
 
 impl PolicyCache {
+    /// A cache whose policies screen envelopes under `limits`.
+    pub fn with_limits(limits: EnvelopeLimits) -> PolicyCache {
+        PolicyCache {
+            compiled: HashMap::new(),
+            limits,
+        }
+    }
+
     pub fn get(&mut self, path: &Path) -> Rc<Result<Compiled, PolicyError>> {
         let key = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
         Rc::clone(
             self.compiled
                 .entry(key)
-                .or_insert_with(|| Rc::new(load(path))),
+                .or_insert_with(|| Rc::new(load_within(path, &self.limits))),
         )
     }
 }

@@ -43,6 +43,8 @@ pub struct Options {
     pub min_mutation_score: Option<f64>,
     /// Threads for mutants; 0: one per core.
     pub threads: usize,
+    /// What the policies screen envelopes under.
+    pub envelope_limits: actpol::EnvelopeLimits,
 }
 
 impl Options {
@@ -59,7 +61,10 @@ impl Options {
 /// there is nothing to run; everything else is in the report.
 pub fn run(paths: &[PathBuf], options: &Options) -> Result<RunReport, TestDiagnostic> {
     let found = discover(paths)?;
-    let mut runner = Runner::default();
+    let mut runner = Runner {
+        policies: PolicyCache::with_limits(options.envelope_limits),
+        ..Runner::default()
+    };
     let mut suites = Vec::new();
     for item in &found {
         suites.push(match item {

@@ -71,6 +71,9 @@ pub fn explain_text(d: &Decision) -> String {
                 .map(|r| format!(" in rule `{r}`"))
                 .unwrap_or_default();
             let _ = writeln!(out, "  - {}{rule}{at}: {}", e.code, e.message);
+            if let Some(help) = &e.help {
+                let _ = writeln!(out, "    help: {help}");
+            }
         }
     }
     out

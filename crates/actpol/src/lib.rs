@@ -55,7 +55,7 @@ pub use load::{LoadError, ReadFailure};
 pub use policy::{Input, Policy, Request, RuleInfo};
 
 pub use decision::{ConstraintOut, Decision, Escalation, Level};
-pub use envelope::{BoundEnvelope, Envelope, EnvelopeError};
+pub use envelope::{BoundEnvelope, Envelope, EnvelopeError, EnvelopeLimits};
 pub use error::{ArtifactError, ErrorCode, ErrorFamily, EvalError};
 pub use state::{MemoryState, StateView};
 
@@ -77,7 +77,7 @@ pub mod decision {
 pub mod envelope {
     pub use actpol_core::envelope::{
         ActionInfo, AgentInfo, BoundEnvelope, BoundRollback, Envelope, EnvelopeCopy, EnvelopeError,
-        IntentInfo, ObjectInfo, PlanInfo, RollbackInfo,
+        EnvelopeLimits, IntentInfo, ObjectInfo, PlanInfo, RollbackInfo, FREE_TEXT, MAX_ELEMENTS,
     };
 }
 

@@ -52,6 +52,14 @@ impl Source {
         })
     }
 
+    /// This source screening envelopes under `limits`: the policy, its
+    /// mutants and its probes alike (see [`Policy::with_limits`]).
+    #[must_use]
+    pub fn with_limits(mut self, limits: crate::EnvelopeLimits) -> Source {
+        self.policy = self.policy.with_limits(limits);
+        self
+    }
+
     /// The policy itself, compiled.
     pub fn policy(&self) -> &Policy {
         &self.policy
@@ -65,7 +73,11 @@ impl Source {
     /// Compiles one mutant of this policy.
     pub fn compile(&self, mutant: &Mutant) -> Result<Policy, CompileFailure> {
         let changed = mutant.apply(&self.checked);
-        Policy::from_artifact(actpol_compiler::compile(&changed, self.hash)?)
+        let limits = *self.policy.limits();
+        Ok(
+            Policy::from_artifact(actpol_compiler::compile(&changed, self.hash)?)?
+                .with_limits(limits),
+        )
     }
 
     /// The probes that say which parts of the policy's conditions an
@@ -90,7 +102,7 @@ impl Source {
             })
             .collect();
         Ok(Conditions {
-            probe: Policy::from_artifact(compiled)?,
+            probe: Policy::from_artifact(compiled)?.with_limits(*self.policy.limits()),
             probes,
             budgets,
         })

@@ -52,7 +52,7 @@ impl actpol_plan::Decider for Decide<'_> {
     }
 
     fn bind(&self, envelope: Envelope) -> Result<BoundEnvelope, EnvelopeError> {
-        self.0.runtime.bind(envelope)
+        self.0.bind(envelope)
     }
 
     fn decide(&self, envelope: &BoundEnvelope, state: &dyn StateView) -> Decision {

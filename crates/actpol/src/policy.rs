@@ -6,7 +6,7 @@ use std::path::Path;
 use actpol_bytecode::artifact::{Artifact, ArtifactError, MAGIC};
 use actpol_core::clock::Clock;
 use actpol_core::decision::Decision;
-use actpol_core::envelope::{BoundEnvelope, Envelope, EnvelopeError};
+use actpol_core::envelope::{BoundEnvelope, Envelope, EnvelopeError, EnvelopeLimits};
 use actpol_core::schema::KeyKind;
 use actpol_core::state::{MemoryState, StateError, StateView};
 use actpol_vm::Runtime;
@@ -25,6 +25,8 @@ pub struct Policy {
     pub(crate) runtime: Runtime,
     /// The key kinds its windows read history by, for a store to index.
     pub(crate) window_keys: Vec<KeyKind>,
+    /// What every envelope it binds is screened under.
+    pub(crate) limits: EnvelopeLimits,
 }
 
 impl Policy {
@@ -69,7 +71,23 @@ impl Policy {
         Policy {
             runtime,
             window_keys,
+            limits: EnvelopeLimits::DEFAULT,
         }
+    }
+
+    /// This policy screening envelopes under `limits` (sizes, depth, keys)
+    /// in place of the defaults: every way it binds an envelope (JSON
+    /// bytes, an [`Envelope`], a plan's nodes, a store's requests) uses
+    /// them.
+    #[must_use]
+    pub fn with_limits(mut self, limits: EnvelopeLimits) -> Policy {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits envelopes are screened under.
+    pub fn limits(&self) -> &EnvelopeLimits {
+        &self.limits
     }
 
     /// The policy's declared name.
@@ -159,13 +177,22 @@ impl Policy {
 
     /// Binds an envelope to this policy's schema, to decide on it later
     /// (possibly many times) without binding again.
+    /// The envelope is screened under [`Policy::limits`] first.
     pub fn bind(&self, envelope: Envelope) -> Result<BoundEnvelope, EnvelopeError> {
-        self.runtime.bind(envelope)
+        BoundEnvelope::bind_within(envelope, &self.runtime.program().schema, &self.limits)
     }
 
-    /// Reads and binds JSON bytes.
+    /// Screens JSON bytes under [`Policy::limits`], then reads and binds
+    /// them.
     pub fn bind_json(&self, bytes: &[u8]) -> Result<BoundEnvelope, EnvelopeError> {
-        BoundEnvelope::from_json(bytes, &self.runtime.program().schema)
+        BoundEnvelope::from_json_within(bytes, &self.runtime.program().schema, &self.limits)
+    }
+
+    /// The decision on an envelope refused before it bound (by a host that
+    /// read no further than a limit, say): the policy's `on_error`, with
+    /// the error. Never `allow`.
+    pub fn refuse(&self, err: &EnvelopeError) -> Decision {
+        self.runtime.refuse(err)
     }
 
     /// Checks a state file against this policy: every budget, key, agent,

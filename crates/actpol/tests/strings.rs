@@ -102,7 +102,13 @@ fn a_regular_expression_decides_the_shape_of_a_text() {
 
 #[test]
 fn a_long_text_is_paid_for_in_fuel_and_fails_closed() {
-    let p = mail();
+    // 12 MB of text is past the default envelope limits (1 MiB, strings of
+    // 64 KiB): a host that raises them still has the fuel to stop a scan.
+    let p = mail().with_limits(actpol::EnvelopeLimits {
+        max_bytes: 16 << 20,
+        max_string: 16 << 20,
+        ..actpol::EnvelopeLimits::default()
+    });
     // More text than the fuel of one decision (10,000,000) can scan.
     let long = "a ".repeat(6_000_000);
     let d = decide(&p, "ana@acme.example", &long, "inv-123456");

@@ -181,6 +181,9 @@ pub struct ErrorOut {
     /// The rule whose evaluation failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
+    /// What to do about it, when the error says (an envelope's errors do).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
 }
 
 impl ErrorOut {
@@ -192,6 +195,7 @@ impl ErrorOut {
             message: err.to_string(),
             path: None,
             rule,
+            help: None,
         }
     }
 }
@@ -203,6 +207,7 @@ impl From<&crate::envelope::EnvelopeError> for ErrorOut {
             message: err.message.clone(),
             path: Some(err.path.clone()),
             rule: None,
+            help: err.help.clone(),
         }
     }
 }

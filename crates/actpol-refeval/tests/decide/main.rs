@@ -578,6 +578,7 @@ fn an_overflow_in_a_condition_fails_closed_naming_the_rule() {
             message: "arithmetic overflow in `*`".into(),
             path: None,
             rule: Some("big".into()),
+            help: None,
         }]
     );
     assert_eq!(
