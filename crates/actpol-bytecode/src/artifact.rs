@@ -22,7 +22,7 @@ use crate::verify::{verify, VerifyError};
 use crate::Program;
 
 pub const MAGIC: &[u8; 8] = b"ACTPOLC\0";
-pub const FORMAT_VERSION: u16 = 3;
+pub const FORMAT_VERSION: u16 = 4;
 const HEADER_LEN: usize = 52;
 
 /// A compiled policy with what identifies it.

@@ -165,6 +165,7 @@ fn policy() -> Policy {
             .map(|n| RuleMeta {
                 name: n.to_string(),
                 doc: Some(format!("The {n} rule.")),
+                overrides: Vec::new(),
             })
             .collect(),
         raises: vec![RaiseDef {

@@ -76,6 +76,25 @@ pub enum CheckError {
         help: String,
     },
 
+    #[error("unknown rule `{name}`")]
+    #[diagnostic(code(actpol::check::unknown_rule), help("{help}"))]
+    UnknownRule {
+        name: String,
+        #[label("no rule is called this")]
+        span: SourceSpan,
+        help: String,
+    },
+
+    #[error("{message}")]
+    #[diagnostic(code(actpol::check::invalid_precedence), help("{help}"))]
+    InvalidPrecedence {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+
     #[error("unknown approver `{name}`")]
     #[diagnostic(code(actpol::check::unknown_approver), help("{help}"))]
     UnknownApprover {

@@ -35,6 +35,7 @@ mod operators;
 mod outcome;
 mod patterns;
 mod policy;
+mod precedence;
 mod records;
 mod schema;
 mod unit;

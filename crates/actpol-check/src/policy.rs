@@ -851,9 +851,11 @@ impl<'a> Checker<'a> {
             raise_defs.push(def);
         }
         let scopes = self.scopes(pending);
+        let overrides = self.precedence();
         self.lints(&rules, &sites, &raise_defs);
         Outcome {
             header,
+            overrides,
             rules,
             raise_exprs,
             raise_defs,
@@ -867,9 +869,11 @@ impl<'a> Checker<'a> {
             .decls
             .rules
             .iter()
-            .map(|d| RuleMeta {
+            .zip(out.overrides)
+            .map(|(d, overrides)| RuleMeta {
                 name: d.name.name.clone(),
                 doc: d.doc.map(str::to_string),
+                overrides,
             })
             .collect();
         let mut risk_meta = Vec::new();
@@ -923,6 +927,8 @@ impl<'a> Checker<'a> {
 #[derive(Debug)]
 pub(crate) struct Outcome {
     pub header: Header,
+    /// By rule: the rules whose denials its escalation stands above.
+    pub overrides: Vec<Vec<RuleId>>,
     pub rules: Vec<ir::Rule>,
     pub raise_exprs: Vec<ir::Expr>,
     pub raise_defs: Vec<RaiseDef>,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use actpol_check::{check, render_text, require_policy, Diagnostic, FileId, SourceDb};
 
 /// Every code of docs/language.md "Checks and lints"; each needs a case.
-const CODES: [&str; 43] = [
+const CODES: [&str; 45] = [
     "actpol::syntax::unexpected",
     "actpol::check::unknown_type",
     "actpol::check::unknown_entity",
@@ -18,6 +18,8 @@ const CODES: [&str; 43] = [
     "actpol::check::unknown_budget",
     "actpol::check::unknown_agent",
     "actpol::check::unknown_approver",
+    "actpol::check::unknown_rule",
+    "actpol::check::invalid_precedence",
     "actpol::check::unknown_workflow",
     "actpol::check::unknown_system",
     "actpol::check::unknown_data_class",

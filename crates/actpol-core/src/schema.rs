@@ -435,6 +435,9 @@ impl Timing {
 pub struct RuleMeta {
     pub name: String,
     pub doc: Option<String>,
+    /// Precedence: when this (escalating) rule matches, the denials of these
+    /// rules stand behind its escalation rather than deciding. Sorted.
+    pub overrides: Vec<RuleId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -206,6 +206,14 @@ pub fn dump(p: &Policy) -> String {
             parts.extend(o.requires.iter().map(|r| format!("require {}", r.as_str())));
             let _ = write!(line, " {{ {} }}", parts.join("; "));
         }
+        let overrides = m.rules.get(rule.id.index()).map(|r| &r.overrides);
+        if let Some(list) = overrides.filter(|l| !l.is_empty()) {
+            let list: Vec<&str> = list
+                .iter()
+                .map(|r| m.rules.get(r.index()).map_or("?", |r| r.name.as_str()))
+                .collect();
+            let _ = write!(line, " overrides {}", list.join(", "));
+        }
         for c in &rule.consumes {
             let _ = write!(
                 line,

@@ -74,7 +74,8 @@ pub fn policy(seed: u64, schema: &Schema) -> Policy {
     } else {
         b.rng.range(9, 30)
     };
-    let rules = (0..count).map(|i| b.rule(i)).collect();
+    let rules: Vec<Rule> = (0..count).map(|i| b.rule(i)).collect();
+    b.precedence(&rules);
     let raises = (0..b.rng.below(3)).map(|i| b.raise(i)).collect();
     Policy {
         schema: schema.clone(),
@@ -97,6 +98,31 @@ struct Builder<'s> {
 }
 
 impl Builder<'_> {
+    /// Some escalating rules take precedence over some denying ones (and,
+    /// now and then, over a rule that does not deny, as an artifact may say
+    /// though the checker would refuse it: it must change nothing).
+    fn precedence(&mut self, rules: &[Rule]) {
+        let denying: Vec<RuleId> = rules
+            .iter()
+            .filter(|r| r.outcome.level == Level::Deny || self.rng.chance(5))
+            .map(|r| r.id)
+            .collect();
+        if denying.is_empty() {
+            return;
+        }
+        for rule in rules.iter().filter(|r| r.outcome.level == Level::Escalate) {
+            if !self.rng.chance(50) {
+                continue;
+            }
+            let mut named: Vec<RuleId> = (0..self.rng.range(1, 2))
+                .map(|_| self.rng.pick(&denying))
+                .collect();
+            named.sort();
+            named.dedup();
+            self.meta.rules[rule.id.index()].overrides = named;
+        }
+    }
+
     fn gen(&mut self, tame: bool) -> Gen<'_> {
         Gen {
             rng: &mut self.rng,
@@ -443,6 +469,7 @@ impl Builder<'_> {
         self.meta.rules.push(RuleMeta {
             name: format!("rule_{index}"),
             doc: self.rng.chance(30).then(|| format!("Rule number {index}.")),
+            overrides: Vec::new(),
         });
         Rule {
             id: RuleId::from_index(index),

@@ -13,10 +13,18 @@ use crate::{Rng, Stream, MINUTE};
 
 const SYSTEMS: [&str; 3] = ["crm", "outreach", "billing"];
 const DATA_CLASSES: [&str; 3] = ["pii", "financial", "health"];
+/// Some variants are data values that are no names (`"north america"`),
+/// as a policy writes them in strings.
 const ENUMS: [(&str, &[&str]); 3] = [
     ("Tier", &["bronze", "silver", "gold", "platinum"]),
-    ("Region", &["emea", "na", "apac", "latam"]),
-    ("Stage", &["lead", "mql", "sql", "customer", "churned"]),
+    (
+        "Region",
+        &["emea", "north america", "apac", "latin america"],
+    ),
+    (
+        "Stage",
+        &["lead", "mql", "sql", "customer", "churned by owner"],
+    ),
 ];
 const ENTITIES: [&str; 4] = ["Account", "Sequence", "Contact", "Invoice"];
 const NAMESPACES: [&str; 3] = ["crm", "outbound", "billing"];

@@ -161,6 +161,7 @@ pub fn probes(policy: &Policy, root: &str) -> Probes {
         .map(|(name, _)| RuleMeta {
             name: name.clone(),
             doc: None,
+            overrides: Vec::new(),
         })
         .collect();
     probe.rules = rules.into_iter().map(|(_, rule)| rule).collect();

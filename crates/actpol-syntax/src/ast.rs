@@ -179,6 +179,7 @@ pub struct TimingEntry {
 #[derive(Clone, Debug, PartialEq)]
 pub struct EnumDecl {
     pub name: Ident,
+    /// Written as names or as strings (`"on time"`): the name is the text.
     pub variants: Vec<Ident>,
 }
 
@@ -404,6 +405,9 @@ pub struct RuleDecl {
     pub workflows: Option<NameList>,
     pub when: Option<Expr>,
     pub outcome: Outcome,
+    /// `overrides a, b`: the rules whose denials this rule's escalation
+    /// stands above.
+    pub overrides: Option<NameList>,
     pub consumes: Vec<Consume>,
 }
 

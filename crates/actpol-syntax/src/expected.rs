@@ -93,6 +93,7 @@ fn keyword_text(rule: Rule) -> Option<&'static str> {
         kw_else => "else",
         kw_has => "has",
         kw_over => "over",
+        kw_overrides => "overrides",
         _ => return None,
     })
 }
@@ -175,6 +176,7 @@ fn phrase(rule: Rule) -> Option<String> {
             "`reversible`, `compensable by …` or `irreversible`"
         }
         trigger => "an action name or `system <name>`",
+        overrides_clause => "`overrides` and the rules whose denials the escalation stands above",
         _ => return None,
     };
     Some(text.to_string())

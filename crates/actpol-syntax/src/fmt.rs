@@ -598,7 +598,12 @@ impl ItemPrinter<'_> {
         let one_line = if decl.variants.is_empty() {
             format!("{header} {{}}")
         } else {
-            format!("{header} {{ {} }}", names(&decl.variants))
+            let texts: Vec<String> = decl
+                .variants
+                .iter()
+                .map(|v| variant_text(&v.name))
+                .collect();
+            format!("{header} {{ {} }}", texts.join(", "))
         };
         if !self.holds_comment(span) && fits(0, &one_line) {
             self.push(0, span.start, one_line);
@@ -606,7 +611,11 @@ impl ItemPrinter<'_> {
         }
         self.push(0, span.start, header + " {");
         for variant in &decl.variants {
-            self.push(1, variant.span.start, format!("{},", variant.name));
+            self.push(
+                1,
+                variant.span.start,
+                format!("{},", variant_text(&variant.name)),
+            );
         }
         self.close(0, span);
     }
@@ -666,6 +675,10 @@ impl ItemPrinter<'_> {
                 p.condition(d, condition.span.start, "when", condition);
             }
             p.outcome(d, rule.outcome.span.start, "", &rule.outcome);
+            if let Some(overrides) = &rule.overrides {
+                let text = format!("overrides {}", names(&overrides.names));
+                p.push(d, overrides.span.start, text);
+            }
             for consume in &rule.consumes {
                 let mut text = format!("consume {} by ", consume.budget.name);
                 write_expr(&mut text, &consume.amount);
@@ -1262,6 +1275,15 @@ fn write_literal(out: &mut String, literal: &Literal) {
 }
 
 /// `value` as a string literal with canonical escapes.
+/// An enum variant as written: bare when it reads as a name, else a string.
+fn variant_text(name: &str) -> String {
+    if crate::is_plain_name(name) {
+        name.to_string()
+    } else {
+        quote(name)
+    }
+}
+
 fn quote(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');

@@ -47,6 +47,15 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
         .op(Op::prefix(Rule::op_neg))
 });
 
+/// Whether `text` is a name as the grammar reads one (`on_time`; not
+/// `on time`, `2fa` or a reserved word such as `in`).
+pub fn is_plain_name(text: &str) -> bool {
+    Grammar::parse(Rule::ident, text)
+        .ok()
+        .and_then(|mut pairs| pairs.next())
+        .is_some_and(|pair| pair.as_str().len() == text.len())
+}
+
 /// Parses one file. On failure returns the first syntax error: pest stops at
 /// the first place the text leaves the grammar.
 pub fn parse_file(source: &str) -> Result<File, SyntaxError> {
@@ -268,10 +277,17 @@ impl Builder<'_> {
             }
             Rule::enum_decl => {
                 let name = ident(c.next());
-                ItemKind::Enum(EnumDecl {
-                    name,
-                    variants: c.rest().map(ident).collect(),
-                })
+                let variants = c
+                    .rest()
+                    .map(|v| match v.as_rule() {
+                        Rule::string => string_lit(v).map(|s| Ident {
+                            name: s.value,
+                            span: s.span,
+                        }),
+                        _ => Ok(ident(v)),
+                    })
+                    .collect::<Result<_, _>>()?;
+                ItemKind::Enum(EnumDecl { name, variants })
             }
             Rule::data_class_decl | Rule::system_decl => {
                 let name = ident(c.next());
@@ -378,6 +394,7 @@ impl Builder<'_> {
                     None => None,
                 };
                 let outcome = self.outcome(c.next())?;
+                let overrides = c.next_if(Rule::overrides_clause).map(name_list);
                 let mut consumes = Vec::new();
                 for cons in c.rest() {
                     let span = span_of(&cons);
@@ -397,6 +414,7 @@ impl Builder<'_> {
                     workflows,
                     when,
                     outcome,
+                    overrides,
                     consumes,
                 })
             }

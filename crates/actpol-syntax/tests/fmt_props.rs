@@ -532,16 +532,18 @@ fn item_kind() -> impl Strategy<Value = ItemKind> {
         weighted(0.3, name_list(dashed_name())),
         weighted(0.7, expr()),
         outcome(),
+        weighted(0.2, name_list(ident())),
         vec(consume, 0..3),
     )
         .prop_map(
-            |(name, on, agents, workflows, when, outcome, consumes)| RuleDecl {
+            |(name, on, agents, workflows, when, outcome, overrides, consumes)| RuleDecl {
                 name,
                 on,
                 agents,
                 workflows,
                 when,
                 outcome,
+                overrides,
                 consumes,
             },
         );

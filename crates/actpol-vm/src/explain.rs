@@ -2,6 +2,7 @@
 //! not, the first part of its condition that failed with the values seen.
 //! This path is cold: it re-runs the candidates part by part.
 
+use actpol_core::decision::precedence::held_denials;
 use actpol_core::decision::{ErrorOut, Explanation, FailedPart, Operand, RuleTrace, Stage};
 use actpol_core::{BoundEnvelope, StateView};
 
@@ -31,6 +32,7 @@ pub(crate) fn explain(
         }
     };
     let mut traces = Vec::new();
+    let mut matched = Vec::new();
     for rule in runtime.candidates(env, agent) {
         let code = &p.rules[rule.index()];
         let info = &p.explain[rule.index()];
@@ -41,14 +43,24 @@ pub(crate) fn explain(
             failed: None,
             matched: false,
             outcome: code.level,
+            overridden_by: None,
             rule: p.meta.rules[rule.index()].name.clone(),
         };
         match runtime.fire(&machine, rule) {
-            Ok(Some(_)) => trace.matched = true,
+            Ok(Some(_)) => {
+                trace.matched = true;
+                matched.push((rule, code.level));
+            }
             Ok(None) => trace.failed = first_failed(p, &machine, info),
             Err(err) => trace.error = Some(ErrorOut::eval(&err, None)),
         }
         traces.push(trace);
+    }
+    for held in held_denials(&p.meta, &matched) {
+        let denial = &p.meta.rules[held.denial.index()].name;
+        if let Some(trace) = traces.iter_mut().find(|t| &t.rule == denial) {
+            trace.overridden_by = Some(p.meta.rules[held.by.index()].name.clone());
+        }
     }
     Some(Explanation {
         because: None,

@@ -210,6 +210,7 @@ const LOOP_CASES: u64 = 3_000;
 const LOOP_MATCHES: u64 = 200;
 const ABSENT_PARTS: u64 = 8;
 const LONG_LISTS: u64 = 1_000;
+const HELD_DENIALS: u64 = 20;
 
 /// Whether an expression walks a collection.
 fn has_loop(e: &actpol_ir::Expr) -> bool {
@@ -272,6 +273,8 @@ struct Coverage {
     absent_parts: u64,
     /// Cases whose envelope carries a list of 100 elements or more.
     long_lists: u64,
+    /// Escalations that held a named rule's denial by precedence.
+    held_denials: u64,
 }
 
 impl Coverage {
@@ -339,6 +342,7 @@ impl Coverage {
                 }),
         );
         self.defaults += u64::from(reason(&|r| r.starts_with("default: ")));
+        self.held_denials += u64::from(reason(&|r| r.contains("takes precedence over the denial")));
         let refused = d.decision == Level::Deny && d.rules.is_empty() && d.errors.is_empty();
         if refused {
             self.identity_refusals += u64::from(reason(&|r| {
@@ -413,6 +417,11 @@ impl Coverage {
             ("loops that matched", self.loop_matches, LOOP_MATCHES),
             ("absent parts read", self.absent_parts, ABSENT_PARTS),
             ("lists of 100 or more", self.long_lists, LONG_LISTS),
+            (
+                "denials held by precedence",
+                self.held_denials,
+                HELD_DENIALS,
+            ),
         ];
         let short: Vec<String> = wanted
             .iter()
@@ -459,6 +468,7 @@ impl fmt::Display for Coverage {
             f,
             "collections: cases with a loop {}, loops matched {}, absent parts {}, long lists {}",
             self.loop_cases, self.loop_matches, self.absent_parts, self.long_lists
-        )
+        )?;
+        write!(f, "\nprecedence: denials held {}", self.held_denials)
     }
 }

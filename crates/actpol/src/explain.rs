@@ -117,5 +117,11 @@ fn rules_section(out: &mut String, ex: &Explanation) {
         if let Some(err) = &r.error {
             let _ = writeln!(out, "          error: {}", err.message);
         }
+        if let Some(by) = &r.overridden_by {
+            let _ = writeln!(
+                out,
+                "          held: `{by}` takes precedence over this denial and escalates"
+            );
+        }
     }
 }

@@ -314,8 +314,17 @@ impl Checker<'_> {
     /// Checks an expression where a type is expected: only an empty set
     /// `[]` needs it, to know what it holds.
     pub(crate) fn expect(&mut self, cx: &mut Cx<'_>, e: &ast::Expr, hint: Option<&Type>) -> Typed {
-        match &strip_parens(e).kind {
-            ExprKind::Set(items) => self.set(cx, e, items, hint),
+        match (&strip_parens(e).kind, hint) {
+            (ExprKind::Set(items), _) => self.set(cx, e, items, hint),
+            // `"on time"` where an enum is expected: the variant written
+            // as a string, checked like `Status.on_time`.
+            (ExprKind::Lit(Literal::String(text)), Some(Type::Enum(id))) => {
+                let variant = Ident {
+                    name: text.clone(),
+                    span: e.span,
+                };
+                self.variant(cx, *id, &variant, e.span)
+            }
             _ => self.expr(cx, e),
         }
     }
@@ -486,11 +495,15 @@ impl Checker<'_> {
             );
             return self.error_typed(cx, e.span);
         };
-        let head = self.expr(cx, first);
+        let elem_hint = match hint {
+            Some(Type::Set(elem) | Type::List(elem)) => Some(&**elem),
+            _ => None,
+        };
+        let head = self.expect(cx, first, elem_hint);
         let mut elem = head.ty.clone();
         let mut exprs = vec![head.expr];
         for item in rest {
-            let typed = self.expr(cx, item);
+            let typed = self.expect(cx, item, elem.as_ref().or(elem_hint));
             match (&elem, &typed.ty) {
                 (Some(t), Some(u)) if t != u => {
                     let (tn, un) = (self.type_name(t), self.type_name(u));

@@ -117,8 +117,16 @@ impl Checker<'_> {
         a: &ast::Expr,
         b: &ast::Expr,
     ) -> Typed {
-        let at = self.expr(cx, a);
-        let bt = self.expect(cx, b, at.ty.as_ref());
+        // A string on the left of an enum (`"on time" == params.status`)
+        // takes its type from the right, as on the other side.
+        let (at, bt) = if is_string_literal(a) && !is_string_literal(b) {
+            let bt = self.expr(cx, b);
+            (self.expect(cx, a, bt.ty.as_ref()), bt)
+        } else {
+            let at = self.expr(cx, a);
+            let bt = self.expect(cx, b, at.ty.as_ref());
+            (at, bt)
+        };
         let bool_result = |this: &Self, kind| this.make(cx, e.span, kind, Some(Type::Bool));
         let (Some(x), Some(y)) = (at.ty.clone(), bt.ty.clone()) else {
             return bool_result(self, ir::ExprKind::Const(Value::Bool(false)));
@@ -311,4 +319,12 @@ impl Checker<'_> {
         let (xn, yn) = (self.type_name(x), self.type_name(y));
         format!("both operands must have one type; here one is `{xn}` and the other `{yn}`")
     }
+}
+
+/// Whether `e` is a string literal (in parentheses or not).
+fn is_string_literal(e: &ast::Expr) -> bool {
+    matches!(
+        super::strip_parens(e).kind,
+        ast::ExprKind::Lit(ast::Literal::String(_))
+    )
 }

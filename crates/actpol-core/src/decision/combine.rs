@@ -14,6 +14,7 @@ use crate::value::Value;
 
 use super::budgets::{budget_lines, render_budgets};
 use super::limits::{merge_limits, MergedLimits};
+use super::precedence::{held_denials, Held};
 use super::{
     ConstraintOp, Decision, ErrorOut, Escalation, EvalError, Level, PolicyRef, Requirement,
     ValueOut,
@@ -125,8 +126,13 @@ impl<'a> Combiner<'a> {
         let mut causes: Vec<Cause<'a>> = Vec::with_capacity(self.hits.len() + 1);
         let mut errors: Vec<ErrorOut> = Vec::new();
         let rule_name = |id: RuleId| meta.rules.get(id.index()).map_or("?", |r| r.name.as_str());
+        let matched: Vec<(RuleId, Level)> = self.hits.iter().map(|h| (h.rule, h.level)).collect();
+        let held = held_denials(meta, &matched);
 
         for hit in &self.hits {
+            if held.iter().any(|h| h.denial == hit.rule) {
+                continue;
+            }
             causes.push(Cause {
                 level: hit.level,
                 rule: Some(rule_name(hit.rule)),
@@ -212,6 +218,7 @@ impl<'a> Combiner<'a> {
                 errors: &mut errors,
                 level: &mut level,
                 limits: &limits,
+                held: &held,
             };
             let (out, satisfied) = review.run(id);
             if out.status == ApprovalUse::Used {
@@ -231,6 +238,21 @@ impl<'a> Combiner<'a> {
                 if !reasons.iter().any(|r| r == reason) {
                     reasons.push(reason.to_string());
                 }
+            }
+        }
+        if level == Level::Escalate {
+            for h in &held {
+                let reason = self
+                    .hits
+                    .iter()
+                    .find(|hit| hit.rule == h.denial)
+                    .and_then(|hit| hit.reason)
+                    .unwrap_or("denied");
+                reasons.push(format!(
+                    "`{}` takes precedence over the denial of `{}`: {reason}",
+                    rule_name(h.by),
+                    rule_name(h.denial)
+                ));
             }
         }
         match &approval {
@@ -368,6 +390,8 @@ struct Review<'r, 'a> {
     errors: &'r mut Vec<ErrorOut>,
     level: &'r mut Level,
     limits: &'r MergedLimits,
+    /// Denials held behind the escalation by precedence.
+    held: &'r [Held],
 }
 
 impl Review<'_, '_> {
@@ -402,6 +426,22 @@ impl Review<'_, '_> {
                 return (refused(why, None), Vec::new());
             }
             Level::Escalate => {}
+        }
+        if let Some(h) = self.held.first() {
+            let name = |id: RuleId| {
+                self.ctx
+                    .meta
+                    .rules
+                    .get(id.index())
+                    .map_or("?", |r| r.name.as_str())
+            };
+            let why = format!(
+                "approval `{id}` was not applied: an approval never overrides a denial, and `{}` \
+                 denies behind the escalation of `{}`",
+                name(h.denial),
+                name(h.by)
+            );
+            return (refused(why, None), Vec::new());
         }
         let grant = match self.state.approval(id) {
             Ok(grant) => grant,

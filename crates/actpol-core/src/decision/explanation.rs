@@ -54,6 +54,9 @@ pub struct RuleTrace {
     pub matched: bool,
     /// The level the rule decides when it matches.
     pub outcome: Level,
+    /// The escalating rule whose precedence held this rule's denial.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overridden_by: Option<String>,
     /// The rule's name.
     pub rule: String,
 }

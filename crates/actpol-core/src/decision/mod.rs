@@ -8,6 +8,8 @@
 //!   rule matched;
 //! - [`admission`]: identity (C2) and the part of scope (C3) known without
 //!   evaluating;
+//! - [`precedence`]: escalations declared to stand above named rules'
+//!   denials;
 //! - [`explanation`]: why, rule by rule (C11).
 //!
 //! Both the VM and the reference evaluator feed [`Combiner`]; what differs
@@ -28,6 +30,7 @@ mod budgets;
 pub mod combine;
 pub mod explanation;
 mod limits;
+pub mod precedence;
 
 pub use admission::{identify, out_of_scope_record, scope_admits};
 pub use combine::{failed, failed_bound, refused, Combiner, Hit, ParamLimit, Probe, Settle};

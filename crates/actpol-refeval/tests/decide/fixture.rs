@@ -312,6 +312,7 @@ impl Fx {
         self.policy.meta.rules.push(RuleMeta {
             name: name.into(),
             doc: None,
+            overrides: Vec::new(),
         });
         self.policy.rules.push(Rule {
             id: RuleId::from_index(self.policy.rules.len()),
