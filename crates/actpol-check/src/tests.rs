@@ -87,7 +87,8 @@ fn each_mistake_is_reported_with_its_code() {
         ("rule r on crm.rename { when foo allow }", &["unknown_name"]),
         ("rule r on crm.rename { when agent.nope == \"\" allow }", &["unknown_name"]),
         ("rule r on crm.rename { when risk.nope allow }", &["unknown_name"]),
-        ("rule r on crm.rename { when object.tier == \"gold\" allow }", &["type_mismatch"]),
+        ("rule r on crm.rename { when object.tier == params.name allow }", &["type_mismatch"]),
+        ("rule r on crm.rename { when object.tier == \"golden\" allow }", &["unknown_variant"]),
         ("rule r on crm.rename { when params.count allow }", &["type_mismatch"]),
         ("rule r on crm.rename { when object.arr > 5 allow }", &["unit_mismatch"]),
         ("rule r on crm.rename { when object.arr > 5 EUR allow }", &["unit_mismatch"]),
@@ -195,8 +196,11 @@ fn misspellings_get_the_right_suggestion() {
 fn unit_help_writes_the_amount_with_its_currency() {
     let s = said("rule r on crm.rename { when object.arr > 500 allow }");
     assert_eq!(s.helps, ["write the amount with its currency: `500 USD`"]);
+    // A string where an enum is expected is read as its variant.
     let s = said("rule r on crm.rename { when object.tier == \"gold\" allow }");
-    assert_eq!(s.helps, ["write the variant, not a string: `Tier.gold`"]);
+    assert!(s.codes.is_empty(), "{:?}", s.codes);
+    let s = said("rule r on crm.rename { when \"golden\" != object.tier allow }");
+    assert_eq!(s.helps, ["did you mean `gold`?"]);
 }
 
 /// Whether any node of `e` satisfies `pred`.
