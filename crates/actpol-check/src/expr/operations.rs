@@ -252,7 +252,7 @@ impl Checker<'_> {
                 );
             }
             Clash::Type => {
-                let help = self.type_help((a, x), (b, y));
+                let help = self.type_help(x, y);
                 self.unit.report(
                     file,
                     CheckError::TypeMismatch {
@@ -295,26 +295,20 @@ impl Checker<'_> {
         }
     }
 
-    pub(super) fn type_help(
-        &self,
-        (a, x): (&ast::Expr, &Type),
-        (b, y): (&ast::Expr, &Type),
-    ) -> String {
+    pub(super) fn type_help(&self, x: &Type, y: &Type) -> String {
+        // A string literal beside an enum is read as a variant (see
+        // `expect`): what is left here is text computed at run time.
         let enum_and_text = match (x, y) {
-            (Type::Enum(id), Type::String) => Some((*id, b)),
-            (Type::String, Type::Enum(id)) => Some((*id, a)),
+            (Type::Enum(id), Type::String) | (Type::String, Type::Enum(id)) => Some(*id),
             _ => None,
         };
-        if let Some((id, text_side)) = enum_and_text {
+        if let Some(id) = enum_and_text {
             let def = self.schema.enum_def(id);
             let enum_name = self.schema.enum_name(id);
-            if let ExprKind::Lit(Literal::String(s)) = &strip_parens(text_side).kind {
-                if def.variant(s).is_some() {
-                    return format!("write the variant, not a string: `{enum_name}.{s}`");
-                }
-            }
             let first = def.variants.first().map_or("…", String::as_str);
-            return format!("compare with a variant of `{enum_name}`, as in `{enum_name}.{first}`");
+            return format!(
+                "compare with a variant of `{enum_name}`, as in `{enum_name}.{first}` or `{first:?}`"
+            );
         }
         let (xn, yn) = (self.type_name(x), self.type_name(y));
         format!("both operands must have one type; here one is `{xn}` and the other `{yn}`")
