@@ -39,6 +39,7 @@ use actpol_core::approval::ApprovalStatus;
 use actpol_core::schema::PolicyMeta;
 use actpol_core::state::StateView;
 use actpol_core::Decision;
+use actpol_store::ledger::view::LedgerView;
 use actpol_store::ledger::{flows, Group, Ledger};
 use actpol_store::record::{self, Columns, StoredRecord, Walk};
 use actpol_store::{
@@ -400,6 +401,16 @@ impl Store for PgStore {
             };
             w.finish()?;
             return Ok(group.results(stored));
+        })
+    }
+
+    fn read_state(&self, now: i64, read: &mut dyn FnMut(&dyn StateView)) -> Result<(), StoreError> {
+        self.pool.with(|conn| {
+            let mut w = begin(conn)?;
+            w.expire_until(now)?;
+            read(&LedgerView { ledger: &w });
+            // Dropped unfinished: rolled back.
+            Ok(())
         })
     }
 

@@ -247,6 +247,12 @@ pub trait Store: Send + Sync + Debug {
         decide: &mut dyn FnMut(usize, &dyn StateView) -> Decision,
     ) -> Result<Vec<Result<Stored, StoreError>>, StoreError>;
 
+    /// Runs `read` on the state a decision at `now` would read (budgets,
+    /// windows, approvals, with reservations past their time released) in
+    /// one transaction that is rolled back: nothing is written. What a
+    /// plan is decided against.
+    fn read_state(&self, now: i64, read: &mut dyn FnMut(&dyn StateView)) -> Result<(), StoreError>;
+
     /// The action ran: the reservation's amounts stay consumed. Committing
     /// twice is harmless; committing a released reservation is an error.
     fn commit(&self, reservation: &str, now: i64) -> Result<Reservation, StoreError>;

@@ -22,6 +22,7 @@ pub use actpol_plan::{
 use actpol_core::envelope::{BoundEnvelope, Envelope, EnvelopeError};
 use actpol_core::{Decision, Schema, StateView};
 
+use crate::store::{Store, StoreError};
 use crate::Policy;
 
 impl Policy {
@@ -40,6 +41,28 @@ impl Policy {
     /// packet. The plan's decision is the strictest of its nodes'.
     pub fn decide_plan(&self, plan: &Plan, state: &dyn StateView) -> PlanDecision {
         plan.decide(&Decide(self), state)
+    }
+
+    /// [`Policy::decide_plan`] against a store's state as a decision at
+    /// `now` would read it, writing nothing: no reservation, no log record,
+    /// no approval. A plan is judged before it runs; its steps, when they
+    /// run, are decided one by one.
+    pub fn decide_plan_stored(
+        &self,
+        plan: &Plan,
+        store: &dyn Store,
+        now: i64,
+    ) -> Result<PlanDecision, StoreError> {
+        let mut decided = None;
+        store.read_state(now, &mut |view| {
+            decided = Some(self.decide_plan(plan, view));
+        })?;
+        decided.ok_or_else(|| {
+            StoreError::backend(
+                "decide a plan",
+                std::io::Error::other("the store read no state"),
+            )
+        })
     }
 }
 

@@ -118,6 +118,22 @@ impl Policy {
         store: &dyn Store,
         requests: Vec<Request<'_>>,
     ) -> Result<Vec<Result<Stored, StoreError>>, StoreError> {
+        self.decide_stored_batch_beside(store, requests, &mut |_, _, _| {})
+    }
+
+    /// [`Policy::decide_stored_batch`], calling `beside(i, now, view)` for
+    /// each request inside the transaction, with the clock it is decided at
+    /// and the state its decision reads, before anything it reserves: what
+    /// another policy decides against to be compared with this one (a
+    /// shadow policy), writing nothing. A request the store fails on is
+    /// decided again in a new transaction, so `beside` may be called more
+    /// than once for the same `i`: the last call is the one that stands.
+    pub fn decide_stored_batch_beside(
+        &self,
+        store: &dyn Store,
+        requests: Vec<Request<'_>>,
+        beside: &mut dyn FnMut(usize, i64, &dyn crate::StateView),
+    ) -> Result<Vec<Result<Stored, StoreError>>, StoreError> {
         let now = requests
             .iter()
             .any(|r| r.now.is_none())
@@ -150,9 +166,12 @@ impl Policy {
             })
             .collect();
         let proposals: Vec<Proposal<'_>> = ready.iter().map(|r| self.proposal(r)).collect();
-        store.decide_batch(&proposals, &mut |i, view| match &ready[i].outcome {
-            Ok(env) => self.run(env, ready[i].explain, view),
-            Err(refused) => (**refused).clone(),
+        store.decide_batch(&proposals, &mut |i, view| {
+            beside(i, ready[i].now, view);
+            match &ready[i].outcome {
+                Ok(env) => self.run(env, ready[i].explain, view),
+                Err(refused) => (**refused).clone(),
+            }
         })
     }
 

@@ -27,6 +27,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use self::sql::SqliteTx;
 use crate::chain::{self, Columns, StoredRecord, Verification, Walk};
+use crate::ledger::view::LedgerView;
 use crate::ledger::{flows, Group, Ledger};
 use crate::record::log_entry;
 use crate::{
@@ -359,6 +360,16 @@ impl Store for SqliteStore {
             conn.window_indexes |= missing;
             return Ok(group.results(stored));
         }
+    }
+
+    fn read_state(&self, now: i64, read: &mut dyn FnMut(&dyn StateView)) -> Result<(), StoreError> {
+        let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let kinds = conn.window_indexes;
+        let mut w = begin(&mut conn.db, kinds)?;
+        w.expire_until(now)?;
+        read(&LedgerView { ledger: &w });
+        // Dropped unfinished: rolled back.
+        Ok(())
     }
 
     fn prune(&self, before: i64) -> Result<Pruned, StoreError> {
