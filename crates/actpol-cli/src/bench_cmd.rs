@@ -28,15 +28,20 @@ pub enum BenchCommand {
 pub struct ServeBench {
     /// The policy (files, a directory or an artifact) of the server this
     /// command starts.
-    #[arg(long, num_args = 1.., required_unless_present = "url")]
+    #[arg(long, num_args = 1.., required_unless_present = "url", conflicts_with = "url")]
     policy: Vec<PathBuf>,
     /// The envelope every request sends (its `time` is set to now).
     #[arg(long)]
     envelope: PathBuf,
-    /// Drive a server already running here instead (`127.0.0.1:8181`); no
+    /// Drive servers already running here instead (`127.0.0.1:8181`; give
+    /// several replicas' addresses to spread the clients over them); no
     /// in-process comparison is made.
-    #[arg(long)]
-    url: Option<SocketAddr>,
+    #[arg(long, num_args = 1..)]
+    url: Vec<SocketAddr>,
+    /// How many replicas to start, each with its own handle on the one
+    /// store (a SQLite file, or PostgreSQL with `--store postgres://…`).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=8))]
+    replicas: u32,
     /// Keep-alive clients.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
     clients: u32,
@@ -49,6 +54,10 @@ pub struct ServeBench {
     /// The store of the server started (a fresh temporary SQLite file by default).
     #[arg(long)]
     store: Option<String>,
+    /// A shadow policy for the server started: its cost shows beside a run
+    /// without one.
+    #[arg(long)]
+    shadow: Option<PathBuf>,
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
@@ -67,45 +76,60 @@ pub fn run(command: &BenchCommand) -> CliResult {
         duration: args.duration,
         envelope: envelope.clone().into(),
     };
-    let report = match args.url {
-        Some(addr) => {
-            let report = load::against(addr, &load).map_err(failed)?;
-            print_http(&report);
-            return Ok(ExitCode::SUCCESS);
-        }
-        None => {
-            let dir =
-                std::env::temp_dir().join(format!("actpol-bench-serve-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).map_err(|e| miette::miette!("{e}"))?;
-            let location = args
-                .store
-                .clone()
-                .unwrap_or_else(|| format!("sqlite:{}", dir.join("http.db").display()));
-            let store: Arc<dyn Store> = Arc::from(store::open(&location, Durability::Normal)?);
-            let policy = load_policy(&args.policy)?;
-            let config = ServeConfig {
-                served: Arc::new(Served::with(
-                    policy,
-                    PolicySource::Paths(args.policy.clone()),
-                )),
-                store,
-                tokens: Tokens::open(),
-                limits: Limits::default(),
-                watch: None,
-            };
-            let report = load::against_new_server(config, &load).map_err(failed)?;
-            print_http(&report);
-            let policy = load_policy(&args.policy)?;
-            in_process(&policy, &envelope, &dir, &report)?;
-            let _ = std::fs::remove_dir_all(&dir);
-            report
-        }
-    };
-    if report.failed > 0 {
-        return Ok(ExitCode::from(1));
+    if !args.url.is_empty() {
+        let report = load::against(&args.url, &load).map_err(failed)?;
+        print_http(&report);
+        return Ok(exit(&report));
     }
-    Ok(ExitCode::SUCCESS)
+    let dir = std::env::temp_dir().join(format!("actpol-bench-serve-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| miette::miette!("{e}"))?;
+    let location = args
+        .store
+        .clone()
+        .unwrap_or_else(|| format!("sqlite:{}", dir.join("http.db").display()));
+    let mut configs = Vec::new();
+    for _ in 0..args.replicas {
+        configs.push(replica(args, &location)?);
+    }
+    let report = load::against_new_servers(configs, &load).map_err(failed)?;
+    print_http(&report);
+    let policy = load_policy(&args.policy)?;
+    in_process(&policy, &envelope, &dir, args.store.as_deref(), &report)?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(exit(&report))
+}
+
+fn exit(report: &LoadReport) -> ExitCode {
+    if report.failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// One server of the run, with a store handle of its own on `location`.
+fn replica(args: &ServeBench, location: &str) -> Result<ServeConfig, miette::Report> {
+    let store: Arc<dyn Store> = Arc::from(store::open(location, Durability::Normal)?);
+    let policy = load_policy(&args.policy)?;
+    let shadow = args
+        .shadow
+        .as_deref()
+        .map(|path| Served::load(PolicySource::of_path(path)))
+        .transpose()
+        .map_err(|reason| miette::miette!("the shadow policy does not load: {reason}"))?;
+    Ok(ServeConfig {
+        served: Arc::new(Served::with(
+            policy,
+            PolicySource::Paths(args.policy.clone()),
+        )),
+        store,
+        tokens: Tokens::open(),
+        limits: Limits::default(),
+        watch: None,
+        shadow,
+        tls: None,
+    })
 }
 
 fn failed(e: actpol_server::client::ClientError) -> miette::Report {
@@ -127,33 +151,36 @@ fn with_time_now(bytes: &[u8]) -> Result<Vec<u8>, miette::Report> {
 
 fn print_http(r: &LoadReport) {
     println!(
-        "http: {} clients, {} decisions in {:.2}s: {:.0} decisions/s; p50 {} us, p90 {} us, p99 {} us, max {} us; {} failed",
-        r.clients, r.requests, r.seconds, r.per_second, r.p50_us, r.p90_us, r.p99_us, r.max_us, r.failed
+        "http: {} replica(s), {} clients, {} decisions in {:.2}s: {:.0} decisions/s; p50 {} us, p90 {} us, p99 {} us, max {} us; {} failed",
+        r.replicas, r.clients, r.requests, r.seconds, r.per_second, r.p50_us, r.p90_us, r.p99_us, r.max_us, r.failed
     );
 }
 
-/// The same decision in process against a fresh store: one transaction per
-/// decision, and groups of 256 per transaction.
+/// The same decision in process, one transaction per decision and groups
+/// of 256 per transaction: against `location` when given (the store the
+/// servers used), else against fresh SQLite files in `dir`.
 fn in_process(
     policy: &Policy,
     envelope: &[u8],
     dir: &std::path::Path,
+    location: Option<&str>,
     http: &LoadReport,
 ) -> Result<(), miette::Report> {
+    let open = |name: &str| -> Result<Box<dyn Store>, miette::Report> {
+        let at = location.map_or_else(
+            || format!("sqlite:{}", dir.join(name).display()),
+            str::to_string,
+        );
+        Ok(store::open(&at, Durability::Normal)?)
+    };
     let count = 5_000usize;
-    let one = store::open(
-        &format!("sqlite:{}", dir.join("one.db").display()),
-        Durability::Normal,
-    )?;
+    let one = open("one.db")?;
     let started = Instant::now();
     for _ in 0..count {
         policy.decide_stored(&*one, envelope)?;
     }
     let single = count as f64 / started.elapsed().as_secs_f64();
-    let grouped_store = store::open(
-        &format!("sqlite:{}", dir.join("grouped.db").display()),
-        Durability::Normal,
-    )?;
+    let grouped_store = open("grouped.db")?;
     let started = Instant::now();
     for _ in 0..count / 256 + 1 {
         let requests: Vec<Request<'_>> = (0..256).map(|_| Request::new(envelope)).collect();

@@ -39,10 +39,11 @@ pub struct ServeArgs {
     /// The largest request body, in bytes.
     #[arg(long, default_value_t = 1 << 20)]
     max_body: usize,
-    /// How long a request may take (`10s`, `500ms`).
+    /// How long a request may take (`10s`, `500ms`); then 503.
     #[arg(long, value_parser = duration, default_value = "10s")]
     timeout: Duration,
-    /// How many requests are handled at once; the rest wait.
+    /// How many requests are handled at once; one more is answered 503
+    /// (with Retry-After) at once.
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     concurrency: u32,
     /// How often to look for a change to the policy's files (`2s`).
@@ -51,6 +52,17 @@ pub struct ServeArgs {
     /// Reload only on SIGHUP or `POST /v1/policy/reload`.
     #[arg(long)]
     no_watch: bool,
+    /// A candidate policy (a directory, files' directory or `.actpolc`)
+    /// that decides every request beside the served one and acts on
+    /// nothing: its flips are logged, counted and listed.
+    #[arg(long)]
+    shadow: Option<PathBuf>,
+    /// Serve HTTPS: the certificate chain (PEM). Plain HTTP without it.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
@@ -88,6 +100,30 @@ pub fn run(args: &ServeArgs) -> CliResult {
             })?
         }
     };
+    let shadow = match &args.shadow {
+        None => None,
+        Some(path) => Some(Served::load(PolicySource::of_path(path)).map_err(|reason| {
+            miette::miette!(
+                code = "actpol::serve::shadow",
+                help =
+                    "check the candidate with `actpol check`, or compile it with `actpol compile`",
+                "the shadow policy `{}` does not load: {reason}",
+                path.display()
+            )
+        })?),
+    };
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(actpol_server::tls::server_config(cert, key).map_err(
+            |reason| {
+                miette::miette!(
+                    code = "actpol::serve::tls",
+                    help = "give a PEM certificate chain and its PEM private key (PKCS#8, PKCS#1 or SEC1)",
+                    "{reason}"
+                )
+            },
+        )?),
+        _ => None,
+    };
     let store: Arc<dyn store::Store> = Arc::from(store::open(&args.store, args.durability.into())?);
     let config = ServeConfig {
         served: Arc::new(Served::with(policy, source)),
@@ -99,6 +135,8 @@ pub fn run(args: &ServeArgs) -> CliResult {
             concurrency: usize::try_from(args.concurrency).unwrap_or(usize::MAX),
         },
         watch: (!args.no_watch).then_some(args.watch),
+        shadow,
+        tls,
     };
     actpol_server::serve_blocking(config, args.listen)
         .map_err(|e| miette::miette!(code = "actpol::serve::failed", "{}", error_chain(&e)))?;

@@ -211,6 +211,9 @@ error_codes! {
     ServerForbidden => "actpol::server::forbidden",
     /// An agent's token sent an envelope for another agent.
     ServerAgentMismatch => "actpol::server::agent_mismatch",
+    /// An agent's token named a reservation or approval of another agent's
+    /// decision.
+    ServerNotOwner => "actpol::server::not_owner",
     /// The request body is larger than the server accepts.
     ServerBodyTooLarge => "actpol::server::body_too_large",
     /// The request took longer than the server's per-request timeout.
@@ -221,6 +224,8 @@ error_codes! {
     ServerNotFound => "actpol::server::not_found",
     /// The endpoint does not take this method.
     ServerMethodNotAllowed => "actpol::server::method_not_allowed",
+    /// A shadow endpoint was asked of a server that runs no shadow policy.
+    ServerNoShadow => "actpol::server::no_shadow",
     /// A new policy did not compile or load; the old one keeps serving.
     ServerPolicyRefused => "actpol::server::policy_refused",
     /// The server failed inside; the request was not decided.

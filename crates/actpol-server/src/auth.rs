@@ -15,12 +15,19 @@
 //! [[token]]
 //! sha256 = "…"
 //! admin = true                  # may verify the log and reload the policy
+//!
+//! [[token]]
+//! sha256 = "…"
+//! metrics = true                # may read /metrics and nothing else (a scraper)
 //! ```
 //!
 //! Without a tokens file every request is served (loopback development).
 //! With one, every `/v1/` request needs a known token, and each endpoint
 //! needs its role: an agent's envelope must name that agent, an agent
-//! token cannot approve, an approver decides only as itself.
+//! touches only the reservations and approvals of its own decisions, an
+//! agent token cannot approve, an approver decides only as itself. `/metrics`
+//! then needs an admin or a metrics token; `/healthz` stays open, for
+//! probes that carry no token.
 
 use std::collections::HashMap;
 
@@ -42,6 +49,8 @@ pub enum Caller {
     Approver(String),
     /// An operator: audit and reload.
     Admin,
+    /// A metrics scraper: `/metrics` only.
+    Metrics,
 }
 
 /// What an endpoint needs of its caller.
@@ -53,6 +62,11 @@ pub enum Role {
     /// An approver or an admin: reading approvals, decisions, packets.
     Review,
     Admin,
+    /// An agent (for its own decisions), an approver or an admin: reading
+    /// one approval.
+    Party,
+    /// An admin or a metrics scraper: `/metrics`.
+    Metrics,
     /// Any known token.
     Any,
 }
@@ -79,6 +93,8 @@ struct Entry {
     approver: Option<String>,
     #[serde(default)]
     admin: bool,
+    #[serde(default)]
+    metrics: bool,
 }
 
 /// The SHA-256 of a token, as the tokens file writes it (lowercase hex).
@@ -123,15 +139,16 @@ impl Tokens {
                     entry.sha256
                 )
             })?;
-            let caller = match (entry.agent, entry.approver, entry.admin) {
-                (Some(agent), None, false) if !agent.is_empty() => Caller::Agent(agent),
-                (None, Some(approver), false) if !approver.is_empty() => {
+            let caller = match (entry.agent, entry.approver, entry.admin, entry.metrics) {
+                (Some(agent), None, false, false) if !agent.is_empty() => Caller::Agent(agent),
+                (None, Some(approver), false, false) if !approver.is_empty() => {
                     Caller::Approver(approver)
                 }
-                (None, None, true) => Caller::Admin,
+                (None, None, true, false) => Caller::Admin,
+                (None, None, false, true) => Caller::Metrics,
                 _ => {
                     return Err(format!(
-                        "token {at}: give exactly one of `agent = \"…\"`, `approver = \"…\"` or `admin = true`"
+                        "token {at}: give exactly one of `agent = \"…\"`, `approver = \"…\"`, `admin = true` or `metrics = true`"
                     ))
                 }
             };
@@ -173,10 +190,11 @@ impl Tokens {
         let caller = self.caller(headers)?;
         let allowed = match (&caller, role) {
             (Caller::Open, _) | (_, Role::Any) => true,
-            (Caller::Agent(_), Role::Agent) => true,
-            (Caller::Approver(_), Role::Approver | Role::Review) => true,
+            (Caller::Agent(_), Role::Agent | Role::Party) => true,
+            (Caller::Approver(_), Role::Approver | Role::Review | Role::Party) => true,
             // An operator reads what approvers read, and decides none of it.
-            (Caller::Admin, Role::Admin | Role::Review) => true,
+            (Caller::Admin, Role::Admin | Role::Review | Role::Party | Role::Metrics) => true,
+            (Caller::Metrics, Role::Metrics) => true,
             _ => false,
         };
         if allowed {
@@ -202,12 +220,15 @@ fn forbidden(caller: &Caller, role: Role) -> ApiError {
         Caller::Agent(id) => format!("agent `{id}`"),
         Caller::Approver(id) => format!("approver `{id}`"),
         Caller::Admin => "an admin".to_string(),
+        Caller::Metrics => "a metrics scraper".to_string(),
     };
     let needs = match role {
         Role::Agent => "an agent's token",
         Role::Approver => "an approver's token",
         Role::Review => "an approver's or an admin token",
         Role::Admin => "an admin token",
+        Role::Party => "an agent's, an approver's or an admin token",
+        Role::Metrics => "an admin or a metrics token",
         Role::Any => "a token",
     };
     ApiError::new(
@@ -248,6 +269,28 @@ pub fn check_agent(caller: &Caller, envelope: &[u8]) -> Result<(), ApiError> {
             "the envelope names no `agent.id`, and the token is agent `{expected}`'s"
         ))),
     }
+}
+
+/// Refuses an agent's token a reservation or approval of a decision made
+/// for another agent; `owner` is the agent the decision was made for
+/// (`None`: an envelope that named no agent).
+pub fn check_owner(caller: &Caller, what: &str, owner: Option<&str>) -> Result<(), ApiError> {
+    let Caller::Agent(me) = caller else {
+        return Ok(());
+    };
+    if owner == Some(me.as_str()) {
+        return Ok(());
+    }
+    let whose = owner.map_or_else(
+        || "no agent's".to_string(),
+        |other| format!("agent `{other}`'s"),
+    );
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        ErrorCode::ServerNotOwner,
+        format!("{what} belongs to {whose} decision, and the token is agent `{me}`'s"),
+        "an agent commits, releases and reads only what its own decisions hold",
+    ))
 }
 
 fn mismatch(message: String) -> ApiError {

@@ -9,21 +9,25 @@
 //! request at once, and a busy one never makes a request wait longer than
 //! the transaction before it. Each request still gets its own result.
 //!
-//! A group holds only requests that started on the same policy: a request
-//! decides on the policy it started with, even when a reload lands while
-//! it waits.
+//! A group holds only requests that started on the same policy (and the
+//! same shadow policy): a request decides on the policy it started with,
+//! even when a reload lands while it waits. With a shadow policy, the
+//! worker decides each request with it too, inside the same transaction
+//! on the same state, and compares ([`crate::shadow`]).
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use actpol::store::{Store, Stored};
-use actpol::{Level, Request};
+use actpol::{Decision, Level, Request};
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 use crate::policy::Loaded;
+use crate::shadow::Shadow;
 
 /// The most envelopes one transaction decides.
 pub const MAX_GROUP: usize = 256;
@@ -55,6 +59,8 @@ pub type GroupResult = Result<Vec<Result<Decided, ApiError>>, ApiError>;
 #[derive(Debug)]
 pub struct Job {
     pub loaded: Arc<Loaded>,
+    /// The shadow policy serving when the request started.
+    pub shadow: Option<Arc<Loaded>>,
     pub envelopes: Vec<Bytes>,
     pub explain: bool,
     pub reply: oneshot::Sender<GroupResult>,
@@ -82,12 +88,22 @@ impl Worker {
 }
 
 impl Batcher {
-    /// Starts the worker that decides against `store`.
-    pub fn start(store: Arc<dyn Store>) -> std::io::Result<(Batcher, Worker)> {
+    /// Starts the worker that decides against `store`, comparing with
+    /// `shadow` when there is one.
+    pub fn start(
+        store: Arc<dyn Store>,
+        shadow: Option<Arc<Shadow>>,
+        metrics: Arc<Metrics>,
+    ) -> std::io::Result<(Batcher, Worker)> {
         let (tx, rx) = mpsc::channel(QUEUE);
+        let worker = Decider {
+            store,
+            shadow,
+            metrics,
+        };
         let handle = std::thread::Builder::new()
             .name("actpol-decide".into())
-            .spawn(move || run(&*store, rx))?;
+            .spawn(move || worker.run(rx))?;
         Ok((Batcher { tx }, Worker { handle }))
     }
 
@@ -95,12 +111,14 @@ impl Batcher {
     pub async fn decide(
         &self,
         loaded: Arc<Loaded>,
+        shadow: Option<Arc<Loaded>>,
         envelopes: Vec<Bytes>,
         explain: bool,
     ) -> GroupResult {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             loaded,
+            shadow,
             envelopes,
             explain,
             reply,
@@ -114,64 +132,120 @@ impl Batcher {
     }
 }
 
-fn run(store: &dyn Store, mut rx: mpsc::Receiver<Job>) {
-    let mut next: Option<Job> = None;
-    loop {
-        let first = match next.take() {
-            Some(job) => job,
-            None => match rx.blocking_recv() {
-                Some(job) => job,
-                None => return,
-            },
-        };
-        let mut size = first.envelopes.len();
-        let mut group = vec![first];
-        while size < MAX_GROUP {
-            let Ok(job) = rx.try_recv() else { break };
-            if !Arc::ptr_eq(&job.loaded, &group[0].loaded) {
-                // Started on another policy: it opens the next group.
-                next = Some(job);
-                break;
-            }
-            size += job.envelopes.len();
-            group.push(job);
-        }
-        // A panic deciding (a bug) fails that group's requests, whose
-        // replies drop unanswered, not the server.
-        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| decide_group(store, group)));
-    }
+/// What the worker thread owns.
+struct Decider {
+    store: Arc<dyn Store>,
+    shadow: Option<Arc<Shadow>>,
+    metrics: Arc<Metrics>,
 }
 
-/// Decides a group in one transaction and answers each job.
-fn decide_group(store: &dyn Store, group: Vec<Job>) {
-    let policy = &group[0].loaded.policy;
-    let requests: Vec<Request<'_>> = group
-        .iter()
-        .flat_map(|job| {
-            job.envelopes
-                .iter()
-                .map(move |bytes| Request::new(bytes.as_ref()).explain(job.explain))
-        })
-        .collect();
-    let outcome = policy.decide_stored_batch(store, requests);
-    match outcome {
-        Err(err) => {
-            let err = ApiError::from(err);
-            for job in group {
-                let _ = job.reply.send(Err(err.clone()));
+/// Whether two jobs decide on the same policies.
+fn same_policies(a: &Job, b: &Job) -> bool {
+    let same_shadow = match (&a.shadow, &b.shadow) {
+        (Some(x), Some(y)) => Arc::ptr_eq(x, y),
+        (None, None) => true,
+        _ => false,
+    };
+    Arc::ptr_eq(&a.loaded, &b.loaded) && same_shadow
+}
+
+impl Decider {
+    fn run(&self, mut rx: mpsc::Receiver<Job>) {
+        let mut next: Option<Job> = None;
+        loop {
+            let first = match next.take() {
+                Some(job) => job,
+                None => match rx.blocking_recv() {
+                    Some(job) => job,
+                    None => return,
+                },
+            };
+            let mut size = first.envelopes.len();
+            let mut group = vec![first];
+            while size < MAX_GROUP {
+                let Ok(job) = rx.try_recv() else { break };
+                if !same_policies(&job, &group[0]) {
+                    // Started on another policy: it opens the next group.
+                    next = Some(job);
+                    break;
+                }
+                size += job.envelopes.len();
+                group.push(job);
+            }
+            // A panic deciding (a bug) fails that group's requests, whose
+            // replies drop unanswered, not the server.
+            let _ = std::panic::catch_unwind(AssertUnwindSafe(|| self.decide_group(group)));
+        }
+    }
+
+    /// Decides a group in one transaction and answers each job.
+    fn decide_group(&self, group: Vec<Job>) {
+        let policy = &group[0].loaded.policy;
+        let requests: Vec<Request<'_>> = group
+            .iter()
+            .flat_map(|job| {
+                job.envelopes
+                    .iter()
+                    .map(move |bytes| Request::new(bytes.as_ref()).explain(job.explain))
+            })
+            .collect();
+        let (outcome, shadowed) = match &group[0].shadow {
+            None => (policy.decide_stored_batch(&*self.store, requests), vec![]),
+            Some(candidate) => {
+                let envelopes: Vec<&[u8]> = group
+                    .iter()
+                    .flat_map(|job| job.envelopes.iter().map(Bytes::as_ref))
+                    .collect();
+                let mut shadowed: Vec<Option<(Decision, i64)>> = vec![None; envelopes.len()];
+                let outcome = policy.decide_stored_batch_beside(
+                    &*self.store,
+                    requests,
+                    &mut |i, now, view| {
+                        let request = Request::new(envelopes[i]).at(now);
+                        shadowed[i] = Some((candidate.policy.decide(request, view), now));
+                    },
+                );
+                (outcome, shadowed)
+            }
+        };
+        match outcome {
+            Err(err) => {
+                let err = ApiError::from(err);
+                for job in group {
+                    let _ = job.reply.send(Err(err.clone()));
+                }
+            }
+            Ok(results) => {
+                self.compare(&results, shadowed);
+                let mut results = results.into_iter();
+                for job in group {
+                    let mine: Vec<Result<Decided, ApiError>> = results
+                        .by_ref()
+                        .take(job.envelopes.len())
+                        .map(|r| r.map(Decided::from).map_err(ApiError::from))
+                        .collect();
+                    // A caller that went away (timed out) is not waited for.
+                    let _ = job.reply.send(Ok(mine));
+                }
             }
         }
-        Ok(results) => {
-            let mut results = results.into_iter();
-            for job in group {
-                let mine: Vec<Result<Decided, ApiError>> = results
-                    .by_ref()
-                    .take(job.envelopes.len())
-                    .map(|r| r.map(Decided::from).map_err(ApiError::from))
-                    .collect();
-                // A caller that went away (timed out) is not waited for.
-                let _ = job.reply.send(Ok(mine));
-            }
+    }
+
+    /// Counts each recorded decision beside the shadow's, and keeps flips.
+    fn compare(
+        &self,
+        results: &[Result<Stored, actpol::store::StoreError>],
+        shadowed: Vec<Option<(Decision, i64)>>,
+    ) {
+        let Some(shadow) = &self.shadow else { return };
+        for (result, candidate) in results.iter().zip(shadowed) {
+            let (Ok(stored), Some((candidate, at))) = (result, candidate) else {
+                continue;
+            };
+            let live = stored.decision();
+            let flipped = shadow.compare(live, &candidate, at);
+            self.metrics
+                .shadow(live.decision, candidate.decision, flipped);
         }
     }
 }

@@ -17,6 +17,8 @@ pub struct Answer {
     pub status: StatusCode,
     pub content_type: String,
     pub policy_hash: Option<String>,
+    /// The `Retry-After` header of a `503`.
+    pub retry_after: Option<String>,
     pub body: Bytes,
 }
 
@@ -47,7 +49,16 @@ impl Client {
     pub async fn connect(addr: SocketAddr) -> Result<Client, ClientError> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
-        let (sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
+        Client::over(stream, addr).await
+    }
+
+    /// Speaks HTTP/1.1 over a connection made already (a TLS stream, say)
+    /// to the server at `addr`.
+    pub async fn over<I>(io: I, addr: SocketAddr) -> Result<Client, ClientError>
+    where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+    {
+        let (sender, connection) = http1::handshake(TokioIo::new(io)).await?;
         tokio::spawn(async move {
             // Ends when the connection closes; the sender sees the error.
             let _ = connection.await;
@@ -106,11 +117,13 @@ impl Client {
         };
         let content_type = text(header::CONTENT_TYPE.as_str()).unwrap_or_default();
         let policy_hash = text("x-actpol-policy-hash");
+        let retry_after = text(header::RETRY_AFTER.as_str());
         let body = response.into_body().collect().await?.to_bytes();
         Ok(Answer {
             status,
             content_type,
             policy_hash,
+            retry_after,
             body,
         })
     }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use actpol::store::{system_now, ApprovalStatus, Store};
+use actpol::store::{system_now, ApprovalStatus, LogEntry, Store};
 use actpol::ErrorCode;
 use axum::body::Body;
 use axum::error_handling::HandleErrorLayer;
@@ -17,20 +17,23 @@ use axum::routing::{get, post};
 use axum::{BoxError, Router};
 use bytes::Bytes;
 use serde::Deserialize;
+use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceBuilder;
 
-use crate::auth::{check_agent, Caller, Role, Tokens};
+use crate::auth::{check_agent, check_owner, Caller, Role, Tokens};
 use crate::batch::{Batcher, Decided, GroupResult};
 use crate::error::{method_not_allowed, not_found, ApiError};
 use crate::metrics::Metrics;
 use crate::policy::{Loaded, Served};
 use crate::serve::Limits;
+use crate::shadow::Shadow;
 
 /// Every route the router serves, as `(method, path)`: the OpenAPI
 /// document is checked against this list.
 pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/decide"),
     ("POST", "/v1/decide/batch"),
+    ("POST", "/v1/plan"),
     ("GET", "/v1/reservations/{id}"),
     ("POST", "/v1/reservations/{id}/commit"),
     ("POST", "/v1/reservations/{id}/release"),
@@ -43,6 +46,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/audit/verify"),
     ("GET", "/v1/policy"),
     ("POST", "/v1/policy/reload"),
+    ("GET", "/v1/shadow/flips"),
     ("GET", "/healthz"),
     ("GET", "/metrics"),
 ];
@@ -63,16 +67,30 @@ struct Inner {
     batcher: Batcher,
     metrics: Arc<Metrics>,
     tokens: Tokens,
+    shadow: Option<Arc<Shadow>>,
+}
+
+/// What a new [`AppState`] is made of.
+#[derive(Debug)]
+pub struct Parts {
+    pub served: Arc<Served>,
+    pub store: Arc<dyn Store>,
+    pub batcher: Batcher,
+    pub metrics: Arc<Metrics>,
+    pub tokens: Tokens,
+    pub shadow: Option<Arc<Shadow>>,
 }
 
 impl AppState {
-    pub fn new(
-        served: Arc<Served>,
-        store: Arc<dyn Store>,
-        batcher: Batcher,
-        metrics: Arc<Metrics>,
-        tokens: Tokens,
-    ) -> AppState {
+    pub fn new(parts: Parts) -> AppState {
+        let Parts {
+            served,
+            store,
+            batcher,
+            metrics,
+            tokens,
+            shadow,
+        } = parts;
         AppState {
             inner: Arc::new(Inner {
                 served,
@@ -80,6 +98,7 @@ impl AppState {
                 batcher,
                 metrics,
                 tokens,
+                shadow,
             }),
         }
     }
@@ -88,12 +107,41 @@ impl AppState {
         &self.inner.served
     }
 
+    /// The candidate policy deciding in shadow, if any.
+    pub fn shadow(&self) -> Option<&Arc<Shadow>> {
+        self.inner.shadow.as_ref()
+    }
+
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.inner.metrics
     }
 
     fn require(&self, headers: &HeaderMap, role: Role) -> Result<Caller, ApiError> {
         self.inner.tokens.require(headers, role)
+    }
+
+    /// For an agent's token, refuses a reservation or approval that is not
+    /// held by one of that agent's decisions; other callers pass.
+    async fn check_owner(&self, caller: &Caller, held: Held, id: &str) -> Result<(), ApiError> {
+        if !matches!(caller, Caller::Agent(_)) {
+            return Ok(());
+        }
+        let key = id.to_string();
+        let owner = self
+            .store(move |s| {
+                let now = system_now();
+                let decision = match held {
+                    Held::Reservation => s.reservation(&key, now)?.decision,
+                    Held::Approval => s.approval(&key, now)?.decision,
+                };
+                Ok(decision_agent(&s.decision(&decision)?))
+            })
+            .await?;
+        let what = match held {
+            Held::Reservation => format!("reservation `{id}`"),
+            Held::Approval => format!("approval `{id}`"),
+        };
+        check_owner(caller, &what, owner.as_deref())
     }
 
     /// Runs a blocking store call off the async threads.
@@ -109,12 +157,27 @@ impl AppState {
     }
 }
 
+/// What a decision holds that an agent may ask for by id.
+#[derive(Clone, Copy)]
+enum Held {
+    Reservation,
+    Approval,
+}
+
+/// The agent a logged decision was made for, as its envelope named it.
+fn decision_agent(entry: &LogEntry) -> Option<String> {
+    entry.record["envelope"]["agent"]["id"]
+        .as_str()
+        .map(str::to_string)
+}
+
 /// The API with its limits: body size, per-request timeout, requests in
 /// flight; a panic in a handler answers 500 and the server goes on.
 pub fn router(state: AppState, limits: &Limits) -> Router {
     let api = Router::new()
         .route("/v1/decide", post(decide))
         .route("/v1/decide/batch", post(decide_batch))
+        .route("/v1/plan", post(plan))
         .route("/v1/reservations/{id}", get(reservation))
         .route("/v1/reservations/{id}/commit", post(commit))
         .route("/v1/reservations/{id}/release", post(release))
@@ -127,6 +190,7 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .route("/v1/audit/verify", get(verify))
         .route("/v1/policy", get(policy))
         .route("/v1/policy/reload", post(reload))
+        .route("/v1/shadow/flips", get(shadow_flips))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .fallback(fallback)
@@ -135,8 +199,12 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         ServiceBuilder::new()
             .layer(middleware::from_fn_with_state(state.clone(), count_errors))
             .layer(HandleErrorLayer::new(limit_error))
+            // Over the limit, a request is answered 503 at once rather
+            // than queued: a client retries after `Retry-After`, and an
+            // overloaded server does not hold an unbounded queue.
+            .load_shed()
+            .layer(GlobalConcurrencyLimitLayer::new(limits.concurrency))
             .timeout(limits.timeout)
-            .concurrency_limit(limits.concurrency)
             .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
             .layer(DefaultBodyLimit::max(limits.max_body)),
     )
@@ -160,13 +228,31 @@ async fn count_errors(State(state): State<AppState>, request: Request, next: Nex
     response
 }
 
-async fn limit_error(err: BoxError) -> ApiError {
+/// How long a client is asked to wait before retrying a 503, in seconds.
+const RETRY_AFTER: &str = "1";
+
+async fn limit_error(err: BoxError) -> Response {
+    let mut response = limit_refusal(&err).into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER));
+    response
+}
+
+fn limit_refusal(err: &BoxError) -> ApiError {
     if err.is::<tower::timeout::error::Elapsed>() {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::ServerTimeout,
             "the request took longer than the server's timeout",
             "retry it; a decision that timed out may still have been recorded: look it up before acting",
+        )
+    } else if err.is::<tower::load_shed::error::Overloaded>() {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::ServerOverloaded,
+            "the server is handling as many requests as it takes at once",
+            "retry it after the `Retry-After` seconds; nothing was decided or recorded",
         )
     } else {
         ApiError::new(
@@ -251,12 +337,13 @@ async fn decide_on(
     explain: bool,
 ) -> (Arc<Loaded>, GroupResult) {
     let loaded = state.served().current();
+    let shadow = state.shadow().map(|s| s.served().current());
     let started = Instant::now();
     let count = envelopes.len();
     let result = state
         .inner
         .batcher
-        .decide(Arc::clone(&loaded), envelopes, explain)
+        .decide(Arc::clone(&loaded), shadow, envelopes, explain)
         .await;
     let took = started.elapsed();
     if let Ok(results) = &result {
@@ -347,6 +434,69 @@ async fn decide_batch(
     Ok(with_policy(json_response(StatusCode::OK, out), &loaded))
 }
 
+/// Decides a plan as a whole against the store's state, writing nothing.
+async fn plan(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    read: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let caller = state.require(&headers, Role::Agent)?;
+    let bytes = body(read)?;
+    check_agent(&caller, &bytes)?;
+    let loaded = state.served().current();
+    let policy = Arc::clone(&loaded);
+    let decided = state
+        .store(move |s| {
+            let plan = match policy.policy.read_plan(&bytes) {
+                Ok(plan) => plan,
+                Err(refused) => return Ok(Err(refused)),
+            };
+            policy
+                .policy
+                .decide_plan_stored(&plan, s, system_now())
+                .map(Ok)
+        })
+        .await?;
+    match decided {
+        Ok(decided) => Ok(with_policy(json(&decided)?, &loaded)),
+        Err(refused) => Ok(plan_refused(&refused)),
+    }
+}
+
+/// A plan that does not hold together: `400`, the first error as the
+/// error, and every error with its JSON path.
+fn plan_refused(refused: &actpol::plan::PlanErrors) -> Response {
+    let errors: Vec<serde_json::Value> = refused
+        .errors
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "code": e.code,
+                "path": e.path,
+                "message": e.message,
+                "help": e.help,
+            })
+        })
+        .collect();
+    let first = refused.errors.first();
+    let code = first.map_or(ErrorCode::PlanMalformed, |e| e.code);
+    let error = ApiError::new(
+        StatusCode::BAD_REQUEST,
+        code,
+        first.map_or_else(
+            || "the plan does not hold together".to_string(),
+            ToString::to_string,
+        ),
+        first
+            .and_then(|e| e.help.clone())
+            .unwrap_or_else(|| "see `docs/plans.md` for the plan document".to_string()),
+    );
+    let body = serde_json::json!({ "error": error.inner(), "errors": errors });
+    let mut response = json_response(StatusCode::BAD_REQUEST, body.to_string());
+    response.extensions_mut().insert(code);
+    response
+}
+
 fn answer_len(r: &Result<Decided, ApiError>) -> usize {
     r.as_ref().map_or(128, |d| d.json.len() + 1)
 }
@@ -356,7 +506,8 @@ async fn reservation(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    state.require(&headers, Role::Agent)?;
+    let caller = state.require(&headers, Role::Agent)?;
+    state.check_owner(&caller, Held::Reservation, &id).await?;
     json(
         &state
             .store(move |s| s.reservation(&id, system_now()))
@@ -369,7 +520,8 @@ async fn commit(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    state.require(&headers, Role::Agent)?;
+    let caller = state.require(&headers, Role::Agent)?;
+    state.check_owner(&caller, Held::Reservation, &id).await?;
     json(&state.store(move |s| s.commit(&id, system_now())).await?)
 }
 
@@ -378,7 +530,8 @@ async fn release(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    state.require(&headers, Role::Agent)?;
+    let caller = state.require(&headers, Role::Agent)?;
+    state.check_owner(&caller, Held::Reservation, &id).await?;
     json(&state.store(move |s| s.release(&id, system_now())).await?)
 }
 
@@ -410,7 +563,8 @@ async fn approval(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    state.require(&headers, Role::Review)?;
+    let caller = state.require(&headers, Role::Party)?;
+    state.check_owner(&caller, Held::Approval, &id).await?;
     json(&state.store(move |s| s.approval(&id, system_now())).await?)
 }
 
@@ -556,7 +710,7 @@ async fn policy(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
 
 async fn reload(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     state.require(&headers, Role::Admin)?;
-    let outcome = crate::serve::reload(&state, "request").await;
+    let (outcome, shadow) = crate::serve::reload(&state, "request").await;
     match &outcome {
         crate::policy::Reload::Refused { reason, .. } => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -564,8 +718,42 @@ async fn reload(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
             format!("the new policy was refused; the old one keeps serving: {reason}"),
             "fix the policy (`actpol check`) and reload again",
         )),
-        _ => json(&outcome),
+        _ => {
+            let mut answer = serde_json::to_value(&outcome)
+                .map_err(|e| ApiError::internal(format!("cannot write the answer: {e}")))?;
+            if let (Some(shadow), Some(object)) = (shadow, answer.as_object_mut()) {
+                let shadow = serde_json::to_value(&shadow)
+                    .map_err(|e| ApiError::internal(format!("cannot write the answer: {e}")))?;
+                object.insert("shadow".into(), shadow);
+            }
+            json(&answer)
+        }
     }
+}
+
+/// The flips the shadow policy made, with both policies and the counts.
+async fn shadow_flips(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    state.require(&headers, Role::Admin)?;
+    let Some(shadow) = state.shadow() else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::ServerNoShadow,
+            "the server runs no shadow policy",
+            "start it with `--shadow PATH` to compare a candidate policy with the one serving",
+        ));
+    };
+    let metrics = state.metrics();
+    json(&serde_json::json!({
+        "policy": state.served().info(),
+        "shadow": shadow.served().info(),
+        "decisions": metrics.shadow_decisions(),
+        "flips_total": metrics.shadow_flips(),
+        "kept": crate::shadow::KEPT_FLIPS,
+        "flips": shadow.flips(),
+    }))
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
@@ -576,13 +764,17 @@ async fn healthz(State(state): State<AppState>) -> Response {
     )
 }
 
-async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    state.require(&headers, Role::Metrics)?;
     let held = state
         .store(|s| s.held_reservations(system_now()))
         .await
         .ok()
         .flatten();
-    let text = state.metrics().render(&state.served().info(), None, held);
+    let shadow = state.shadow().map(|s| s.served().info());
+    let text = state
+        .metrics()
+        .render(&state.served().info(), shadow.as_ref(), held);
     Ok((
         [(
             header::CONTENT_TYPE,

@@ -5,8 +5,9 @@
 //! This crate owns the HTTP side: the versioned JSON API ([`router`]), the
 //! queue that groups concurrent decisions into one store transaction
 //! ([`batch`]), caller identity ([`auth`]), the policy being served and its
-//! hot reload ([`policy`]), the limits on requests, metrics, and graceful
-//! shutdown ([`run`]).
+//! hot reload ([`policy`]), a candidate policy deciding in shadow
+//! ([`shadow`]), TLS through rustls ([`tls`]), the limits on requests,
+//! metrics, and graceful shutdown ([`run`]).
 //!
 //! It must not know how a decision is made or how the store keeps what it
 //! keeps: it decides only through the `actpol` facade
@@ -22,8 +23,10 @@ pub mod load;
 mod metrics;
 pub mod policy;
 mod serve;
+pub mod shadow;
+pub mod tls;
 
 pub use error::ApiError;
-pub use handlers::{router, AppState, ROUTES};
+pub use handlers::{router, AppState, Parts, ROUTES};
 pub use metrics::Metrics;
 pub use serve::{run, serve_blocking, terminated, Limits, ServeConfig, ServeError};

@@ -1,6 +1,7 @@
 //! A load generator: N keep-alive clients on loopback, each sending one
-//! decide request after another, bounded in count and in time. Reports
-//! decisions per second and latency percentiles.
+//! decide request after another, bounded in count and in time, spread over
+//! one server or several replicas. Reports decisions per second and
+//! latency percentiles.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -26,6 +27,8 @@ pub struct Load {
 #[derive(Clone, Debug, Serialize)]
 pub struct LoadReport {
     pub clients: usize,
+    /// How many servers the clients were spread over.
+    pub replicas: usize,
     pub requests: usize,
     /// Answers other than `200` (or no answer).
     pub failed: usize,
@@ -37,16 +40,17 @@ pub struct LoadReport {
     pub max_us: u64,
 }
 
-/// Drives the server at `addr` and reports.
+/// Drives the servers at `addrs` (the clients spread over them in turn)
+/// and reports.
 pub async fn drive(
-    addr: SocketAddr,
+    addrs: &[SocketAddr],
     load: &Load,
 ) -> Result<LoadReport, crate::client::ClientError> {
     let clients = load.clients.max(1);
     let per_client = load.requests.div_ceil(clients);
     let mut connected = Vec::with_capacity(clients);
-    for _ in 0..clients {
-        connected.push(Client::connect(addr).await?);
+    for n in 0..clients {
+        connected.push(Client::connect(addrs[n % addrs.len()]).await?);
     }
     let started = Instant::now();
     let deadline = started + load.duration;
@@ -88,6 +92,7 @@ pub async fn drive(
     };
     Ok(LoadReport {
         clients,
+        replicas: addrs.len(),
         requests: all.len(),
         failed,
         seconds,
@@ -99,33 +104,47 @@ pub async fn drive(
     })
 }
 
-/// Starts a server with `config` on a random loopback port, drives it,
-/// stops it (draining), and reports: what `actpol bench serve` runs.
-pub fn against_new_server(
-    config: crate::ServeConfig,
+/// Starts a server for each of `configs` (replicas: each with its own
+/// store handle, on one store) on random loopback ports, drives them,
+/// stops them (draining), and reports: what `actpol bench serve` runs.
+pub fn against_new_servers(
+    configs: Vec<crate::ServeConfig>,
     load: &Load,
 ) -> Result<LoadReport, crate::client::ClientError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(crate::run(config, listener, async move {
-            let _ = stopped.await;
-        }));
-        let report = drive(addr, load).await;
-        let _ = stop.send(());
-        server.await??;
+        let mut addrs = Vec::new();
+        let mut stops = Vec::new();
+        let mut servers = Vec::new();
+        for config in configs {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            addrs.push(listener.local_addr()?);
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            servers.push(tokio::spawn(crate::run(config, listener, async move {
+                let _ = stopped.await;
+            })));
+            stops.push(stop);
+        }
+        let report = drive(&addrs, load).await;
+        for stop in stops {
+            let _ = stop.send(());
+        }
+        for server in servers {
+            server.await??;
+        }
         report
     })
 }
 
-/// Drives a server already running at `addr`.
-pub fn against(addr: SocketAddr, load: &Load) -> Result<LoadReport, crate::client::ClientError> {
+/// Drives servers already running at `addrs`.
+pub fn against(
+    addrs: &[SocketAddr],
+    load: &Load,
+) -> Result<LoadReport, crate::client::ClientError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(drive(addr, load))
+    runtime.block_on(drive(addrs, load))
 }

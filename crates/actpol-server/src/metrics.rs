@@ -27,9 +27,21 @@ pub struct Metrics {
     latency_sum_us: AtomicU64,
     errors: Mutex<BTreeMap<ErrorCode, u64>>,
     reloads: [AtomicU64; 3],
+    shadow_reloads: [AtomicU64; 3],
+    /// By the serving decision's outcome, then the shadow's.
+    shadow_decisions: [[AtomicU64; 4]; 4],
     shadow_flips: AtomicU64,
-    shadow_decisions: AtomicU64,
 }
+
+fn reload_index(outcome: &Reload) -> usize {
+    match outcome {
+        Reload::Swapped { .. } => 0,
+        Reload::Unchanged { .. } => 1,
+        Reload::Refused { .. } => 2,
+    }
+}
+
+const RELOAD_RESULTS: [&str; 3] = ["swapped", "unchanged", "refused"];
 
 fn level_index(level: Level) -> usize {
     Level::ALL.iter().position(|l| *l == level).unwrap_or(0)
@@ -59,21 +71,34 @@ impl Metrics {
     }
 
     pub fn reload(&self, outcome: &Reload) {
-        let i = match outcome {
-            Reload::Swapped { .. } => 0,
-            Reload::Unchanged { .. } => 1,
-            Reload::Refused { .. } => 2,
-        };
-        self.reloads[i].fetch_add(1, Ordering::Relaxed);
+        self.reloads[reload_index(outcome)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn shadow_reload(&self, outcome: &Reload) {
+        self.shadow_reloads[reload_index(outcome)].fetch_add(1, Ordering::Relaxed);
     }
 
     /// A request the shadow policy decided too; `flipped` when the two
     /// decisions differ.
-    pub fn shadow(&self, flipped: bool) {
-        self.shadow_decisions.fetch_add(1, Ordering::Relaxed);
+    pub fn shadow(&self, live: Level, shadow: Level, flipped: bool) {
+        self.shadow_decisions[level_index(live)][level_index(shadow)]
+            .fetch_add(1, Ordering::Relaxed);
         if flipped {
             self.shadow_flips.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// How many requests the shadow policy decided beside the serving one.
+    pub fn shadow_decisions(&self) -> u64 {
+        self.shadow_decisions
+            .iter()
+            .flatten()
+            .map(|n| n.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    pub fn shadow_flips(&self) -> u64 {
+        self.shadow_flips.load(Ordering::Relaxed)
     }
 
     /// How many decisions of `level` were made.
@@ -113,7 +138,7 @@ impl Metrics {
             "counter",
             "Policy reloads by result: swapped, unchanged, refused (the old policy kept serving).",
         );
-        for (i, result) in ["swapped", "unchanged", "refused"].iter().enumerate() {
+        for (i, result) in RELOAD_RESULTS.iter().enumerate() {
             let n = self.reloads[i].load(Ordering::Relaxed);
             let _ = writeln!(
                 out,
@@ -127,24 +152,50 @@ impl Metrics {
                 "The candidate policy deciding in shadow.",
                 shadow,
             );
-            header(
-                &mut out,
-                "actpol_shadow_decisions_total",
-                "counter",
-                "Decisions the shadow policy made beside the serving one.",
-            );
-            let n = self.shadow_decisions.load(Ordering::Relaxed);
-            let _ = writeln!(out, "actpol_shadow_decisions_total {n}");
-            header(
-                &mut out,
-                "actpol_shadow_flips_total",
-                "counter",
-                "Decisions on which the shadow policy's outcome differs from the serving one's.",
-            );
-            let n = self.shadow_flips.load(Ordering::Relaxed);
-            let _ = writeln!(out, "actpol_shadow_flips_total {n}");
+            self.render_shadow(&mut out);
         }
         out
+    }
+
+    fn render_shadow(&self, out: &mut String) {
+        header(
+            out,
+            "actpol_shadow_decisions_total",
+            "counter",
+            "Requests the shadow policy decided beside the serving one, by the serving outcome (live) and the shadow's.",
+        );
+        for live in Level::ALL {
+            for shadow in Level::ALL {
+                let n = self.shadow_decisions[level_index(live)][level_index(shadow)]
+                    .load(Ordering::Relaxed);
+                let _ = writeln!(
+                    out,
+                    "actpol_shadow_decisions_total{{live=\"{}\",shadow=\"{}\"}} {n}",
+                    live.as_str(),
+                    shadow.as_str()
+                );
+            }
+        }
+        header(
+            out,
+            "actpol_shadow_flips_total",
+            "counter",
+            "Requests on which the shadow policy's outcome differs from the serving one's.",
+        );
+        let _ = writeln!(out, "actpol_shadow_flips_total {}", self.shadow_flips());
+        header(
+            out,
+            "actpol_shadow_reloads_total",
+            "counter",
+            "Shadow policy reloads by result: swapped, unchanged, refused (the old shadow kept deciding).",
+        );
+        for (i, result) in RELOAD_RESULTS.iter().enumerate() {
+            let n = self.shadow_reloads[i].load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "actpol_shadow_reloads_total{{result=\"{result}\"}} {n}"
+            );
+        }
     }
 
     fn render_decisions(&self, out: &mut String) {

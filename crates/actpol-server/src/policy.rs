@@ -44,6 +44,16 @@ pub struct PolicyInfo {
 }
 
 impl PolicySource {
+    /// A policy named by one path: a compiled artifact (`.actpolc`), or
+    /// `.actpol` files and directories.
+    pub fn of_path(path: &Path) -> PolicySource {
+        if path.extension().is_some_and(|e| e == "actpolc") {
+            PolicySource::Artifact(path.to_path_buf())
+        } else {
+            PolicySource::Paths(vec![path.to_path_buf()])
+        }
+    }
+
     /// Loads the policy, or says why not (with the compiler's report when
     /// the policy has errors).
     pub fn load(&self) -> Result<Policy, String> {

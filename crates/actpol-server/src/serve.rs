@@ -9,24 +9,26 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actpol::store::Store;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::auth::Tokens;
 use crate::batch::Batcher;
-use crate::handlers::{router, AppState};
+use crate::handlers::{router, AppState, Parts};
 use crate::metrics::Metrics;
 use crate::policy::{Reload, Served};
+use crate::shadow::Shadow;
 
 /// The limits every request is held to.
 #[derive(Clone, Debug)]
 pub struct Limits {
     /// The largest request body, in bytes.
     pub max_body: usize,
-    /// How long a request may take, waiting for a slot included.
+    /// How long a request may take.
     pub timeout: Duration,
-    /// How many requests are handled at once; the rest wait (within the
-    /// timeout).
+    /// How many requests are handled at once; one more is answered `503`
+    /// (`overloaded`, with `Retry-After`) at once, not queued.
     pub concurrency: usize,
 }
 
@@ -50,6 +52,12 @@ pub struct ServeConfig {
     /// How often to look at the policy's files for a change; `None`: only
     /// SIGHUP and the admin request reload.
     pub watch: Option<Duration>,
+    /// A candidate policy that decides every request beside the serving
+    /// one and acts on nothing ([`crate::shadow`]).
+    pub shadow: Option<Served>,
+    /// Serve HTTPS with these settings ([`crate::tls::server_config`]);
+    /// `None`: plain HTTP.
+    pub tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
 }
 
 /// Why the server could not run.
@@ -67,29 +75,46 @@ pub enum ServeError {
     Serve(#[source] std::io::Error),
 }
 
-/// Reloads the policy off the async threads, logs the outcome and counts
-/// it.
-pub(crate) async fn reload(state: &AppState, trigger: &str) -> Reload {
+/// Reloads the policy, and the shadow policy if there is one, off the
+/// async threads; logs the outcomes and counts them.
+pub(crate) async fn reload(state: &AppState, trigger: &str) -> (Reload, Option<Reload>) {
     let served = Arc::clone(state.served());
-    let outcome = tokio::task::spawn_blocking(move || served.reload())
-        .await
-        .unwrap_or_else(|_| Reload::Refused {
+    let shadow = state.shadow().cloned();
+    let outcomes = tokio::task::spawn_blocking(move || {
+        (
+            served.reload(),
+            shadow.map(|shadow| shadow.served().reload()),
+        )
+    })
+    .await
+    .unwrap_or_else(|_| {
+        let failed = Reload::Refused {
             hash: String::new(),
             reason: "the reload failed inside the server".into(),
-        });
-    state.metrics().reload(&outcome);
-    match &outcome {
+        };
+        (failed.clone(), state.shadow().map(|_| failed))
+    });
+    state.metrics().reload(&outcomes.0);
+    log_reload(trigger, "", &outcomes.0);
+    if let Some(shadow) = &outcomes.1 {
+        state.metrics().shadow_reload(shadow);
+        log_reload(trigger, "shadow ", shadow);
+    }
+    outcomes
+}
+
+fn log_reload(trigger: &str, which: &str, outcome: &Reload) {
+    match outcome {
         Reload::Swapped { from, to } => {
-            eprintln!("actpol serve: reload ({trigger}): now serving `{to}` (was `{from}`)")
+            eprintln!("actpol serve: {which}reload ({trigger}): now `{to}` (was `{from}`)")
         }
         Reload::Unchanged { hash } => {
-            eprintln!("actpol serve: reload ({trigger}): unchanged, serving `{hash}`")
+            eprintln!("actpol serve: {which}reload ({trigger}): unchanged, `{hash}`")
         }
         Reload::Refused { hash, reason } => {
-            eprintln!("actpol serve: reload ({trigger}): refused, still serving `{hash}`: {reason}")
+            eprintln!("actpol serve: {which}reload ({trigger}): refused, still `{hash}`: {reason}")
         }
     }
-    outcome
 }
 
 /// Serves on `listener` until `shutdown` completes, then drains.
@@ -98,14 +123,22 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let (batcher, worker) = Batcher::start(Arc::clone(&config.store)).map_err(ServeError::Start)?;
-    let state = AppState::new(
-        config.served,
-        config.store,
+    let metrics = Arc::new(Metrics::default());
+    let shadow = config.shadow.map(|served| Arc::new(Shadow::new(served)));
+    let (batcher, worker) = Batcher::start(
+        Arc::clone(&config.store),
+        shadow.clone(),
+        Arc::clone(&metrics),
+    )
+    .map_err(ServeError::Start)?;
+    let state = AppState::new(Parts {
+        served: config.served,
+        store: config.store,
         batcher,
-        Arc::new(Metrics::default()),
-        config.tokens,
-    );
+        metrics,
+        tokens: config.tokens,
+        shadow,
+    });
     let app = router(state.clone(), &config.limits);
     let mut background: Vec<JoinHandle<()>> = vec![];
     if let Some(every) = config.watch {
@@ -114,9 +147,24 @@ pub async fn run(
     #[cfg(unix)]
     background.push(tokio::spawn(on_hangup(state.clone())));
 
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = match config.tls {
+        Some(tls) => {
+            let listener =
+                crate::tls::TlsListener::new(listener, tls).map_err(ServeError::Start)?;
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        None => {
+            // Answers go out as written, not held back to fill a packet.
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    };
     for task in &background {
         task.abort();
     }
@@ -130,17 +178,19 @@ pub async fn run(
     served.map_err(ServeError::Serve)
 }
 
-/// Reloads when the policy's files change.
+/// Reloads when the policy's files (or the shadow policy's) change.
 async fn watch(state: AppState, every: Duration) {
-    let mut seen = state.served().source().fingerprint();
+    let sources: Vec<_> = std::iter::once(state.served().source().clone())
+        .chain(state.shadow().map(|s| s.served().source().clone()))
+        .collect();
+    let look = move || -> Vec<_> { sources.iter().map(|s| s.fingerprint()).collect() };
+    let mut seen = look();
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let source = state.served().source().clone();
-        let now = tokio::task::spawn_blocking(move || source.fingerprint())
-            .await
-            .unwrap_or_default();
+        let look = look.clone();
+        let now = tokio::task::spawn_blocking(look).await.unwrap_or_default();
         if now != seen {
             seen = now;
             reload(&state, "file change").await;
@@ -197,12 +247,25 @@ pub fn serve_blocking(config: ServeConfig, addr: SocketAddr) -> Result<(), Serve
             .map_err(|source| ServeError::Bind { addr, source })?;
         let bound = listener.local_addr().unwrap_or(addr);
         let info = config.served.info();
+        let scheme = if config.tls.is_some() { "https" } else { "http" };
+        if config.tls.is_none() && !bound.ip().is_loopback() {
+            eprintln!(
+                "actpol serve: warning: plain HTTP on `{bound}`, beyond loopback: tokens and decisions cross the network in the clear; give `--tls-cert` and `--tls-key`"
+            );
+        }
         eprintln!(
-            "actpol serve: listening on http://{bound}, policy `{}` ({}), store: {}",
+            "actpol serve: listening on {scheme}://{bound}, policy `{}` ({}), store: {}",
             info.name,
             info.hash,
             config.store.durability()
         );
+        if let Some(shadow) = &config.shadow {
+            let shadow = shadow.info();
+            eprintln!(
+                "actpol serve: shadow policy `{}` ({}) decides beside it and acts on nothing",
+                shadow.name, shadow.hash
+            );
+        }
         let result = run(config, listener, terminated()).await;
         eprintln!("actpol serve: stopped");
         result

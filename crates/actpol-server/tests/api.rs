@@ -376,3 +376,91 @@ async fn requests_in_flight_are_answered_before_the_server_stops() {
         broken => panic!("{broken:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_the_concurrency_limit_a_request_is_shed_with_retry_after() {
+    use tokio::io::AsyncWriteExt;
+    let server = TestServer::start(Options {
+        limits: Limits {
+            concurrency: 1,
+            ..Limits::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    // A request whose body has not all arrived holds the one slot: the
+    // handler is reading it.
+    let body = envelope("bot-a", "ops.spend", json!({"units": 1}));
+    let mut slow = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let head = format!(
+        "POST /v1/decide HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    slow.write_all(&body[..10]).await.unwrap();
+    slow.flush().await.unwrap();
+
+    let mut c = server.client().await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let shed = loop {
+        let answer = c
+            .send(Method::GET, "/v1/policy", Default::default())
+            .await
+            .unwrap();
+        if answer.status == StatusCode::SERVICE_UNAVAILABLE {
+            break answer;
+        }
+        // The slow request may not have reached its handler yet.
+        assert_eq!(answer.status, StatusCode::OK);
+        assert!(std::time::Instant::now() < deadline, "no request was shed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert_eq!(code(&shed), ErrorCode::ServerOverloaded.as_str());
+    assert_eq!(shed.retry_after.as_deref(), Some("1"));
+    // Shed at once, not queued behind the slow request.
+    let started = std::time::Instant::now();
+    let again = c.post("/v1/decide", body.clone()).await.unwrap();
+    assert_eq!(code(&again), ErrorCode::ServerOverloaded.as_str());
+    assert!(started.elapsed() < Duration::from_secs(1));
+
+    // The slow request finishes: the slot is free again, and only it and
+    // nothing shed was decided.
+    slow.write_all(&body[10..]).await.unwrap();
+    let mut reply = vec![0u8; 4096];
+    let n = tokio::io::AsyncReadExt::read(&mut slow, &mut reply)
+        .await
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&reply[..n]).starts_with("HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&reply[..n])
+    );
+    drop(slow);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let answer = c.post("/v1/decide", body.clone()).await.unwrap();
+        if answer.status == StatusCode::OK {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}", answer.text());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let metrics = c.get("/metrics").await.unwrap().text();
+    assert!(
+        metric(
+            &metrics,
+            &format!(
+                "actpol_errors_total{{code=\"{}\"}}",
+                ErrorCode::ServerOverloaded
+            )
+        )
+        .is_some_and(|n| n >= 2.0),
+        "{metrics}"
+    );
+    let store = std::sync::Arc::clone(&server.store);
+    server.stop().await;
+    match store.verify().unwrap() {
+        actpol::store::Verification::Intact { records, .. } => assert_eq!(records, 2),
+        broken => panic!("{broken:?}"),
+    }
+}

@@ -43,6 +43,7 @@ async fn a_reload_under_load_fails_no_request_and_a_broken_policy_is_refused() {
             let deadline = Instant::now() + Duration::from_secs(30);
             while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
                 let after_swap = swapped.load(Ordering::SeqCst);
+                let sent = Instant::now();
                 let answer = c
                     .post(
                         "/v1/decide",
@@ -55,7 +56,7 @@ async fn a_reload_under_load_fails_no_request_and_a_broken_policy_is_refused() {
                 assert_eq!(decision["decision"], "allow", "{decision}");
                 let hash = decision["policy"]["hash"].as_str().unwrap().to_string();
                 assert_eq!(answer.policy_hash.as_deref(), Some(hash.as_str()));
-                seen.push((after_swap, hash));
+                seen.push((after_swap, hash, (sent, Instant::now())));
             }
             seen
         }));
@@ -63,7 +64,9 @@ async fn a_reload_under_load_fails_no_request_and_a_broken_policy_is_refused() {
 
     tokio::time::sleep(Duration::from_millis(300)).await;
     std::fs::write(server.policy_file(), changed()).unwrap();
+    let reload_sent = Instant::now();
     let reloaded = admin.post("/v1/policy/reload", "").await.unwrap();
+    let swap_window = (reload_sent, Instant::now());
     assert_eq!(reloaded.status, StatusCode::OK, "{}", reloaded.text());
     let reloaded = reloaded.json();
     assert_eq!(reloaded["result"], "swapped");
@@ -75,7 +78,9 @@ async fn a_reload_under_load_fails_no_request_and_a_broken_policy_is_refused() {
 
     // A policy that does not compile: refused, the new one keeps serving.
     std::fs::write(server.policy_file(), "policy srv {\n  default deny\n").unwrap();
+    let reload_sent = Instant::now();
     let refused = admin.post("/v1/policy/reload", "").await.unwrap();
+    let refuse_window = (reload_sent, Instant::now());
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         refused.json()["error"]["code"],
@@ -90,8 +95,17 @@ async fn a_reload_under_load_fails_no_request_and_a_broken_policy_is_refused() {
 
     let mut before = 0;
     let mut after = 0;
+    // Requests in flight while each reload ran: the reloads happened under
+    // load, and those requests were answered like any other.
+    let mut during_swap = 0;
+    let mut during_refusal = 0;
+    let overlaps = |(sent, answered): (Instant, Instant), (from, to): (Instant, Instant)| {
+        sent < to && answered > from
+    };
     for task in load {
-        for (after_swap, hash) in task.await.unwrap() {
+        for (after_swap, hash, timed) in task.await.unwrap() {
+            during_swap += usize::from(overlaps(timed, swap_window));
+            during_refusal += usize::from(overlaps(timed, refuse_window));
             if after_swap {
                 assert_eq!(
                     hash, new,
@@ -105,6 +119,10 @@ async fn a_reload_under_load_fails_no_request_and_a_broken_policy_is_refused() {
         }
     }
     assert!(before > 0 && after > 0, "{before} before, {after} after");
+    assert!(
+        during_swap > 0 && during_refusal > 0,
+        "{during_swap} requests in flight during the swap, {during_refusal} during the refusal"
+    );
 
     let metrics = admin.get("/metrics").await.unwrap().text();
     assert!(

@@ -90,6 +90,9 @@ pub struct Options {
     pub tokens: Tokens,
     pub limits: Limits,
     pub watch: Option<Duration>,
+    /// A shadow policy's text, written beside the policy.
+    pub shadow: Option<String>,
+    pub tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
 }
 
 impl Default for Options {
@@ -98,6 +101,8 @@ impl Default for Options {
             tokens: Tokens::open(),
             limits: Limits::default(),
             watch: None,
+            shadow: None,
+            tls: None,
         }
     }
 }
@@ -110,12 +115,19 @@ impl TestServer {
         let location = format!("sqlite:{}", dir.path().join("store.db").display());
         let store: Arc<dyn Store> = Arc::from(store::open(&location, Durability::Normal).unwrap());
         let served = Served::load(PolicySource::Paths(vec![dir.path().join("policy")])).unwrap();
+        let shadow = options.shadow.map(|text| {
+            std::fs::create_dir(dir.path().join("shadow")).unwrap();
+            std::fs::write(dir.path().join("shadow/srv.actpol"), text).unwrap();
+            Served::load(PolicySource::Paths(vec![dir.path().join("shadow")])).unwrap()
+        });
         let config = ServeConfig {
             served: Arc::new(served),
             store: Arc::clone(&store),
             tokens: options.tokens,
             limits: options.limits,
             watch: options.watch,
+            shadow,
+            tls: options.tls,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -134,6 +146,10 @@ impl TestServer {
 
     pub fn policy_file(&self) -> PathBuf {
         self.dir.path().join("policy/srv.actpol")
+    }
+
+    pub fn shadow_file(&self) -> PathBuf {
+        self.dir.path().join("shadow/srv.actpol")
     }
 
     pub async fn client(&self) -> Client {
