@@ -836,6 +836,31 @@ pub fn a_batch_is_one_transaction_in_which_each_decision_sees_the_last(backend: 
     assert_eq!(intact(&*store), 7);
 }
 
+/// A reader sees the state a decision would read (what earlier decisions
+/// hold), and writes nothing: what a plan is decided against.
+pub fn read_state_sees_what_decisions_hold_and_writes_nothing(backend: &dyn Backend) {
+    let store = backend.open(&backend.fresh());
+    let spend = |units: i64| envelope("bot-a", "ops.spend", json!({"units": units}), T0);
+    for _ in 0..4 {
+        assert_eq!(decide(&*store, &spend(100), T0).decision, Level::Allow);
+    }
+    let mut seen = Vec::new();
+    store
+        .read_state(T0, &mut |view| {
+            for units in [100, 200] {
+                let bytes = spend(units);
+                seen.push(policy().decide(Request::new(&bytes).at(T0), view).decision);
+            }
+        })
+        .unwrap();
+    // 400 of the 500 units are held: 100 more fit, 200 do not.
+    assert_eq!(seen, [Level::Allow, Level::Deny]);
+    assert_eq!(intact(&*store), 4, "reading wrote nothing to the log");
+    // Nor reserved anything: the last 100 units are still there.
+    assert_eq!(decide(&*store, &spend(100), T0).decision, Level::Allow);
+    assert_eq!(decide(&*store, &spend(1), T0).decision, Level::Deny);
+}
+
 // ------------------------------------------------------------- audit --
 
 fn some_history(store: &dyn Store) {
@@ -1685,6 +1710,13 @@ macro_rules! conformance_suite {
                 return;
             }
             conformance::a_batch_is_one_transaction_in_which_each_decision_sees_the_last(&$backend);
+        }
+        #[test]
+        fn read_state_sees_what_decisions_hold_and_writes_nothing() {
+            if !$backend.available() {
+                return;
+            }
+            conformance::read_state_sees_what_decisions_hold_and_writes_nothing(&$backend);
         }
         #[test]
         fn an_untouched_log_verifies_and_every_tamper_names_its_position() {
