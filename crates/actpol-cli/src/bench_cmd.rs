@@ -96,6 +96,9 @@ pub fn run(command: &BenchCommand) -> CliResult {
     print_http(&report);
     let policy = load_policy(&args.policy)?;
     in_process(&policy, &envelope, &dir, args.store.as_deref(), &report)?;
+    if let Some(shadow) = &args.shadow {
+        shadow_cost(shadow, &envelope)?;
+    }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(exit(&report))
 }
@@ -154,6 +157,27 @@ fn print_http(r: &LoadReport) {
         "http: {} replica(s), {} clients, {} decisions in {:.2}s: {:.0} decisions/s; p50 {} us, p90 {} us, p99 {} us, max {} us; {} failed",
         r.replicas, r.clients, r.requests, r.seconds, r.per_second, r.p50_us, r.p90_us, r.p99_us, r.max_us, r.failed
     );
+}
+
+/// What the shadow policy's decision of the envelope costs on its own, in
+/// process and without a store: what shadow mode adds to each request.
+fn shadow_cost(shadow: &std::path::Path, envelope: &[u8]) -> Result<(), miette::Report> {
+    let policy = Served::load(PolicySource::of_path(shadow))
+        .map_err(|reason| miette::miette!("the shadow policy does not load: {reason}"))?
+        .current();
+    let state = actpol::MemoryState::default();
+    let now = store::system_now();
+    let count = 20_000u32;
+    let started = Instant::now();
+    for _ in 0..count {
+        std::hint::black_box(policy.policy.decide(Request::new(envelope).at(now), &state));
+    }
+    let each = started.elapsed() / count;
+    println!(
+        "shadow: its decision alone (JSON read, bound, decided) takes {:.1} us in process",
+        each.as_secs_f64() * 1e6
+    );
+    Ok(())
 }
 
 /// The same decision in process, one transaction per decision and groups
