@@ -47,6 +47,7 @@ pub(crate) enum Yields {
     Int,
     String,
     StringSet,
+    StringList,
     Duration,
     Weekday,
 }
@@ -58,6 +59,7 @@ impl Yields {
             Yields::Int => Type::Int,
             Yields::String => Type::String,
             Yields::StringSet => Type::Set(Box::new(Type::String)),
+            Yields::StringList => Type::List(Box::new(Type::String)),
             Yields::Duration => Type::Duration,
             Yields::Weekday => Type::Enum(WEEKDAY),
         }
@@ -89,7 +91,7 @@ const fn method(
     }
 }
 
-pub(crate) const METHODS: [Method; 20] = [
+pub(crate) const METHODS: [Method; 21] = [
     method(
         "starts_with",
         Receiver::String,
@@ -194,6 +196,13 @@ pub(crate) const METHODS: [Method; 20] = [
         Builtin::UrlHosts,
         Arg::None,
         Yields::StringSet,
+    ),
+    method(
+        "split",
+        Receiver::String,
+        Builtin::Split,
+        Arg::String,
+        Yields::StringList,
     ),
     method(
         "matches_regex",

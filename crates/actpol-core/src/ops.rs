@@ -115,6 +115,8 @@ pub enum Builtin {
     Seconds,
     /// `days(n)`
     Days,
+    /// `s.split(separator)`: see [`crate::text::split`].
+    Split,
 }
 
 impl Builtin {
@@ -145,6 +147,7 @@ impl Builtin {
             Builtin::Minutes => "minutes",
             Builtin::Seconds => "seconds",
             Builtin::Days => "days",
+            Builtin::Split => "split",
         }
     }
 
@@ -178,7 +181,8 @@ impl Builtin {
                 | Builtin::UrlHost
                 | Builtin::Urls
                 | Builtin::UrlHosts
-                | Builtin::RegexMatch,
+                | Builtin::RegexMatch
+                | Builtin::Split,
                 Some(Value::String(s)),
             ) => crate::text::scan_cost(s),
             _ => 0,
@@ -316,6 +320,13 @@ pub fn call(builtin: Builtin, args: &[Value]) -> Result<Value, EvalError> {
         (Builtin::UrlHost, [V::String(s)]) => V::String(text::url_host(s)),
         (Builtin::Urls, [V::String(s)]) => string_set(text::urls(s)),
         (Builtin::UrlHosts, [V::String(s)]) => string_set(text::url_hosts(s)),
+        (Builtin::Split, [V::String(s), V::String(sep)]) => V::List(
+            text::split(s, sep)
+                .into_iter()
+                .map(V::String)
+                .collect::<Vec<_>>()
+                .into(),
+        ),
         (Builtin::RegexMatch, [V::String(s), V::String(p)]) => {
             let re = text::compile_regex(p).map_err(|_| bad())?;
             V::Bool(re.is_match(s))

@@ -12,6 +12,8 @@ use std::sync::Arc;
 
 use regex::{Regex, RegexBuilder};
 
+use crate::envelope::MAX_ELEMENTS;
+
 /// The most memory a compiled pattern may take. A pattern over this is a
 /// compile error, not a slow decision.
 pub const REGEX_SIZE_LIMIT: usize = 256 * 1024;
@@ -119,6 +121,30 @@ pub fn urls(text: &str) -> Vec<Arc<str>> {
     finder.links(text).map(|l| Arc::from(l.as_str())).collect()
 }
 
+/// The pieces of `text` between occurrences of `separator`, in order, empty
+/// pieces kept (`"a,,b"` by `","` is `a`, ``, `b`); an empty separator
+/// splits into characters. At most [`MAX_ELEMENTS`] pieces, as an
+/// envelope's list holds: the last piece keeps the rest of the text, so a
+/// rule's instruction bound holds for a list a text became.
+pub fn split(text: &str, separator: &str) -> Vec<Arc<str>> {
+    if separator.is_empty() {
+        let mut pieces: Vec<Arc<str>> = Vec::new();
+        let mut rest = text;
+        while let Some(c) = rest.chars().next() {
+            if pieces.len() + 1 == MAX_ELEMENTS {
+                pieces.push(Arc::from(rest));
+                return pieces;
+            }
+            pieces.push(Arc::from(&rest[..c.len_utf8()]));
+            rest = &rest[c.len_utf8()..];
+        }
+        return pieces;
+    }
+    text.splitn(MAX_ELEMENTS, separator)
+        .map(Arc::from)
+        .collect()
+}
+
 /// The hosts of the URLs written in a text.
 pub fn url_hosts(text: &str) -> Vec<Arc<str>> {
     urls(text).iter().map(|u| url_host(u)).collect()
@@ -134,6 +160,37 @@ pub fn scan_cost(text: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn pieces(text: &str, separator: &str) -> Vec<String> {
+        split(text, separator)
+            .iter()
+            .map(|p| p.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn split_keeps_order_and_empty_pieces() {
+        assert_eq!(pieces("a,,b", ","), ["a", "", "b"]);
+        assert_eq!(pieces("", ","), [""]);
+        assert_eq!(pieces("ana@acme.example", "@"), ["ana", "acme.example"]);
+        assert_eq!(pieces("né", ""), ["n", "é"]);
+        assert!(pieces("", "").is_empty());
+    }
+
+    #[test]
+    fn split_stops_at_the_element_limit_with_the_rest_in_the_last_piece() {
+        let text = "x,".repeat(2 * MAX_ELEMENTS);
+        let got = split(&text, ",");
+        assert_eq!(got.len(), MAX_ELEMENTS);
+        assert_eq!(got[0].as_ref(), "x");
+        assert_eq!(
+            got[MAX_ELEMENTS - 1].len(),
+            text.len() - 2 * (MAX_ELEMENTS - 1)
+        );
+        let chars = split(&"é".repeat(2 * MAX_ELEMENTS), "");
+        assert_eq!(chars.len(), MAX_ELEMENTS);
+        assert_eq!(chars[MAX_ELEMENTS - 1].chars().count(), MAX_ELEMENTS + 1);
+    }
 
     #[test]
     fn email_domains() {

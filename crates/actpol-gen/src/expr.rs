@@ -804,6 +804,12 @@ impl Gen<'_> {
                 let s = self.value(scope, &t, d);
                 call(f, vec![s], t)
             }
+            Type::List(elem) if **elem == Type::String && self.rng.chance(40) => {
+                let s = self.value(scope, &Type::String, d);
+                let separator = self.rng.pick(&[",", " ", "@", "", "://"]);
+                let separator = mk(ExprKind::Const(Value::str(separator)), Type::String);
+                call(Builtin::Split, vec![s, separator], t)
+            }
             Type::Set(elem) if **elem == Type::String && self.rng.chance(30) => {
                 let f = self.rng.pick(&[Builtin::Urls, Builtin::UrlHosts]);
                 let s = self.value(scope, &Type::String, d);

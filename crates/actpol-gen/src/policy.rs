@@ -718,6 +718,10 @@ mod tests {
                     Builtin::Lower | Builtin::Upper | Builtin::EmailDomain | Builtin::UrlHost => {
                         assert_eq!((&args[0].ty, t), (&Type::String, &Type::String))
                     }
+                    Builtin::Split => {
+                        assert_eq!((&args[0].ty, &args[1].ty), (&Type::String, &Type::String));
+                        assert_eq!(*t, Type::List(Box::new(Type::String)));
+                    }
                     Builtin::Urls | Builtin::UrlHosts => {
                         assert_eq!(args[0].ty, Type::String);
                         assert_eq!(*t, Type::Set(Box::new(Type::String)));
@@ -830,6 +834,7 @@ mod tests {
             Builtin::UrlHost,
             Builtin::Urls,
             Builtin::UrlHosts,
+            Builtin::Split,
             Builtin::RegexMatch,
             Builtin::HourIn,
             Builtin::TimeOfDayIn,

@@ -137,3 +137,40 @@ fn a_pattern_that_does_not_compile_is_refused_when_the_artifact_loads() {
     let err = Policy::load(&bytes).expect_err("an invalid pattern does not load");
     assert!(err.to_string().contains("unclosed"), "{err}");
 }
+
+const TAGS: &str = r#"
+policy tags { default deny "no rule matched" on_error deny "evaluation failed" }
+system mail
+entity Thread { subject: String }
+action mail.label { system mail object Thread params { labels: String path: String } reversible }
+agent bot { owner "o@acme.example" workflow w }
+rule known_labels on mail.label {
+  when params.labels.split(",").all(l, l in ["work", "home", "later"])
+    and params.path.split("/").count(p, p == "") == 0
+  allow
+}
+"#;
+
+fn label(labels: &str, path: &str) -> Level {
+    let policy = Policy::from_sources([("tags.actpol", TAGS)]).expect("compiles");
+    let envelope = serde_json::json!({
+        "agent": {"id": "bot", "owner": "o@acme.example", "workflow": "w"},
+        "action": {"name": "mail.label", "params": {"labels": labels, "path": path}},
+        "object": {"type": "Thread", "id": "t-1", "attrs": {"subject": "hello"}},
+        "time": "2026-11-25T14:00:00Z"
+    })
+    .to_string();
+    policy
+        .decide(envelope.as_bytes(), &MemoryState::default())
+        .decision
+}
+
+#[test]
+fn split_walks_the_pieces_of_a_text_in_order() {
+    assert_eq!(label("work,home", "inbox/2026"), Level::Allow);
+    assert_eq!(label("work,spam", "inbox/2026"), Level::Deny);
+    // An empty piece is a piece: `work,,home` holds `""`.
+    assert_eq!(label("work,,home", "inbox/2026"), Level::Deny);
+    // A path ending in `/` has an empty last piece.
+    assert_eq!(label("work", "inbox/"), Level::Deny);
+}

@@ -116,7 +116,7 @@ impl Checker<'_> {
                     format!("`{ty_name}` has {}", list(collections::list_methods(), 8))
                 })
             }
-            None => "methods apply to timestamps (`hour_in`, `time_of_day_in`, `weekday_in`, `date_in`), strings (`starts_with`, `ends_with`, `contains`, `matches`, `matches_regex`, `lower`, `upper`, `email_domain`, `url_host`, `urls`, `url_hosts`, `len`) and sets (`contains`, `contains_any`, `contains_all`, `len`)".into(),
+            None => "methods apply to timestamps (`hour_in`, `time_of_day_in`, `weekday_in`, `date_in`), strings (`starts_with`, `ends_with`, `contains`, `matches`, `matches_regex`, `lower`, `upper`, `email_domain`, `url_host`, `urls`, `url_hosts`, `split`, `len`) and sets (`contains`, `contains_any`, `contains_all`, `len`)".into(),
         };
         self.unknown_name(
             file,
