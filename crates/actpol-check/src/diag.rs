@@ -430,6 +430,15 @@ pub enum Lint {
         help: String,
     },
 
+    #[error("`has {field}` always holds")]
+    #[diagnostic(code(actpol::lint::has_required), severity(Warning), help("{help}"))]
+    HasRequired {
+        field: String,
+        #[label("a required field: always present")]
+        span: SourceSpan,
+        help: String,
+    },
+
     #[error("budget `{name}` is never consumed or read")]
     #[diagnostic(
         code(actpol::lint::unused_budget),

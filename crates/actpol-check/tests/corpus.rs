@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use actpol_check::{check, render_text, require_policy, Diagnostic, FileId, SourceDb};
 
 /// Every code of docs/language.md "Checks and lints"; each needs a case.
-const CODES: [&str; 45] = [
+const CODES: [&str; 46] = [
     "actpol::syntax::unexpected",
     "actpol::check::unknown_type",
     "actpol::check::unknown_entity",
@@ -54,6 +54,7 @@ const CODES: [&str; 45] = [
     "actpol::lint::unused_budget",
     "actpol::lint::unused_agent",
     "actpol::lint::allow_irreversible",
+    "actpol::lint::has_required",
 ];
 
 fn repo_root() -> PathBuf {

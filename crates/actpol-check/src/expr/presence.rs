@@ -2,6 +2,7 @@
 //! fields it guards.
 
 use super::*;
+use crate::diag::Lint;
 
 impl Checker<'_> {
     pub(super) fn has(&mut self, cx: &mut Cx<'_>, e: &ast::Expr, term: &ast::Expr) -> Typed {
@@ -28,17 +29,23 @@ impl Checker<'_> {
             if let ExprKind::Name(root) = &base.kind {
                 match root.name.as_str() {
                     "params" => {
-                        let (name, _, _) =
+                        let (name, _, optional) =
                             self.param_field(cx.frame, field, term.span, Usage::Read)?;
+                        self.has_required(file, term, optional);
                         return Some(Presence::Param(name));
                     }
                     "object" if field.name != "id" => {
-                        let (name, _, _) = self.attr_field(cx.frame, field, term.span)?;
+                        let (name, _, optional) = self.attr_field(cx.frame, field, term.span)?;
+                        self.has_required(file, term, optional);
                         return Some(Presence::Attr(name));
                     }
                     "context" => {
-                        let f = self.context_field(file, field)?;
-                        return Some(Presence::Context(f.name));
+                        let (name, optional) = {
+                            let f = self.context_field(file, field)?;
+                            (f.name, f.optional)
+                        };
+                        self.has_required(file, term, optional);
+                        return Some(Presence::Context(name));
                     }
                     _ => {}
                 }
@@ -52,6 +59,25 @@ impl Checker<'_> {
             "`has` takes `params.<name>`, `object.<name>`, `context.<name>`, `intent`, `rollback`, `rollback.action`, `rollback.within` or `plan`".into(),
         );
         None
+    }
+
+    /// `has` on a field every envelope carries always holds: a lint, since
+    /// the author likely meant another field or a comparison.
+    fn has_required(&mut self, file: u32, term: &ast::Expr, optional: bool) {
+        if optional {
+            return;
+        }
+        let field = self.unit.text(file, term.span).to_string();
+        self.unit.report(
+            file,
+            Lint::HasRequired {
+                help: format!(
+                    "`{field}` is declared without `?`, so it is always present: remove `has {field}`, or mark the field optional"
+                ),
+                field,
+                span: self.unit.tight(file, term.span).into(),
+            },
+        );
     }
 
     /// What `has term` proves, found without reporting anything (the
