@@ -24,7 +24,19 @@ pub type Res<T> = Result<T, String>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Actpol,
-    Cedar,
+    /// Hand-written Rust over a parsed struct, answering allow or deny: the
+    /// least any engine could do.
+    Floor,
+    /// The same, building the decision actpol returns (its rule names and
+    /// reasons as owned strings): the least a decision could cost.
+    FloorDecision,
+    /// One `PolicySet` per action, found by the action's name.
+    CedarAction,
+    /// One `PolicySet` per action and agent (the agent's pinned rules with
+    /// the action's unpinned ones), as actpol's own index keys.
+    CedarAgent,
+    /// One `PolicySet` of every rule: Cedar evaluates each per request.
+    CedarNaive,
     /// Regorus's virtual machine (RVM): Rego compiled to bytecode.
     Rego,
     /// Regorus's tree-walking interpreter (`Engine::eval_rule`), the
@@ -37,9 +49,13 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Actpol,
-        Kind::Cedar,
+        Kind::Floor,
+        Kind::FloorDecision,
+        Kind::CedarAction,
+        Kind::CedarAgent,
+        Kind::CedarNaive,
         Kind::Rego,
         Kind::RegoInterp,
         Kind::Cel,
@@ -49,7 +65,11 @@ impl Kind {
     pub fn name(self) -> &'static str {
         match self {
             Kind::Actpol => "actpol",
-            Kind::Cedar => "cedar",
+            Kind::Floor => "floor",
+            Kind::FloorDecision => "floor-decision",
+            Kind::CedarAction => "cedar-action",
+            Kind::CedarAgent => "cedar-agent",
+            Kind::CedarNaive => "cedar-naive",
             Kind::Rego => "rego",
             Kind::RegoInterp => "rego-interp",
             Kind::Cel => "cel",
@@ -59,6 +79,12 @@ impl Kind {
 
     pub fn from_name(name: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Cedar with an index written around it: the peers the headline
+    /// compares against.
+    pub fn is_indexed_cedar(self) -> bool {
+        matches!(self, Kind::CedarAction | Kind::CedarAgent)
     }
 }
 
@@ -77,7 +103,11 @@ pub trait Engine {
 pub fn build(kind: Kind, sources: &Sources) -> Res<Box<dyn Engine>> {
     Ok(match kind {
         Kind::Actpol => Box::new(Actpol::build(&sources.actpol)?),
-        Kind::Cedar => Box::new(Cedar::build(&sources.cedar)?),
+        Kind::Floor => Box::new(Floor::build(&sources.model, false)),
+        Kind::FloorDecision => Box::new(Floor::build(&sources.model, true)),
+        Kind::CedarAction => Box::new(CedarIndexed::build(&sources.model, CedarKey::Action)?),
+        Kind::CedarAgent => Box::new(CedarIndexed::build(&sources.model, CedarKey::ActionAgent)?),
+        Kind::CedarNaive => Box::new(Cedar::build(&sources.cedar)?),
         Kind::Rego => Box::new(Rego::build(&sources.rego_packages)?),
         Kind::RegoInterp => Box::new(RegoInterp::build(&sources.rego_flat)?),
         Kind::Cel => Box::new(Cel::build(&sources.cel)?),
@@ -88,6 +118,8 @@ pub fn build(kind: Kind, sources: &Sources) -> Res<Box<dyn Engine>> {
 /// The family's text in every language, rendered before anything is timed.
 #[derive(Debug, Clone)]
 pub struct Sources {
+    /// The family itself, for the engines written by hand around it.
+    pub model: Family,
     pub actpol: String,
     pub cedar: String,
     /// One module per action plus the combining module: what the RVM runs.
@@ -125,6 +157,7 @@ impl Sources {
             }
         }
         Sources {
+            model: f.clone(),
             actpol: family::actpol_source(f),
             cedar: family::cedar_source(f),
             rego_packages: family::rego_packages(f),
@@ -249,15 +282,37 @@ impl Cedar {
 
     /// The request and the one entity it reads, from the envelope JSON.
     fn inputs(&self, json: &[u8]) -> Res<(cedar_policy::Request, cedar_policy::Entities)> {
-        use cedar_policy::{Context, Entities, Entity, EntityId, EntityUid, RestrictedExpression};
         let env: Json = serde_json::from_slice(json).map_err(|e| format!("cedar: {e}"))?;
+        self.inputs_of(&env)
+    }
+
+    /// [`Cedar::inputs`], with the action's and agent's names an index
+    /// looks the policy set up by.
+    #[allow(clippy::type_complexity)]
+    fn inputs_keyed(
+        &self,
+        json: &[u8],
+    ) -> Res<(
+        (cedar_policy::Request, cedar_policy::Entities),
+        (String, String),
+    )> {
+        let env: Json = serde_json::from_slice(json).map_err(|e| format!("cedar: {e}"))?;
+        let keys = (
+            str_field(&env, &["action", "name"])?.to_string(),
+            str_field(&env, &["agent", "id"])?.to_string(),
+        );
+        Ok((self.inputs_of(&env)?, keys))
+    }
+
+    fn inputs_of(&self, env: &Json) -> Res<(cedar_policy::Request, cedar_policy::Entities)> {
+        use cedar_policy::{Context, Entities, Entity, EntityId, EntityUid, RestrictedExpression};
         let uid = |ty: &cedar_policy::EntityTypeName, id: &str| {
             EntityUid::from_type_name_and_id(ty.clone(), EntityId::new(id))
         };
-        let principal = uid(&self.agent_type, str_field(&env, &["agent", "id"])?);
-        let action = uid(&self.action_type, str_field(&env, &["action", "name"])?);
-        let resource = uid(&self.record_type, str_field(&env, &["object", "id"])?);
-        let attrs = field(&env, &["object", "attrs"])?
+        let principal = uid(&self.agent_type, str_field(env, &["agent", "id"])?);
+        let action = uid(&self.action_type, str_field(env, &["action", "name"])?);
+        let resource = uid(&self.record_type, str_field(env, &["object", "id"])?);
+        let attrs = field(env, &["object", "attrs"])?
             .as_object()
             .ok_or("cedar: `object.attrs` is not an object")?
             .iter()
@@ -267,7 +322,7 @@ impl Cedar {
             .map_err(|e| format!("cedar: {e}"))?;
         let entities =
             Entities::from_entities([entity], None).map_err(|e| format!("cedar: {e}"))?;
-        let params = field(&env, &["action", "params"])?
+        let params = field(env, &["action", "params"])?
             .as_object()
             .ok_or("cedar: `action.params` is not an object")?
             .iter()
@@ -319,6 +374,352 @@ impl Engine for Cedar {
             .is_authorized(&request, &self.policies, &entities)
             .decision()
             == cedar_policy::Decision::Allow)
+    }
+}
+
+/// How an indexed Cedar finds the policy set of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CedarKey {
+    Action,
+    ActionAgent,
+}
+
+/// The policy sets of one action: the unpinned rules alone (for an agent
+/// with no rules of its own), and by agent when keyed on the agent too.
+struct CedarSets {
+    any_agent: cedar_policy::PolicySet,
+    by_agent: HashMap<String, cedar_policy::PolicySet>,
+}
+
+/// Cedar with the index a Cedar user who cares would write around it: a
+/// hash map from the action's name (and the agent's) to a `PolicySet` of
+/// only the rules that can apply.
+pub struct CedarIndexed {
+    inner: Cedar,
+    by_action: HashMap<String, CedarSets>,
+    prepared_keys: Vec<(String, String)>,
+}
+
+impl CedarIndexed {
+    pub fn build(f: &Family, key: CedarKey) -> Res<CedarIndexed> {
+        let parse = |rules: &[&family::Rule]| {
+            let text: String = rules.iter().map(|r| family::cedar_rule(r) + "\n").collect();
+            cedar_policy::PolicySet::from_str(&text)
+                .map_err(|e| format!("cedar: the policy set does not parse: {e}"))
+        };
+        let mut by_action = HashMap::new();
+        for action in 0..f.actions {
+            let rules: Vec<&family::Rule> = f.rules.iter().filter(|r| r.action == action).collect();
+            let unpinned: Vec<&family::Rule> = rules
+                .iter()
+                .copied()
+                .filter(|r| r.agent.is_none())
+                .collect();
+            let mut by_agent = HashMap::new();
+            let any_agent = match key {
+                CedarKey::Action => parse(&rules)?,
+                CedarKey::ActionAgent => {
+                    let mut agents: Vec<usize> = rules.iter().filter_map(|r| r.agent).collect();
+                    agents.sort_unstable();
+                    agents.dedup();
+                    for agent in agents {
+                        let own: Vec<&family::Rule> = rules
+                            .iter()
+                            .copied()
+                            .filter(|r| r.agent.is_none_or(|a| a == agent))
+                            .collect();
+                        by_agent.insert(family::agent_name(agent), parse(&own)?);
+                    }
+                    parse(&unpinned)?
+                }
+            };
+            by_action.insert(
+                family::action_name(action),
+                CedarSets {
+                    any_agent,
+                    by_agent,
+                },
+            );
+        }
+        Ok(CedarIndexed {
+            inner: Cedar::build("")?,
+            by_action,
+            prepared_keys: Vec::new(),
+        })
+    }
+
+    fn allowed(
+        &self,
+        action: &str,
+        agent: &str,
+        request: &cedar_policy::Request,
+        entities: &cedar_policy::Entities,
+    ) -> bool {
+        // An action with no rules is denied by default, as every engine does.
+        let Some(sets) = self.by_action.get(action) else {
+            return false;
+        };
+        let set = sets.by_agent.get(agent).unwrap_or(&sets.any_agent);
+        self.inner
+            .authorizer
+            .is_authorized(request, set, entities)
+            .decision()
+            == cedar_policy::Decision::Allow
+    }
+}
+
+impl Engine for CedarIndexed {
+    fn prepare(&mut self, json: &[u8]) -> Res<()> {
+        let (inputs, keys) = self.inner.inputs_keyed(json)?;
+        self.inner.prepared.push(inputs);
+        self.prepared_keys.push(keys);
+        Ok(())
+    }
+
+    fn decide(&mut self, i: usize) -> bool {
+        let (request, entities) = &self.inner.prepared[i];
+        let (action, agent) = &self.prepared_keys[i];
+        self.allowed(action, agent, request, entities)
+    }
+
+    fn decide_json(&mut self, json: &[u8]) -> Res<bool> {
+        let ((request, entities), (action, agent)) = self.inner.inputs_keyed(json)?;
+        Ok(self.allowed(&action, &agent, &request, &entities))
+    }
+}
+
+// ----------------------------------------------------------------- floor --
+
+/// A request as hand-written Rust would hold it: names resolved to
+/// indices, the tier and regions as small numbers.
+#[derive(Debug, Clone, Copy)]
+struct FloorInput {
+    action: usize,
+    agent: usize,
+    amount: i64,
+    count: i64,
+    risk: i64,
+    tier: u8,
+    regions: u8,
+}
+
+/// One rule as a hand-written function sees it.
+#[derive(Debug, Clone)]
+struct FloorRule {
+    agent: Option<usize>,
+    deny: bool,
+    conds: Vec<FloorCond>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum FloorCond {
+    Amount(family::Cmp, i64),
+    Count(family::Cmp, i64),
+    Risk(family::Cmp, i64),
+    /// Bit of the region that must be present.
+    Region(u8),
+    /// Bits of the tiers allowed.
+    Tier(u8),
+}
+
+/// The floor: the family's rules as plain Rust over [`FloorInput`], indexed
+/// by action. With `decision`, it builds the [`actpol::Decision`] actpol
+/// returns for the family (the check before timing holds it to that).
+pub struct Floor {
+    decision: bool,
+    actions: HashMap<String, usize>,
+    agents: HashMap<String, usize>,
+    by_action: Vec<Vec<(usize, FloorRule)>>,
+    names: Vec<String>,
+    default_reason: String,
+    policy: Option<actpol::decision::PolicyRef>,
+    prepared: Vec<FloorInput>,
+}
+
+impl Floor {
+    pub fn build(f: &Family, decision: bool) -> Floor {
+        let bit = |list: &[&str], name: &str| {
+            list.iter().position(|t| *t == name).map_or(0, |i| 1u8 << i)
+        };
+        let mut by_action: Vec<Vec<(usize, FloorRule)>> = vec![Vec::new(); f.actions];
+        for r in &f.rules {
+            let conds = r
+                .conds
+                .iter()
+                .map(|c| match c {
+                    family::Cond::Compare(family::Field::Amount, cmp, v) => {
+                        FloorCond::Amount(*cmp, *v)
+                    }
+                    family::Cond::Compare(family::Field::Count, cmp, v) => {
+                        FloorCond::Count(*cmp, *v)
+                    }
+                    family::Cond::Compare(family::Field::Risk, cmp, v) => FloorCond::Risk(*cmp, *v),
+                    family::Cond::Region(name) => FloorCond::Region(bit(&family::REGIONS, name)),
+                    family::Cond::Tier(tiers) => {
+                        FloorCond::Tier(tiers.iter().fold(0, |acc, t| acc | bit(&family::TIERS, t)))
+                    }
+                })
+                .collect();
+            by_action[r.action].push((
+                r.id,
+                FloorRule {
+                    agent: r.agent,
+                    deny: r.effect == Effect::Deny,
+                    conds,
+                },
+            ));
+        }
+        // The decision names its policy as actpol does: the name and the
+        // hash of the same sources.
+        let policy = decision.then(|| {
+            let source = family::actpol_source(f);
+            let hash = actpol::compile_sources([("bench.actpol", source.as_str())])
+                .map(|a| Policy::from_artifact(a).map(|p| p.hash().to_string()));
+            actpol::decision::PolicyRef::new(
+                "bench",
+                &hash.ok().and_then(Result::ok).unwrap_or_default(),
+            )
+        });
+        Floor {
+            decision,
+            actions: (0..f.actions)
+                .map(|a| (family::action_name(a), a))
+                .collect(),
+            agents: (0..f.agents).map(|g| (family::agent_name(g), g)).collect(),
+            by_action,
+            names: f.rules.iter().map(|r| format!("r{}", r.id)).collect(),
+            default_reason: family::DEFAULT_REASON.to_string(),
+            policy,
+            prepared: Vec::new(),
+        }
+    }
+
+    fn parse(&self, json: &[u8]) -> Res<FloorInput> {
+        let env: Json = serde_json::from_slice(json).map_err(|e| format!("floor: {e}"))?;
+        let int = |path: &[&str]| {
+            field(&env, path)?
+                .as_i64()
+                .ok_or_else(|| format!("`{}` is not an integer", path.join(".")))
+        };
+        let bits = |list: &[&str], name: &str| {
+            list.iter().position(|t| *t == name).map_or(0, |i| 1u8 << i)
+        };
+        let regions = field(&env, &["object", "attrs", "regions"])?
+            .as_array()
+            .ok_or("floor: `regions` is not a list")?
+            .iter()
+            .filter_map(Json::as_str)
+            .fold(0, |acc, r| acc | bits(&family::REGIONS, r));
+        Ok(FloorInput {
+            action: *self
+                .actions
+                .get(str_field(&env, &["action", "name"])?)
+                .ok_or("floor: unknown action")?,
+            agent: *self
+                .agents
+                .get(str_field(&env, &["agent", "id"])?)
+                .ok_or("floor: unknown agent")?,
+            amount: int(&["action", "params", "amount"])?,
+            count: int(&["action", "params", "count"])?,
+            risk: int(&["object", "attrs", "risk"])?,
+            tier: bits(
+                &family::TIERS,
+                str_field(&env, &["object", "attrs", "tier"])?,
+            ),
+            regions,
+        })
+    }
+
+    /// Allowed, and the rules that decided (in rule order).
+    fn rules_deciding(&self, input: &FloorInput, hits: &mut Vec<usize>) -> bool {
+        let holds = |c: &FloorCond| match *c {
+            FloorCond::Amount(cmp, v) => cmp.holds(input.amount, v),
+            FloorCond::Count(cmp, v) => cmp.holds(input.count, v),
+            FloorCond::Risk(cmp, v) => cmp.holds(input.risk, v),
+            FloorCond::Region(bit) => input.regions & bit != 0,
+            FloorCond::Tier(bits) => input.tier & bits != 0,
+        };
+        let mut denied = false;
+        for (id, rule) in &self.by_action[input.action] {
+            if rule.agent.is_some_and(|a| a != input.agent) || !rule.conds.iter().all(holds) {
+                continue;
+            }
+            if rule.deny && !denied {
+                // A deny outranks every allow found so far.
+                denied = true;
+                hits.clear();
+            }
+            if rule.deny == denied {
+                hits.push(*id);
+            }
+        }
+        !denied && !hits.is_empty()
+    }
+
+    fn decide_input(&self, input: &FloorInput) -> bool {
+        let mut hits = Vec::new();
+        let allowed = self.rules_deciding(input, &mut hits);
+        if self.decision {
+            std::hint::black_box(self.decision_of(allowed, &hits));
+        }
+        allowed
+    }
+
+    /// The decision actpol returns: the rules that decided, each rule's
+    /// reason (its name), or the default.
+    fn decision_of(&self, allowed: bool, hits: &[usize]) -> actpol::Decision {
+        let names: Vec<String> = hits.iter().map(|id| self.names[*id].clone()).collect();
+        let reasons = if hits.is_empty() {
+            vec![self.default_reason.clone()]
+        } else {
+            names.clone()
+        };
+        actpol::Decision {
+            decision: if allowed {
+                actpol::Level::Allow
+            } else {
+                actpol::Level::Deny
+            },
+            reasons,
+            rules: names,
+            constraints: Vec::new(),
+            escalation: None,
+            budgets: Vec::new(),
+            policy: self
+                .policy
+                .clone()
+                .unwrap_or_else(|| actpol::decision::PolicyRef::new("", "")),
+            errors: Vec::new(),
+            explanation: None,
+            id: None,
+            reservations: Vec::new(),
+            approval: None,
+        }
+    }
+
+    /// The decision for prepared input `i`, for the check that holds the
+    /// floor to actpol's own.
+    pub fn decision(&self, i: usize) -> actpol::Decision {
+        let mut hits = Vec::new();
+        let allowed = self.rules_deciding(&self.prepared[i], &mut hits);
+        self.decision_of(allowed, &hits)
+    }
+}
+
+impl Engine for Floor {
+    fn prepare(&mut self, json: &[u8]) -> Res<()> {
+        let input = self.parse(json)?;
+        self.prepared.push(input);
+        Ok(())
+    }
+
+    fn decide(&mut self, i: usize) -> bool {
+        self.decide_input(&self.prepared[i])
+    }
+
+    fn decide_json(&mut self, json: &[u8]) -> Res<bool> {
+        let input = self.parse(json)?;
+        Ok(self.decide_input(&input))
     }
 }
 
@@ -604,8 +1005,12 @@ mod tests {
     /// every engine, on both input paths, gives the family's own answer.
     #[test]
     fn every_engine_agrees_with_the_family_on_small_sizes() {
-        for n in [10, 30] {
-            let family = Family::generate(n, 40, 11);
+        for (shape, n) in [
+            (family::Shape::Spread, 10),
+            (family::Shape::Spread, 30),
+            (family::Shape::OneAction, 30),
+        ] {
+            let family = Family::generate_shaped(shape, n, 40, 11);
             let sources = Sources::render(&family);
             for kind in Kind::ALL {
                 let mut engine = build(kind, &sources).unwrap();
@@ -625,6 +1030,23 @@ mod tests {
                         kind.name()
                     );
                 }
+            }
+        }
+    }
+
+    /// The floor that builds a decision builds exactly actpol's.
+    #[test]
+    fn the_floor_builds_actpols_decision() {
+        for shape in [family::Shape::Spread, family::Shape::OneAction] {
+            let family = Family::generate_shaped(shape, 30, 40, 5);
+            let sources = Sources::render(&family);
+            let mut actpol = Actpol::build(&sources.actpol).unwrap();
+            let mut floor = Floor::build(&family, true);
+            for (i, r) in family.requests.iter().enumerate() {
+                actpol.prepare(&r.json).unwrap();
+                floor.prepare(&r.json).unwrap();
+                let ours = actpol.policy.decide(&actpol.bound[i], &actpol.state);
+                assert_eq!(floor.decision(i), ours, "{} request {i}", shape.name());
             }
         }
     }

@@ -18,8 +18,11 @@ pub const RULES_PER_ACTION: usize = 10;
 /// candidates, as in a real policy where each agent has a few rules per action.
 const AGENTS_PER_ACTION: usize = 3;
 
-const TIERS: [&str; 4] = ["bronze", "silver", "gold", "platinum"];
-const REGIONS: [&str; 4] = ["na", "emea", "apac", "latam"];
+pub const TIERS: [&str; 4] = ["bronze", "silver", "gold", "platinum"];
+pub const REGIONS: [&str; 4] = ["na", "emea", "apac", "latam"];
+
+/// The reason of the family's default `deny`.
+pub const DEFAULT_REASON: &str = "no rule allows this action";
 
 /// The instant every request carries: the family reads no time, but the
 /// actpol envelope contract requires one.
@@ -86,7 +89,7 @@ impl Cmp {
         }
     }
 
-    fn holds(self, left: i64, right: i64) -> bool {
+    pub fn holds(self, left: i64, right: i64) -> bool {
         match self {
             Cmp::Gt => left > right,
             Cmp::Ge => left >= right,
@@ -138,9 +141,36 @@ pub struct Request {
     pub json: Vec<u8>,
 }
 
+/// How a family spreads its rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Ten rules per action, most pinned to an agent: a request meets four
+    /// candidate rules at every size.
+    Spread,
+    /// Every rule on one action and for every agent: a request meets all of
+    /// them, and about half of them hold (many hits per decision).
+    OneAction,
+}
+
+impl Shape {
+    pub fn name(self) -> &'static str {
+        match self {
+            Shape::Spread => "spread",
+            Shape::OneAction => "one-action",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Shape> {
+        [Shape::Spread, Shape::OneAction]
+            .into_iter()
+            .find(|s| s.name() == name)
+    }
+}
+
 /// The generated family at one size.
 #[derive(Debug, Clone)]
 pub struct Family {
+    pub shape: Shape,
     pub actions: usize,
     pub agents: usize,
     pub rules: Vec<Rule>,
@@ -176,6 +206,14 @@ impl Family {
     /// `rules` rules (a multiple of [`RULES_PER_ACTION`]) and `requests`
     /// requests, from `seed`.
     pub fn generate(rules: usize, requests: usize, seed: u64) -> Family {
+        Family::generate_shaped(Shape::Spread, rules, requests, seed)
+    }
+
+    /// A family of `shape`; see [`Shape`].
+    pub fn generate_shaped(shape: Shape, rules: usize, requests: usize, seed: u64) -> Family {
+        if shape == Shape::OneAction {
+            return Family::one_action(rules, requests, seed);
+        }
         let actions = (rules / RULES_PER_ACTION).max(1);
         let agents = (rules / RULES_PER_ACTION).max(AGENTS_PER_ACTION);
         let mut rng = Rng::new(seed ^ rules as u64);
@@ -217,16 +255,64 @@ impl Family {
                 out.push(rule);
             }
         }
-        let mut family = Family {
+        Family {
+            shape: Shape::Spread,
             actions,
             agents,
             rules: out,
             requests: Vec::new(),
-        };
-        family.requests = (0..requests)
-            .map(|i| family.random_request(&mut rng, i))
+        }
+        .with_requests(&mut rng, requests)
+    }
+
+    /// `rules` unpinned rules on one action: the guard, then nine allows for
+    /// each rare deny (an amount near the top of its range), so most
+    /// requests are allowed by many rules at once.
+    fn one_action(rules: usize, requests: usize, seed: u64) -> Family {
+        let mut rng = Rng::new(seed ^ rules as u64 ^ 0x0a11);
+        let out = (0..rules)
+            .map(|id| {
+                let (effect, conds) = match id % RULES_PER_ACTION {
+                    0 => (
+                        Effect::Deny,
+                        vec![Cond::Compare(
+                            Field::Amount,
+                            Cmp::Gt,
+                            rng.range(8_000, 9_800),
+                        )],
+                    ),
+                    9 => (
+                        Effect::Deny,
+                        vec![Cond::Compare(
+                            Field::Amount,
+                            Cmp::Gt,
+                            rng.range(9_500, 9_990),
+                        )],
+                    ),
+                    _ => (Effect::Allow, random_conds(&mut rng, Effect::Allow)),
+                };
+                Rule {
+                    id,
+                    action: 0,
+                    agent: None,
+                    effect,
+                    conds,
+                }
+            })
             .collect();
-        family
+        Family {
+            shape: Shape::OneAction,
+            actions: 1,
+            agents: AGENTS_PER_ACTION,
+            rules: out,
+            requests: Vec::new(),
+        }
+        .with_requests(&mut rng, requests)
+    }
+
+    fn with_requests(mut self, rng: &mut Rng, requests: usize) -> Family {
+        self.requests = (0..requests).map(|i| self.random_request(rng, i)).collect();
+        self
     }
 
     fn random_request(&self, rng: &mut Rng, index: usize) -> Request {
@@ -359,7 +445,9 @@ fn envelope_json(r: &Request, index: usize) -> String {
 /// The family in actpol: one file with the schema, the agents and the rules.
 pub fn actpol_source(f: &Family) -> String {
     let mut s = String::with_capacity(f.rules.len() * 120 + f.actions * 150);
-    s.push_str("policy bench {\n  default deny \"no rule allows this action\"\n}\n\n");
+    s.push_str(&format!(
+        "policy bench {{\n  default deny \"{DEFAULT_REASON}\"\n}}\n\n"
+    ));
     s.push_str("system ops \"the system every benchmark action touches\"\n\n");
     s.push_str(
         "entity Record {\n  tier: String\n  regions: Set<String>\n  risk: Int\n  system ops\n}\n\n",
@@ -628,6 +716,23 @@ mod tests {
         assert_eq!(f.agents, 100);
         // Every action carries one unpinned guard and nine pinned rules.
         assert_eq!(f.rules.iter().filter(|r| r.agent.is_none()).count(), 100);
+    }
+
+    #[test]
+    fn one_action_puts_every_rule_on_one_action_and_many_hold() {
+        let f = Family::generate_shaped(Shape::OneAction, 100, 50, 1);
+        assert_eq!(f.rules.len(), 100);
+        assert!(f.rules.iter().all(|r| r.action == 0 && r.agent.is_none()));
+        let allowed: Vec<&Request> = f.requests.iter().filter(|r| f.expected(r)).collect();
+        assert!((10..50).contains(&allowed.len()), "{} of 50", allowed.len());
+        // An allowed request is allowed by many rules at once.
+        let holding = |r: &Request| {
+            f.rules
+                .iter()
+                .filter(|rule| rule.conds.iter().all(|c| cond_holds(c, r)))
+                .count()
+        };
+        assert!(allowed.iter().all(|r| holding(r) >= 10));
     }
 
     #[test]

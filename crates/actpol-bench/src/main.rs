@@ -1,40 +1,49 @@
 //! Side-by-side benchmark of actpol against Cedar (`cedar-policy`), Rego
-//! (`regorus`) and CEL (`cel`), in one process, on one generated policy
-//! family rendered in all four languages.
+//! (`regorus`) and CEL (`cel`), and beside hand-written Rust floors, in one
+//! process, on generated policy families rendered in every language.
 //!
-//! For each size (10, 100, 1,000 and 10,000 rules; 10 and 100 with
-//! `--quick`) it generates the family and a request set, compiles every
-//! engine (timed), checks that every engine gives the expected allow/deny on
-//! every request (pre-parsed and from JSON) and stops at the first
-//! disagreement, then times decisions on pre-parsed input and from JSON
-//! bytes, and measures memory in a child process per engine. It prints a
-//! table (and with `--json` a JSON document on stdout, the table then going
-//! to stderr) and says which of its targets (docs/benchmarks.md) hold.
+//! For each family (`spread`: four candidate rules a request at every size;
+//! `one-action`: every rule on one action) and size it generates the family
+//! and a request set, compiles every engine (timed), checks that every
+//! engine gives the expected allow/deny on every request (pre-parsed and
+//! from JSON) and that the floor building a decision builds actpol's, then
+//! times decisions on pre-parsed input and from JSON bytes, and measures
+//! live heap in a child process per engine. It times the shipped examples
+//! end to end, prints a table (and with `--json` a JSON document on stdout,
+//! the table then going to stderr) and says which of its targets hold.
+//! `--callgrind` counts instructions per decision instead, under valgrind.
 //!
 //! `docs/benchmarks.md` explains the mapping and the method.
 //!
 //! ```text
-//! cargo run --release -p actpol-bench -- [--quick] [--json] [--sizes 10,1000] [--seed N]
+//! cargo run --release -p actpol-bench -- [--quick] [--json] [--family one-action] [--sizes 10,1000] [--seed N]
+//! cargo run --release -p actpol-bench -- --callgrind [--family …] [--sizes …]
 //! ```
 
+mod callgrind;
 mod engines;
+mod examples;
 mod family;
 mod measure;
 mod report;
+
+#[global_allocator]
+static ALLOCATOR: measure::heap::Counting = measure::heap::Counting;
 
 use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use engines::{Engine, Kind, Res, Sources};
-use family::Family;
+use family::{Family, Shape};
 use measure::Sampler;
-use report::{ActpolExtras, EngineResult, Memory, Run, SizeResult};
+use report::{ActpolExtras, EngineResult, ExampleResult, Memory, Run, SizeResult};
 
 /// How long each measurement runs, and how many requests it cycles over.
 #[derive(Debug, Clone)]
 struct Plan {
-    sizes: Vec<usize>,
+    /// The families run, each at its sizes.
+    families: Vec<(Shape, Vec<usize>)>,
     requests: usize,
     /// Per engine, size and input path, split over `rounds`.
     budget: Duration,
@@ -52,10 +61,16 @@ impl Plan {
     fn from_args(args: &[String]) -> Res<Plan> {
         let quick = args.iter().any(|a| a == "--quick");
         let mut plan = Plan {
-            sizes: if quick {
-                vec![10, 100]
+            families: if quick {
+                vec![
+                    (Shape::Spread, vec![10, 100]),
+                    (Shape::OneAction, vec![10, 100]),
+                ]
             } else {
-                vec![10, 100, 1_000, 10_000]
+                vec![
+                    (Shape::Spread, vec![10, 100, 1_000, 10_000]),
+                    (Shape::OneAction, vec![10, 100, 1_000]),
+                ]
             },
             requests: if quick { 64 } else { 200 },
             budget: Duration::from_millis(if quick { 60 } else { 1_200 }),
@@ -72,18 +87,27 @@ impl Plan {
                 "--quick" => {}
                 "--json" => plan.json = true,
                 "--no-memory" => plan.memory = false,
+                "--family" => {
+                    let name = it.next().ok_or("--family needs spread or one-action")?;
+                    let shape = Shape::from_name(name)
+                        .ok_or_else(|| format!("--family: no family `{name}`"))?;
+                    plan.families.retain(|(s, _)| *s == shape);
+                }
                 "--sizes" => {
                     let list = it.next().ok_or("--sizes needs a list such as 10,1000")?;
-                    plan.sizes = list
+                    let sizes: Vec<usize> = list
                         .split(',')
                         .map(|s| s.trim().replace('_', "").parse::<usize>())
                         .collect::<Result<_, _>>()
                         .map_err(|e| format!("--sizes: {e}"))?;
                     let per = family::RULES_PER_ACTION;
-                    if let Some(bad) = plan.sizes.iter().find(|n| **n == 0 || **n % per != 0) {
+                    if let Some(bad) = sizes.iter().find(|n| **n == 0 || **n % per != 0) {
                         return Err(format!(
                             "--sizes: {bad} is not a positive multiple of {per}"
                         ));
+                    }
+                    for (_, each) in &mut plan.families {
+                        each.clone_from(&sizes);
                     }
                 }
                 "--seed" => {
@@ -97,10 +121,11 @@ impl Plan {
     }
 }
 
-const USAGE: &str =
-    "usage: actpol-bench [--quick] [--json] [--sizes 10,100,...] [--seed N] [--no-memory]
+const USAGE: &str = "usage: actpol-bench [--quick] [--json] [--family spread|one-action] [--sizes 10,100,...] [--seed N] [--no-memory]
+       actpol-bench --callgrind [--quick] [--family …] [--sizes …]   instructions per decision (valgrind)
        actpol-bench --loop <engine> <pre|json|envelope|explain|json-out> <rules> <seconds>
-engines: actpol, cedar, rego, rego-interp, cel, cel-indexed";
+       actpol-bench --count <engine|example> <path|name> <family> <rules> <decisions>
+engines: actpol, floor, floor-decision, cedar-action, cedar-agent, cedar-naive, rego, rego-interp, cel, cel-indexed";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -111,6 +136,15 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("--memory-probe") => memory_probe(&args[1..]),
         Some("--loop") => decide_loop(&args[1..]),
+        Some("--count") => callgrind::count(&args[1..]),
+        _ if args.iter().any(|a| a == "--callgrind") => {
+            let rest: Vec<String> = args
+                .iter()
+                .filter(|a| *a != "--callgrind")
+                .cloned()
+                .collect();
+            Plan::from_args(&rest).and_then(|plan| callgrind::run(&plan.families, plan.seed))
+        }
         _ => Plan::from_args(&args).and_then(|plan| run(&plan)),
     };
     match result {
@@ -130,10 +164,14 @@ fn progress(message: &str) {
 fn run(plan: &Plan) -> Res<()> {
     let started = std::time::Instant::now();
     let mut sizes = Vec::new();
-    for &n in &plan.sizes {
-        sizes.push(run_size(plan, n)?);
+    for (shape, each) in &plan.families {
+        for &n in each {
+            sizes.push(run_size(plan, *shape, n)?);
+        }
     }
+    let examples = time_examples(plan)?;
     let run = Run {
+        examples,
         quick: plan.quick,
         requests: plan.requests,
         seed: plan.seed,
@@ -154,13 +192,14 @@ fn run(plan: &Plan) -> Res<()> {
     Ok(())
 }
 
-fn run_size(plan: &Plan, n: usize) -> Res<SizeResult> {
-    let family = Family::generate(n, plan.requests, plan.seed);
+fn run_size(plan: &Plan, shape: Shape, n: usize) -> Res<SizeResult> {
+    let family = Family::generate_shaped(shape, n, plan.requests, plan.seed);
     let sources = Sources::render(&family);
     let expected: Vec<bool> = family.requests.iter().map(|r| family.expected(r)).collect();
     let allowed = expected.iter().filter(|a| **a).count();
     progress(&format!(
-        "N={n}: {} actions, {} agents, {} requests ({allowed} allowed)",
+        "{} N={n}: {} actions, {} agents, {} requests ({allowed} allowed)",
+        shape.name(),
         family.actions,
         family.agents,
         family.requests.len()
@@ -196,6 +235,7 @@ fn run_size(plan: &Plan, n: usize) -> Res<SizeResult> {
         }
     }
     check_agreement(n, &family, &expected, &mut built)?;
+    check_floor_decision(n, &family, &sources)?;
 
     let mut pre: Vec<Sampler> = built.iter().map(|_| Sampler::default()).collect();
     let mut from_json: Vec<Sampler> = built.iter().map(|_| Sampler::default()).collect();
@@ -222,7 +262,7 @@ fn run_size(plan: &Plan, n: usize) -> Res<SizeResult> {
     let mut results = Vec::new();
     for (slot, (kind, compile_ms, _)) in built.iter().enumerate() {
         let memory = if plan.memory {
-            Some(memory_of(*kind, n, plan)?)
+            Some(memory_of(*kind, shape, n, plan)?)
         } else {
             None
         };
@@ -235,6 +275,7 @@ fn run_size(plan: &Plan, n: usize) -> Res<SizeResult> {
         });
     }
     Ok(SizeResult {
+        shape: family.shape,
         rules: family.rules.len(),
         actions: family.actions,
         agents: family.agents,
@@ -290,6 +331,43 @@ fn check_agreement(
         }
     }
     Ok(())
+}
+
+/// The floor that builds a decision must build exactly actpol's, or it is
+/// not the floor of the same work.
+fn check_floor_decision(n: usize, family: &Family, sources: &Sources) -> Res<()> {
+    let mut actpol = engines::Actpol::build(&sources.actpol)?;
+    let mut floor = engines::Floor::build(family, true);
+    for (i, r) in family.requests.iter().enumerate() {
+        actpol.prepare(&r.json)?;
+        floor.prepare(&r.json)?;
+        let ours = actpol.policy.decide(&actpol.bound[i], &actpol.state);
+        let theirs = floor.decision(i);
+        if theirs != ours {
+            return Err(format!(
+                "N={n}, request {i}: the floor's decision differs from actpol's: {theirs:?} vs {ours:?}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The shipped examples end to end, each envelope with its state.
+fn time_examples(plan: &Plan) -> Res<Vec<ExampleResult>> {
+    let mut out = Vec::new();
+    for name in examples::NAMES {
+        let example = examples::Example::load(name)?;
+        let n = example.cases.len();
+        progress(&format!("example {name}: {n} envelopes, timing"));
+        let mut sampler = Sampler::default();
+        sampler.run(n, plan.budget, n, |i| example.decide_to_json(i) > 2);
+        out.push(ExampleResult {
+            name,
+            envelopes: n,
+            stats: sampler.stats(n),
+        });
+    }
+    Ok(out)
 }
 
 /// actpol's own costs beside the comparison: compile alone, artifact load.
@@ -350,12 +428,13 @@ fn time_actpol_paths(plan: &Plan, sources: &Sources, family: &Family) -> Res<[me
     Ok([envelope.stats(n), explain.stats(n), json.stats(n)])
 }
 
-fn memory_of(kind: Kind, n: usize, plan: &Plan) -> Res<Memory> {
+fn memory_of(kind: Kind, shape: Shape, n: usize, plan: &Plan) -> Res<Memory> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let out = std::process::Command::new(exe)
         .args([
             "--memory-probe",
             kind.name(),
+            shape.name(),
             &n.to_string(),
             &plan.requests.to_string(),
             &plan.seed.to_string(),
@@ -370,33 +449,34 @@ fn memory_of(kind: Kind, n: usize, plan: &Plan) -> Res<Memory> {
         ));
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    let nums: Vec<u64> = text
+    let nums: Vec<usize> = text
         .split_whitespace()
         .filter_map(|w| w.parse().ok())
         .collect();
     match nums.as_slice() {
-        [peak, retained, reset] => Ok(Memory {
-            peak_kib: *peak,
-            retained_kib: *retained,
-            peak_was_reset: *reset == 1,
+        [peak, kept, artifact] => Ok(Memory {
+            build_peak_bytes: *peak,
+            kept_bytes: *kept,
+            from_artifact_bytes: (kind == Kind::Actpol).then_some(*artifact),
         }),
         _ => Err(format!("memory probe printed `{text}`")),
     }
 }
 
-/// Child-process mode: `--memory-probe <engine> <rules> <requests> <seed>`.
+/// Child-process mode: `--memory-probe <engine> <family> <rules> <requests> <seed>`.
 ///
-/// First a small family goes through the same engine and is dropped, so
-/// the engine's code pages and the allocator's first arenas are resident
-/// before the baseline: what follows counts the data. Then the family and
-/// its text are generated (outside the measurement), the peak is reset, the
-/// one engine is built, every request prepared and decided once, and it
-/// prints `<peak growth KiB> <retained growth KiB> <1 if the peak was reset>`.
+/// Live heap, counted by the bench's allocator from just before the engine
+/// is built: the peak while building, and what the built engine keeps.
+/// For actpol, also what the policy keeps when loaded from its artifact
+/// (compiled beforehand, outside the count). A small family goes through
+/// the engine first, so lazily built statics are not counted. Prints
+/// `<build peak> <kept> <kept from the artifact, or 0>` in bytes.
 fn memory_probe(args: &[String]) -> Res<()> {
-    let [kind, n, requests, seed] = args else {
-        return Err("--memory-probe <engine> <rules> <requests> <seed>".to_string());
+    let [kind, shape, n, requests, seed] = args else {
+        return Err("--memory-probe <engine> <family> <rules> <requests> <seed>".to_string());
     };
     let kind = Kind::from_name(kind).ok_or_else(|| format!("no engine `{kind}`"))?;
+    let shape = Shape::from_name(shape).ok_or_else(|| format!("no family `{shape}`"))?;
     let n: usize = n.parse().map_err(|e| format!("{e}"))?;
     let requests: usize = requests.parse().map_err(|e| format!("{e}"))?;
     let seed: u64 = seed.parse().map_err(|e| format!("{e}"))?;
@@ -409,25 +489,31 @@ fn memory_probe(args: &[String]) -> Res<()> {
             black_box(engine.decide_json(&r.json)?);
         }
     }
-    let family = Family::generate(n, requests, seed);
+    let family = Family::generate_shaped(shape, n, requests, seed);
     let sources = Sources::render(&family);
-    let reset = measure::reset_peak();
-    let before = measure::rss().ok_or("no /proc/self/status")?;
-    let mut engine = engines::build(kind, &sources)?;
-    for r in &family.requests {
-        engine.prepare(&r.json)?;
-    }
-    for i in 0..family.requests.len() {
-        black_box(engine.decide(i));
-    }
-    let after = measure::rss().ok_or("no /proc/self/status")?;
-    black_box(&engine);
-    println!(
-        "{} {} {}",
-        after.hwm_kib.saturating_sub(before.rss_kib),
-        after.rss_kib.saturating_sub(before.rss_kib),
-        u8::from(reset)
-    );
+    let artifact = if kind == Kind::Actpol {
+        let artifact = actpol::compile_sources([("bench.actpol", sources.actpol.as_str())])
+            .map_err(|e| format!("actpol: {e}"))?;
+        Some(artifact.encode().map_err(|e| format!("actpol: {e}"))?)
+    } else {
+        None
+    };
+    measure::heap::counting();
+    let engine = engines::build(kind, &sources)?;
+    let kept = measure::heap::live();
+    let peak = measure::heap::peak();
+    drop(black_box(engine));
+    let from_artifact = match &artifact {
+        Some(bytes) => {
+            measure::heap::counting();
+            let policy = actpol::Policy::load(bytes).map_err(|e| format!("actpol: {e}"))?;
+            let live = measure::heap::live();
+            drop(black_box(policy));
+            live
+        }
+        None => 0,
+    };
+    println!("{peak} {kept} {from_artifact}");
     Ok(())
 }
 

@@ -139,33 +139,83 @@ pub fn time_ms<T>(reps: usize, budget: Duration, mut f: impl FnMut() -> T) -> (f
 
 // ---------------------------------------------------------------- memory --
 
-/// Resident-set figures from `/proc/self/status`, in KiB.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Rss {
-    pub rss_kib: u64,
-    pub hwm_kib: u64,
-}
+/// The bench binary's allocator: the system's, counting the bytes live and
+/// their peak while [`heap::counting`] is on (only in the memory probe's
+/// child process, so timed runs pay one untaken branch per allocation).
+pub mod heap {
+    #![allow(unsafe_code)]
 
-/// Reads VmRSS and VmHWM; `None` off Linux.
-pub fn rss() -> Option<Rss> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kib = |key: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(key))?
-            .split_whitespace()
-            .nth(1)?
-            .parse::<u64>()
-            .ok()
-    };
-    Some(Rss {
-        rss_kib: kib("VmRSS:")?,
-        hwm_kib: kib("VmHWM:")?,
-    })
-}
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 
-/// Resets VmHWM to the current RSS (Linux 4.0+, `clear_refs` value 5), so
-/// the peak that follows is this measurement's. `false` where refused.
-pub fn reset_peak() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+    static ON: AtomicBool = AtomicBool::new(false);
+    static LIVE: AtomicUsize = AtomicUsize::new(0);
+    static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+    #[derive(Debug)]
+    pub struct Counting;
+
+    fn grew(bytes: usize) {
+        let live = LIVE.fetch_add(bytes, Relaxed) + bytes;
+        PEAK.fetch_max(live, Relaxed);
+    }
+
+    fn shrank(bytes: usize) {
+        // Memory allocated before counting began may be freed after: the
+        // count never goes below zero.
+        let _ = LIVE.fetch_update(Relaxed, Relaxed, |live| Some(live.saturating_sub(bytes)));
+    }
+
+    // SAFETY: every call is passed straight to `System` with the same
+    // arguments; the counters only observe sizes.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let p = unsafe { System.alloc(layout) };
+            if !p.is_null() && ON.load(Relaxed) {
+                grew(layout.size());
+            }
+            p
+        }
+
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            let p = unsafe { System.alloc_zeroed(layout) };
+            if !p.is_null() && ON.load(Relaxed) {
+                grew(layout.size());
+            }
+            p
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            unsafe { System.dealloc(ptr, layout) };
+            if ON.load(Relaxed) {
+                shrank(layout.size());
+            }
+        }
+
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            let p = unsafe { System.realloc(ptr, layout, new_size) };
+            if !p.is_null() && ON.load(Relaxed) {
+                shrank(layout.size());
+                grew(new_size);
+            }
+            p
+        }
+    }
+
+    /// Starts counting from zero.
+    pub fn counting() {
+        LIVE.store(0, Relaxed);
+        PEAK.store(0, Relaxed);
+        ON.store(true, Relaxed);
+    }
+
+    /// Bytes allocated since counting began and not yet freed.
+    pub fn live() -> usize {
+        LIVE.load(Relaxed)
+    }
+
+    /// The most bytes live at once since counting began or [`reset_peak`].
+    pub fn peak() -> usize {
+        PEAK.load(Relaxed)
+    }
 }
