@@ -346,14 +346,20 @@ pub struct Event {
 }
 
 impl Event {
-    fn key(&self, kind: KeyKind) -> Option<String> {
-        Some(match kind {
-            KeyKind::Agent => format!("agent:{}", self.agent),
-            KeyKind::Workflow => format!("workflow:{}", self.workflow.as_ref()?),
-            KeyKind::Owner => format!("owner:{}", self.owner.as_ref()?),
-            KeyKind::Object => format!("object:{}", self.object.as_ref()?),
-            KeyKind::Plan => format!("plan:{}", self.plan.as_ref()?),
-        })
+    /// Whether the event is kept under `key` (`agent:growth-bot`), a key
+    /// of `kind`: compared in place, without writing the event's key out.
+    fn has_key(&self, kind: KeyKind, key: &str) -> bool {
+        let name = match kind {
+            KeyKind::Agent => Some(&self.agent),
+            KeyKind::Workflow => self.workflow.as_ref(),
+            KeyKind::Owner => self.owner.as_ref(),
+            KeyKind::Object => self.object.as_ref(),
+            KeyKind::Plan => self.plan.as_ref(),
+        };
+        let Some(name) = name else { return false };
+        key.strip_prefix(kind.as_str())
+            .and_then(|rest| rest.strip_prefix(':'))
+            .is_some_and(|rest| rest == name)
     }
 }
 
@@ -544,9 +550,11 @@ impl MemoryState {
         from: i64,
         to: i64,
     ) -> impl Iterator<Item = &'a Event> + 'a {
+        // The cheap tests first: the time is parsed only for events of the
+        // window's actions under its key.
         self.events.iter().filter(move |e| {
-            pattern_matches(q.pattern, &e.action)
-                && e.key(q.key).as_deref() == Some(q.key_value)
+            e.has_key(q.key, q.key_value)
+                && pattern_matches(q.pattern, &e.action)
                 && parse_timestamp(&e.time).is_some_and(|t| t > from && t <= to)
         })
     }

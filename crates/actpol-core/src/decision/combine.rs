@@ -5,6 +5,7 @@
 //! policy's `on_error` outcome, never `allow`.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 use crate::envelope::BoundEnvelope;
 use crate::ids::{ApproverId, BudgetId, NameId, RaiseId, RuleId};
@@ -205,9 +206,8 @@ impl<'a> Combiner<'a> {
         let before_raise = level;
         apply_raises(meta, env, probe, &mut causes, &mut errors, &mut level, None);
 
-        let mut rules: Vec<String> = Vec::new();
-        let mut reasons: Vec<String> = Vec::new();
         let mut approval = None;
+        let mut satisfied: Vec<String> = Vec::new();
         if let Some(id) = env.approval.as_deref() {
             let mut review = Review {
                 ctx,
@@ -220,26 +220,20 @@ impl<'a> Combiner<'a> {
                 limits: &limits,
                 held: &held,
             };
-            let (out, satisfied) = review.run(id);
+            let (out, covered) = review.run(id);
             if out.status == ApprovalUse::Used {
-                // The escalating causes it satisfied are listed first.
-                rules.extend(satisfied);
+                satisfied = covered;
             }
             approval = Some(out);
         }
         let decisive = || causes.iter().filter(|c| c.level == level);
-        for cause in decisive() {
-            if let Some(rule) = cause.rule {
-                if !rules.iter().any(|r| r == rule) {
-                    rules.push(rule.to_string());
-                }
-            }
-            if let Some(reason) = &cause.reason {
-                if !reasons.iter().any(|r| r == reason) {
-                    reasons.push(reason.to_string());
-                }
-            }
-        }
+        // The escalating causes an approval satisfied are listed first.
+        let named = satisfied
+            .iter()
+            .map(String::as_str)
+            .chain(decisive().filter_map(|c| c.rule));
+        let rules = distinct(named);
+        let mut reasons = distinct(decisive().filter_map(|c| c.reason.as_deref()));
         if level == Level::Escalate {
             for h in &held {
                 let reason = self
@@ -328,6 +322,38 @@ impl<'a> Combiner<'a> {
             approval,
         }
     }
+}
+
+/// How many texts [`distinct`] compares one by one before it keeps a
+/// hash set: a decision usually names a handful of rules.
+const SCAN_DISTINCT: usize = 8;
+
+/// Each text once, in the order first met: linear in
+/// the texts however many rules matched (a scan while they are few, a hash
+/// set beyond), so a decision with a thousand hits settles in a thousand
+/// steps, not half a million.
+fn distinct<'s>(texts: impl Iterator<Item = &'s str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    // The first texts kept, borrowed, for the scan; the set once past them.
+    let mut first: [&'s str; SCAN_DISTINCT] = [""; SCAN_DISTINCT];
+    let mut seen: HashSet<&'s str> = HashSet::new();
+    for text in texts {
+        let new = if out.len() < SCAN_DISTINCT {
+            !first[..out.len()].contains(&text)
+        } else {
+            if seen.is_empty() {
+                seen.extend(first);
+            }
+            seen.insert(text)
+        };
+        if new {
+            if let Some(slot) = first.get_mut(out.len()) {
+                *slot = text;
+            }
+            out.push(text.to_string());
+        }
+    }
+    out
 }
 
 /// Applies the policy's raises, in declaration order, to a decision at
@@ -700,5 +726,20 @@ pub fn failed(ctx: Settle<'_>, errors: Vec<ErrorOut>) -> Decision {
         id: None,
         reservations: Vec::new(),
         approval: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distinct_keeps_the_first_of_each_text_in_order_past_the_scan() {
+        let texts: Vec<String> = (0..40).map(|i| format!("r{}", i % 13)).collect();
+        let kept = distinct(texts.iter().map(String::as_str));
+        let expected: Vec<String> = (0..13).map(|i| format!("r{i}")).collect();
+        assert_eq!(kept, expected);
+        let few = distinct(["b", "a", "b", "c", "a"].into_iter());
+        assert_eq!(few, ["b", "a", "c"]);
     }
 }
