@@ -383,10 +383,13 @@ fn every_flipped_byte_is_refused() {
             let err = Artifact::decode(&damaged)
                 .expect_err(&format!("byte {at} xor {mask:#04x} was not noticed"));
             // Each part of the header has its own check; a flip anywhere
-            // after the length is a checksum mismatch.
+            // after the length is a checksum mismatch. The flags' low bit
+            // alone claims a signature block the bytes do not hold; any
+            // other flag bit is reserved.
             let expected = match at {
                 0..=7 => matches!(err, ArtifactError::Magic),
                 8..=9 => matches!(err, ArtifactError::Version { .. }),
+                10 if mask == 0x01 => matches!(err, ArtifactError::Length { .. }),
                 10..=11 => matches!(err, ArtifactError::Reserved),
                 12..=19 => matches!(err, ArtifactError::Length { .. }),
                 _ => matches!(err, ArtifactError::Checksum),

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use actpol_core::error::ErrorCode;
 use actpol_syntax::ast::{File, ItemKind, Span};
 use actpol_syntax::SyntaxError;
 
@@ -36,6 +37,19 @@ pub struct ImportEdge {
     pub target: Option<FileId>,
     /// Why the file could not be read, when it could not.
     pub problem: Option<String>,
+    /// Why the loader refused to read it (outside the policy's root, not a
+    /// policy file…): reported under the refusal's own code.
+    pub refusal: Option<ImportRefusal>,
+}
+
+/// An import the loader would not follow, with the code it is reported
+/// under and what to do about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportRefusal {
+    pub code: ErrorCode,
+    /// Why, for the import's label: never the file's contents.
+    pub reason: String,
+    pub help: String,
 }
 
 #[derive(Debug, Default)]
@@ -103,6 +117,7 @@ impl SourceDb {
                     let target = db.ids().find(|other| db.file(*other).path == wanted);
                     ImportEdge {
                         problem: target.is_none().then(|| format!("no file `{wanted}`")),
+                        refusal: None,
                         written,
                         span,
                         target,

@@ -508,3 +508,40 @@ pub(crate) fn list<'a>(names: impl IntoIterator<Item = &'a str>, limit: usize) -
         }
     }
 }
+
+/// An import the loader refused to follow, under the refusal's own code
+/// (`ErrorCode::LoadImportOutsideRoot`, …): the label says why, and never
+/// quotes the file.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[error("cannot import `{path}`")]
+pub struct ImportRefused {
+    path: String,
+    span: SourceSpan,
+    refusal: crate::ImportRefusal,
+}
+
+impl ImportRefused {
+    pub fn new(path: &str, span: actpol_syntax::ast::Span, refusal: &crate::ImportRefusal) -> Self {
+        ImportRefused {
+            path: path.to_string(),
+            span: span.into(),
+            refusal: refusal.clone(),
+        }
+    }
+}
+
+impl Diagnostic for ImportRefused {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(self.refusal.code))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(&self.refusal.help))
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        Some(Box::new(std::iter::once(
+            miette::LabeledSpan::new_with_span(Some(self.refusal.reason.clone()), self.span),
+        )))
+    }
+}

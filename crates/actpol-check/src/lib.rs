@@ -45,7 +45,7 @@ mod tests;
 
 use std::collections::HashSet;
 
-pub use db::{FileId, ImportEdge, SourceDb, SourceEntry};
+pub use db::{FileId, ImportEdge, ImportRefusal, SourceDb, SourceEntry};
 pub use diag::{CheckError, Lint};
 pub use report::{render_json, render_text, Diagnostic};
 
@@ -133,6 +133,11 @@ fn file_problems(unit: &mut Unit<'_>, entry: FileId) {
             unit.diags.push(Diagnostic::new(id, err.clone()));
         }
         for edge in file.imports.iter().filter(|e| e.target.is_none()) {
+            if let Some(refusal) = &edge.refusal {
+                let diag = diag::ImportRefused::new(&edge.written, edge.span, refusal);
+                unit.diags.push(Diagnostic::new(id, diag));
+                continue;
+            }
             let problem = edge
                 .problem
                 .clone()

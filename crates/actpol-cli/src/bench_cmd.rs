@@ -94,7 +94,7 @@ pub fn run(command: &BenchCommand) -> CliResult {
     }
     let report = load::against_new_servers(configs, &load).map_err(failed)?;
     print_http(&report);
-    let policy = load_policy(&args.policy)?;
+    let policy = load_policy(&args.policy, &Default::default())?;
     in_process(&policy, &envelope, &dir, args.store.as_deref(), &report)?;
     if let Some(shadow) = &args.shadow {
         shadow_cost(shadow, &envelope)?;
@@ -114,7 +114,7 @@ fn exit(report: &LoadReport) -> ExitCode {
 /// One server of the run, with a store handle of its own on `location`.
 fn replica(args: &ServeBench, location: &str) -> Result<ServeConfig, miette::Report> {
     let store: Arc<dyn Store> = Arc::from(store::open(location, Durability::Normal)?);
-    let policy = load_policy(&args.policy)?;
+    let policy = load_policy(&args.policy, &Default::default())?;
     let shadow = args
         .shadow
         .as_deref()

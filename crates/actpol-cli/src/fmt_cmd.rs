@@ -41,25 +41,15 @@ pub fn run(paths: &[PathBuf], check: bool) -> Result<ExitCode, miette::Report> {
     })
 }
 
+/// The file named, or the `.actpol` files under a directory (the
+/// library's bounded walk: links to directories are not followed).
 fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), miette::Report> {
     let unreadable = |e| io::IoError::new(format!("read `{}`", path.display()), e);
     let meta = std::fs::metadata(path).map_err(unreadable)?;
-    if !meta.is_dir() {
+    if meta.is_dir() {
+        out.extend(actpol::walk::policy_files(path)?);
+    } else {
         out.push(path.to_path_buf());
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(unreadable)?
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            collect(&p, out)?;
-        } else if p.extension().is_some_and(|e| e == "actpol") {
-            out.push(p);
-        }
     }
     Ok(())
 }

@@ -128,3 +128,19 @@ pub fn read_to_string(path: &Path) -> Result<String, IoError> {
 pub fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), IoError> {
     std::fs::write(path, bytes).map_err(|e| IoError::new(format!("write `{}`", path.display()), e))
 }
+
+/// Writes a new file only its owner may read (a secret key); fails if the
+/// file exists.
+pub fn write_private(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), IoError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    options
+        .open(path)
+        .and_then(|mut file| file.write_all(bytes.as_ref()))
+        .map_err(|e| IoError::new(format!("write `{}`", path.display()), e))
+}

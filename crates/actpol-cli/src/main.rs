@@ -20,6 +20,7 @@ mod fmt_cmd;
 mod limits;
 mod plan_cmd;
 mod serve_cmd;
+mod sign_cmd;
 mod snapshot_cmd;
 mod store_cmd;
 mod test_cmd;
@@ -48,6 +49,10 @@ enum Command {
         /// Output format of diagnostics.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// The directory imports may reach into (default: the directory
+        /// given, or the given file's directory).
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
         /// Policy files or directories.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -69,6 +74,13 @@ enum Command {
         /// Output format of diagnostics.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// Sign the artifact with this secret key (from `actpol keygen`).
+        #[arg(long, value_name = "KEY")]
+        sign: Option<PathBuf>,
+        /// The directory imports may reach into (default: the directory
+        /// given, or the given file's directory).
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
         /// The policy's files or directory.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -84,7 +96,15 @@ enum Command {
         /// Only this rule.
         #[arg(long)]
         rule: Option<String>,
+        #[command(flatten)]
+        verify: sign_cmd::VerifyArg,
     },
+    /// Make a key pair to sign artifacts with (`compile --sign`) and to
+    /// require signatures by (`--verify-key`).
+    Keygen(sign_cmd::KeygenArgs),
+    /// What a compiled artifact says of itself: policy, source hash,
+    /// compiler, when compiled, and its signer.
+    Inspect(sign_cmd::InspectArgs),
     /// Run policy tests (`*.test.toml`) and check decision snapshots.
     Test(test_cmd::TestArgs),
     /// Record the decisions a policy makes on a corpus of envelopes.
@@ -143,21 +163,35 @@ struct EvalArgs {
     store: store_cmd::EvalStore,
     #[command(flatten)]
     limits: limits::LimitArgs,
+    #[command(flatten)]
+    load: sign_cmd::LoadArgs,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Check { format, paths } => check(&paths, format),
+        Command::Check {
+            format,
+            root,
+            paths,
+        } => check(&paths, root, format),
         Command::Fmt { check, paths } => fmt_cmd::run(&paths, check),
         Command::Compile {
             output,
             format,
+            sign,
+            root,
             paths,
-        } => compile(&paths, &output, format),
+        } => compile(&paths, &output, sign.as_deref(), root, format),
         Command::Eval(args) => eval(&args),
         Command::Explain(args) => explain(&args),
-        Command::Disasm { artifact, rule } => disasm(&artifact, rule.as_deref()),
+        Command::Disasm {
+            artifact,
+            rule,
+            verify,
+        } => disasm(&artifact, rule.as_deref(), &verify),
+        Command::Keygen(args) => sign_cmd::keygen(&args),
+        Command::Inspect(args) => sign_cmd::inspect(&args),
         Command::Test(args) => test_cmd::run(&args),
         Command::Snapshot(args) => snapshot_cmd::run(&args),
         Command::Diff(args) => diff_cmd::run(&args),
@@ -181,16 +215,16 @@ fn main() -> ExitCode {
     }
 }
 
-/// A path on the command line that cannot be read is a usage error (2);
-/// anything else that stops a command is an input error (1).
+/// A path on the command line that cannot be opened is a usage error (2);
+/// anything else that stops a command, a file that was read and found
+/// wanting (not UTF-8, too large) among it, is an input error (1).
 fn exit_code_of(report: &miette::Report) -> u8 {
     let io = report.downcast_ref::<io::IoError>().is_some();
-    let load = report.downcast_ref::<actpol::LoadError>().is_some()
-        || matches!(
-            report.downcast_ref::<actpol::CompileFailure>(),
-            Some(actpol::CompileFailure::Load(_))
-        );
-    if io || load {
+    let load = match report.downcast_ref::<actpol::CompileFailure>() {
+        Some(actpol::CompileFailure::Load(e)) => Some(e),
+        _ => report.downcast_ref::<actpol::LoadError>(),
+    };
+    if io || load.is_some_and(actpol::LoadError::is_missing) {
         2
     } else {
         1
@@ -221,8 +255,8 @@ fn print_diagnostics(report: &actpol::CheckReport, format: Format) -> Result<(),
     Ok(())
 }
 
-fn check(paths: &[PathBuf], format: Format) -> CliResult {
-    let report = actpol::check_paths(paths)?;
+fn check(paths: &[PathBuf], root: Option<PathBuf>, format: Format) -> CliResult {
+    let report = actpol::check_paths_with(paths, &root_options(root))?;
     print_diagnostics(&report, format)?;
     Ok(if report.has_errors() {
         ExitCode::from(1)
@@ -231,10 +265,29 @@ fn check(paths: &[PathBuf], format: Format) -> CliResult {
     })
 }
 
-fn compile(paths: &[PathBuf], output: &Path, format: Format) -> CliResult {
-    match actpol::compile_paths(paths) {
-        Ok(artifact) => {
-            let bytes = artifact.encode()?;
+fn root_options(root: Option<PathBuf>) -> actpol::LoadOptions {
+    match root {
+        Some(root) => actpol::LoadOptions::new().root(root),
+        None => actpol::LoadOptions::new(),
+    }
+}
+
+fn compile(
+    paths: &[PathBuf],
+    output: &Path,
+    sign: Option<&Path>,
+    root: Option<PathBuf>,
+    format: Format,
+) -> CliResult {
+    // The key is read first: a missing key stops the command before any
+    // work, and never after writing an unsigned artifact.
+    let key = sign.map(sign_cmd::read_secret_key).transpose()?;
+    match actpol::compile_paths_with(paths, &root_options(root)) {
+        Ok(mut artifact) => {
+            let bytes = match &key {
+                Some(key) => key.sign(&mut artifact)?,
+                None => artifact.encode()?,
+            };
             io::write(output, &bytes)?;
             let bound: u64 = artifact
                 .program
@@ -249,8 +302,12 @@ fn compile(paths: &[PathBuf], output: &Path, format: Format) -> CliResult {
                 .map(|r| r.bound)
                 .max()
                 .unwrap_or(0);
+            let signed = match &artifact.signature {
+                Some(s) => format!(", signed by {}", s.key_id()),
+                None => String::new(),
+            };
             errln!(
-                "compiled `{}`: {} rules, {} instructions (at most {max} per rule, {bound} in all), {} bytes, {}",
+                "compiled `{}`: {} rules, {} instructions (at most {max} per rule, {bound} in all), {} bytes, {}{signed}",
                 artifact.policy,
                 artifact.program.rules.len(),
                 artifact.program.code.len(),
@@ -267,9 +324,13 @@ fn compile(paths: &[PathBuf], output: &Path, format: Format) -> CliResult {
     }
 }
 
-/// A policy from paths, or from an artifact when one `.actpolc` is given.
-pub(crate) fn load_policy(paths: &[PathBuf]) -> Result<Policy, miette::Report> {
-    match Policy::from_paths(paths) {
+/// A policy from paths, or from an artifact when one `.actpolc` is given,
+/// loaded as `load` says (a required signature, where imports may reach).
+pub(crate) fn load_policy(
+    paths: &[PathBuf],
+    load: &sign_cmd::LoadArgs,
+) -> Result<Policy, miette::Report> {
+    match Policy::from_paths_with(paths, &load.options()?) {
         Ok(p) => Ok(p),
         Err(actpol::CompileFailure::Invalid(report)) => {
             errln!("{}", report.render_text(100));
@@ -459,7 +520,7 @@ impl<W: Write> Printer<W> {
 }
 
 fn eval(args: &EvalArgs) -> CliResult {
-    let policy = load_policy(&args.policy)?.with_limits(args.limits.limits());
+    let policy = load_policy(&args.policy, &args.load)?.with_limits(args.limits.limits());
     let mut backing = Backing::open(args, &policy)?;
     let mut printer = Printer::new(std::io::BufWriter::new(std::io::stdout().lock()));
     let printed = if args.batch {
@@ -580,7 +641,7 @@ fn decide_group<W: Write>(
 }
 
 fn explain(args: &EvalArgs) -> CliResult {
-    let policy = load_policy(&args.policy)?.with_limits(args.limits.limits());
+    let policy = load_policy(&args.policy, &args.load)?.with_limits(args.limits.limits());
     let mut backing = Backing::open(args, &policy)?;
     let Some(decided) = decide_one(args, &policy, &mut backing, true)? else {
         return Ok(ExitCode::from(1));
@@ -595,9 +656,9 @@ fn explain(args: &EvalArgs) -> CliResult {
     })
 }
 
-fn disasm(path: &Path, rule: Option<&str>) -> CliResult {
+fn disasm(path: &Path, rule: Option<&str>, verify: &sign_cmd::VerifyArg) -> CliResult {
     let bytes = io::read_input(path)?;
-    let policy = Policy::load(&bytes)?;
+    let policy = Policy::load_with(&bytes, &verify.options()?)?;
     let Some(text) = policy.disassemble(rule) else {
         return Err(miette::miette!(
             code = "actpol::disasm::unknown_rule",

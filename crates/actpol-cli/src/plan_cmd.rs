@@ -25,6 +25,8 @@ pub struct PlanArgs {
     /// Exit 3 when the plan's decision is `escalate` and 4 when it is `deny`.
     #[arg(long)]
     exit_code: bool,
+    #[command(flatten)]
+    load: crate::sign_cmd::LoadArgs,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -36,7 +38,7 @@ enum PlanFormat {
 }
 
 pub fn run(args: &PlanArgs) -> CliResult {
-    let policy = load_policy(&args.policy)?;
+    let policy = load_policy(&args.policy, &args.load)?;
     let state = load_state(args.state.as_deref(), &policy)?;
     let bytes = io::read_input(&args.plan)?;
     let plan = policy.read_plan(&bytes)?;

@@ -63,6 +63,8 @@ pub struct ServeArgs {
     /// The certificate's private key (PEM).
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    #[command(flatten)]
+    load: crate::sign_cmd::LoadArgs,
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
@@ -73,16 +75,17 @@ fn duration(text: &str) -> Result<Duration, String> {
 }
 
 pub fn run(args: &ServeArgs) -> CliResult {
+    let options = args.load.options()?;
     let (policy, source) = match &args.artifact {
         Some(path) => {
             let bytes = io::read(path)?;
             (
-                actpol::Policy::load(&bytes)?,
+                actpol::Policy::load_with(&bytes, &options)?,
                 PolicySource::Artifact(path.clone()),
             )
         }
         None => (
-            load_policy(&args.policy)?,
+            load_policy(&args.policy, &args.load)?,
             PolicySource::Paths(args.policy.clone()),
         ),
     };
@@ -102,15 +105,17 @@ pub fn run(args: &ServeArgs) -> CliResult {
     };
     let shadow = match &args.shadow {
         None => None,
-        Some(path) => Some(Served::load(PolicySource::of_path(path)).map_err(|reason| {
-            miette::miette!(
+        Some(path) => Some(
+            Served::load_with(PolicySource::of_path(path), options.clone()).map_err(|reason| {
+                miette::miette!(
                 code = "actpol::serve::shadow",
                 help =
                     "check the candidate with `actpol check`, or compile it with `actpol compile`",
                 "the shadow policy `{}` does not load: {reason}",
                 path.display()
             )
-        })?),
+            })?,
+        ),
     };
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(actpol_server::tls::server_config(cert, key).map_err(
@@ -126,7 +131,7 @@ pub fn run(args: &ServeArgs) -> CliResult {
     };
     let store: Arc<dyn store::Store> = Arc::from(store::open(&args.store, args.durability.into())?);
     let config = ServeConfig {
-        served: Arc::new(Served::with(policy, source)),
+        served: Arc::new(Served::with_options(policy, source, options)),
         store,
         tokens,
         limits: Limits {

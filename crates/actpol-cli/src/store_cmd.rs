@@ -145,6 +145,8 @@ pub enum BudgetCommand {
         /// The policy: shows each budget's current window with its limit.
         #[arg(long, num_args = 1..)]
         policy: Vec<PathBuf>,
+        #[command(flatten)]
+        load: crate::sign_cmd::LoadArgs,
         /// The clock for "current" (RFC 3339); the host's by default.
         #[arg(long, value_parser = timestamp)]
         now: Option<i64>,
@@ -176,6 +178,7 @@ pub fn budget(command: &BudgetCommand) -> CliResult {
         BudgetCommand::Show {
             store,
             policy,
+            load,
             now,
             format,
         } => {
@@ -184,7 +187,7 @@ pub fn budget(command: &BudgetCommand) -> CliResult {
             let policy = if policy.is_empty() {
                 None
             } else {
-                Some(load_policy(policy)?)
+                Some(load_policy(policy, load)?)
             };
             let counts = match &policy {
                 Some(policy) => policy.budgets(&*store, now)?,
@@ -454,6 +457,8 @@ pub enum StoreCommand {
         /// The policy whose windows say how far back to keep.
         #[arg(long, num_args = 1.., required_unless_present = "keep")]
         policy: Vec<PathBuf>,
+        #[command(flatten)]
+        load: crate::sign_cmd::LoadArgs,
         /// Keep this much history instead (a duration such as `30d`); with
         /// a policy too, the longer of the two.
         #[arg(long, value_parser = duration)]
@@ -471,6 +476,7 @@ pub fn store(command: &StoreCommand) -> CliResult {
         StoreCommand::Prune {
             store,
             policy,
+            load,
             keep,
             now,
             format,
@@ -478,7 +484,7 @@ pub fn store(command: &StoreCommand) -> CliResult {
             let retention = if policy.is_empty() {
                 Some(0)
             } else {
-                load_policy(policy)?.retention()
+                load_policy(policy, load)?.retention()
             };
             let Some(retention) = retention else {
                 return Err(miette::miette!(

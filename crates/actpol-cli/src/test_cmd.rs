@@ -49,6 +49,8 @@ pub struct TestArgs {
     accept: bool,
     #[command(flatten)]
     limits: crate::limits::LimitArgs,
+    #[command(flatten)]
+    load: crate::sign_cmd::LoadArgs,
 }
 
 fn percent(text: &str) -> Result<f64, String> {
@@ -100,6 +102,7 @@ pub fn run(args: &TestArgs) -> CliResult {
         min_mutation_score: args.min_mutation_score,
         threads: 0,
         envelope_limits: args.limits.limits(),
+        load: args.load.options()?,
     };
     let report = match actpol_testing::run(&args.paths, &options) {
         Ok(report) => report,

@@ -540,3 +540,518 @@ fn a_batch_of_clean_lines_exits_by_its_strictest_decision() {
     assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
     assert_eq!(run.stdout.lines().count(), 2);
 }
+
+// --------------------------------------------------------------- imports --
+
+const SMALL_POLICY: &str = r#"policy small { default deny "no rule matched" }
+system crm
+entity Account { name: String }
+action crm.rename { system crm object Account params { name: String } reversible }
+agent bot { owner "o@acme.example" workflow w }
+rule renames on crm.rename { allow }
+"#;
+
+/// A policy directory `pol` whose main file imports `import`, beside a
+/// file outside it that holds a secret.
+fn importing(import: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "pol/main.actpol",
+        format!("import \"{import}\"\n{SMALL_POLICY}"),
+    );
+    write(dir.path(), "outside.actpol", "SECRET_TOKEN=hunter2\n");
+    write(dir.path(), "pol/notes.txt", "SECRET_TOKEN=hunter2\n");
+    dir
+}
+
+/// `check` and `compile` refuse the import with `code`, exit 1, and quote
+/// nothing of what the import names.
+fn assert_import_refused(dir: &Path, code: ErrorCode) {
+    let out = dir.join("out.actpolc");
+    for args in [
+        vec!["check", "pol"],
+        vec!["check", "--format", "json", "pol/main.actpol"],
+        vec!["compile", "pol", "-o", out.to_str().unwrap()],
+    ] {
+        let run = hostile_in(dir, &args, b"");
+        let all = format!("{}{}", run.stdout, run.stderr);
+        assert_eq!(run.code, 1, "{args:?}: {all}");
+        assert!(all.contains(code.as_str()), "{args:?}: {all}");
+        assert!(!all.contains("hunter2"), "{args:?} quoted the file: {all}");
+        assert!(
+            !all.contains("PATH="),
+            "{args:?} quoted the environment: {all}"
+        );
+    }
+    assert!(!out.exists());
+}
+
+#[test]
+fn an_import_of_the_process_environment_is_refused_unread() {
+    let dir = importing("/proc/self/environ");
+    assert_import_refused(dir.path(), ErrorCode::LoadImportAbsolute);
+}
+
+#[test]
+fn an_import_of_an_endless_device_is_refused_unread() {
+    let dir = importing("/dev/zero");
+    assert_import_refused(dir.path(), ErrorCode::LoadImportAbsolute);
+    // Through a link inside the policy's directory, too.
+    let dir = importing("zero.actpol");
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("pol/zero.actpol")).unwrap();
+    assert_import_refused(dir.path(), ErrorCode::LoadImportOutsideRoot);
+}
+
+#[test]
+fn an_import_climbing_out_of_the_root_is_refused() {
+    let dir = importing("../outside.actpol");
+    assert_import_refused(dir.path(), ErrorCode::LoadImportOutsideRoot);
+    // Whether or not a file is there: an import cannot probe outside.
+    let dir = importing("../../../../etc/nothing-here.actpol");
+    assert_import_refused(dir.path(), ErrorCode::LoadImportOutsideRoot);
+    // A link inside the root to a file outside it.
+    let dir = importing("inside.actpol");
+    std::os::unix::fs::symlink(
+        dir.path().join("outside.actpol"),
+        dir.path().join("pol/inside.actpol"),
+    )
+    .unwrap();
+    assert_import_refused(dir.path(), ErrorCode::LoadImportOutsideRoot);
+}
+
+#[test]
+fn an_import_of_a_file_that_is_not_policy_text_is_refused_unquoted() {
+    let dir = importing("notes.txt");
+    assert_import_refused(dir.path(), ErrorCode::LoadImportNotPolicy);
+    // Not UTF-8: refused as an import of the main file, and as a file of
+    // the directory walked.
+    let dir = importing("bytes.actpol");
+    write(
+        dir.path(),
+        "pol/bytes.actpol",
+        b"SECRET_TOKEN=hunter2 \xff\xfe\n",
+    );
+    let run = hostile_in(dir.path(), &["check", "pol/main.actpol"], b"");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(ErrorCode::LoadImportNotPolicy.as_str()),
+        "{}",
+        run.stderr
+    );
+    let run = hostile_in(dir.path(), &["check", "pol"], b"");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("not UTF-8"), "{}", run.stderr);
+    for run in [
+        run,
+        hostile_in(dir.path(), &["check", "pol/main.actpol"], b""),
+    ] {
+        assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+    }
+    let dir = importing("sub");
+    std::fs::create_dir(dir.path().join("pol/sub")).unwrap();
+    assert_import_refused(dir.path(), ErrorCode::LoadImportNotPolicy);
+}
+
+#[test]
+fn an_import_larger_than_a_policy_file_is_refused() {
+    let dir = importing("big.actpol");
+    let big = vec![b' '; actpol::MAX_FILE_BYTES as usize + 1];
+    write(dir.path(), "pol/big.actpol", big);
+    assert_import_refused(dir.path(), ErrorCode::LoadTooLarge);
+}
+
+#[test]
+fn a_root_given_lets_imports_reach_a_shared_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "pol/main.actpol",
+        format!("import \"../shared/agents.actpol\"\n{SMALL_POLICY}")
+            .replace("agent bot { owner \"o@acme.example\" workflow w }\n", ""),
+    );
+    write(
+        dir.path(),
+        "shared/agents.actpol",
+        "agent bot { owner \"o@acme.example\" workflow w }\n",
+    );
+    let run = hostile_in(dir.path(), &["check", "pol"], b"");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(ErrorCode::LoadImportOutsideRoot.as_str()),
+        "{}",
+        run.stderr
+    );
+    let run = hostile_in(dir.path(), &["check", "--root", ".", "pol"], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+// ----------------------------------------------------------------- walks --
+
+/// The growth example with two links to its own directory and one to `/`
+/// inside it: every command that walks a directory finishes quickly and
+/// sees the example's own files only.
+#[test]
+fn walks_do_not_follow_links_to_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let pol = dir.path().join("pol");
+    common::copy_dir(&root().join(GROWTH), &pol);
+    std::os::unix::fs::symlink(".", pol.join("a")).unwrap();
+    std::os::unix::fs::symlink(".", pol.join("b")).unwrap();
+    std::os::unix::fs::symlink("/", pol.join("root")).unwrap();
+    let out = dir.path().join("out.actpolc");
+    let envelope = root().join(GROWTH_ENVELOPE);
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["check", "pol"],
+        vec!["compile", "pol", "-o", out.to_str().unwrap()],
+        vec!["fmt", "--check", "pol"],
+        vec![
+            "eval",
+            "--policy",
+            "pol",
+            "--envelope",
+            envelope.to_str().unwrap(),
+        ],
+        vec!["test", "pol"],
+    ];
+    for args in cases {
+        let started = Instant::now();
+        let run = hostile_in(dir.path(), &args, b"");
+        assert_eq!(run.code, 0, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+        assert!(
+            !run.stderr.contains("root/"),
+            "{args:?} walked into `/`: {}",
+            run.stderr
+        );
+    }
+    let run = hostile_in(dir.path(), &["check", "pol"], b"");
+    assert!(run.stderr.contains("checked 5 file(s)"), "{}", run.stderr);
+}
+
+#[test]
+fn a_walk_deeper_than_its_bound_stops_with_a_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep = (0..=actpol::walk::MAX_DEPTH + 1)
+        .map(|i| format!("d{i}"))
+        .collect::<Vec<_>>()
+        .join("/");
+    write(dir.path(), &format!("pol/{deep}/x.actpol"), SMALL_POLICY);
+    let run = hostile_in(dir.path(), &["check", "pol"], b"");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(ErrorCode::LoadTooDeep.as_str()),
+        "{}",
+        run.stderr
+    );
+}
+
+// ------------------------------------------------------------- artifacts --
+
+/// A key pair, the growth example compiled and signed with it, and the
+/// same example compiled unsigned.
+struct Signed {
+    dir: tempfile::TempDir,
+}
+
+impl Signed {
+    fn new() -> Signed {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("key");
+        let run = hostile(&["keygen", "--out", key.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let signed = Signed { dir };
+        let run = hostile(&[
+            "compile",
+            GROWTH,
+            "-o",
+            &signed.path("signed.actpolc"),
+            "--sign",
+            &signed.path("key"),
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let run = hostile(&["compile", GROWTH, "-o", &signed.path("unsigned.actpolc")]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        signed
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).to_str().unwrap().to_string()
+    }
+}
+
+#[test]
+fn keygen_writes_a_private_key_and_never_overwrites_one() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let keys = Signed::new();
+    let mode = std::fs::metadata(keys.path("key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    let public = std::fs::read_to_string(keys.path("key.pub")).unwrap();
+    assert!(public.contains("actpol-public-key-ed25519 "), "{public}");
+    let before = std::fs::read(keys.path("key")).unwrap();
+    let run = hostile(&["keygen", "--out", &keys.path("key")]);
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert_eq!(std::fs::read(keys.path("key")).unwrap(), before);
+}
+
+#[test]
+fn inspect_shows_the_signer() {
+    let keys = Signed::new();
+    let id = public_key_id(&keys);
+    let run = hostile(&["inspect", &keys.path("signed.actpolc")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for field in [
+        "policy       growth",
+        "source hash  sha256:",
+        "compiler     actpol ",
+    ] {
+        assert!(run.stdout.contains(field), "{}", run.stdout);
+    }
+    assert!(run.stdout.contains(&id), "{}", run.stdout);
+    let run = hostile(&["inspect", "--format", "json", &keys.path("signed.actpolc")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let info = json(&run.stdout);
+    assert_eq!(info["signer"]["key_id"], id.as_str());
+    assert_eq!(info["policy"], "growth");
+    assert!(
+        info["compiled_at"].as_str().unwrap().ends_with('Z'),
+        "{info}"
+    );
+    let run = hostile(&[
+        "inspect",
+        "--format",
+        "json",
+        &keys.path("unsigned.actpolc"),
+    ]);
+    assert_eq!(json(&run.stdout)["signer"], serde_json::Value::Null);
+}
+
+fn public_key_id(keys: &Signed) -> String {
+    let text = std::fs::read_to_string(keys.path("key.pub")).unwrap();
+    let comment = text.lines().next().unwrap();
+    comment
+        .split_whitespace()
+        .find(|w| w.starts_with("ed25519:"))
+        .unwrap()
+        .to_string()
+}
+
+/// Every command that loads a policy, given `policy`, requiring `key`.
+fn loading_commands(keys: &Signed, policy: &str, key: &str) -> Vec<Vec<String>> {
+    let store = format!("sqlite:{}", keys.path("store.db"));
+    let args: Vec<Vec<&str>> = vec![
+        vec!["eval", "--policy", policy, "--envelope", GROWTH_ENVELOPE],
+        vec!["explain", "--policy", policy, "--envelope", GROWTH_ENVELOPE],
+        vec![
+            "plan",
+            "--policy",
+            policy,
+            "--plan",
+            "examples/growth/plans/pii-then-send.plan.json",
+        ],
+        vec!["budget", "show", "--store", &store, "--policy", policy],
+        vec!["store", "prune", "--store", &store, "--policy", policy],
+        vec!["disasm", policy],
+        vec!["inspect", policy],
+        vec![
+            "serve",
+            "--artifact",
+            policy,
+            "--store",
+            ":memory:",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+    ];
+    args.into_iter()
+        .map(|a| {
+            let mut a: Vec<String> = a.into_iter().map(String::from).collect();
+            a.extend(["--verify-key".to_string(), key.to_string()]);
+            a
+        })
+        .collect()
+}
+
+#[test]
+fn every_loading_command_refuses_an_unsigned_artifact_when_a_key_is_required() {
+    let keys = Signed::new();
+    for args in loading_commands(&keys, &keys.path("unsigned.actpolc"), &keys.path("key.pub")) {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = hostile(&args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(ErrorCode::ArtifactUnsigned.as_str()),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    // Sources carry no signature.
+    let run = hostile(&[
+        "eval",
+        "--policy",
+        GROWTH,
+        "--envelope",
+        GROWTH_ENVELOPE,
+        "--verify-key",
+        &keys.path("key.pub"),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains(ErrorCode::ArtifactUnsigned.as_str()));
+    let run = hostile(&["test", GROWTH, "--verify-key", &keys.path("key.pub")]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+}
+
+#[test]
+fn a_signed_artifact_loads_with_its_key_and_not_with_another() {
+    let keys = Signed::new();
+    let run = hostile(&[
+        "eval",
+        "--policy",
+        &keys.path("signed.actpolc"),
+        "--envelope",
+        GROWTH_ENVELOPE,
+        "--verify-key",
+        &keys.path("key.pub"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(json(&run.stdout)["decision"], "escalate");
+    let other = keys.path("other");
+    assert_eq!(hostile(&["keygen", "--out", &other]).code, 0);
+    let other_pub = format!("{other}.pub");
+    for args in loading_commands(&keys, &keys.path("signed.actpolc"), &other_pub) {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = hostile(&args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains(ErrorCode::ArtifactBadSignature.as_str()),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    // A secret key where a public one is needed is named as such.
+    let run = hostile(&[
+        "inspect",
+        &keys.path("signed.actpolc"),
+        "--verify-key",
+        &keys.path("key"),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(ErrorCode::ArtifactKey.as_str()),
+        "{}",
+        run.stderr
+    );
+}
+
+/// The weakened policy's artifact with the original's source hash written
+/// in and the checksum recomputed: it loads without a key (and claims the
+/// original's hash), and is refused with one.
+#[test]
+fn the_forged_artifact_is_refused_when_a_key_is_required() {
+    let keys = Signed::new();
+    let weak = keys.dir.path().join("weak");
+    common::copy_dir(&root().join(GROWTH), &weak);
+    let outbound = weak.join("outbound.actpol");
+    let text = std::fs::read_to_string(&outbound).unwrap();
+    assert!(text.contains("when params.recipients > 1_000\n"));
+    std::fs::write(
+        &outbound,
+        text.replace(
+            "when params.recipients > 1_000\n",
+            "when params.recipients > 1_000_000\n",
+        ),
+    )
+    .unwrap();
+    let original = actpol::compile_paths(&[root().join(GROWTH)]).unwrap();
+    let mut forged = actpol::compile_paths(&[&weak]).unwrap();
+    assert_ne!(forged.source_hash, original.source_hash);
+    forged.source_hash = original.source_hash;
+    let forged_path = keys.path("forged.actpolc");
+    std::fs::write(&forged_path, forged.encode().unwrap()).unwrap();
+
+    let run = hostile(&[
+        "eval",
+        "--policy",
+        &forged_path,
+        "--envelope",
+        GROWTH_ENVELOPE,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(json(&run.stdout)["policy"]["hash"], original.hash_text());
+    assert_ne!(json(&run.stdout)["decision"], "escalate");
+
+    let run = hostile(&[
+        "eval",
+        "--policy",
+        &forged_path,
+        "--envelope",
+        GROWTH_ENVELOPE,
+        "--verify-key",
+        &keys.path("key.pub"),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr.contains(ErrorCode::ArtifactUnsigned.as_str()),
+        "{}",
+        run.stderr
+    );
+    let run = hostile(&["inspect", "--format", "json", &forged_path]);
+    assert_eq!(json(&run.stdout)["signer"], serde_json::Value::Null);
+}
+
+#[test]
+fn a_short_file_given_as_an_artifact_is_not_read_as_policy_text() {
+    let dir = tempfile::tempdir().unwrap();
+    for bytes in [&b""[..], b"ACTP", b"allow\n"] {
+        let file = write(dir.path(), "short.actpolc", bytes);
+        for args in [
+            vec!["eval", "--policy", &file, "--envelope", GROWTH_ENVELOPE],
+            vec!["serve", "--artifact", &file, "--store", ":memory:"],
+            vec!["inspect", &file],
+        ] {
+            let run = hostile(&args);
+            assert_eq!(run.code, 1, "{args:?} {bytes:?}: {}", run.stderr);
+            assert!(
+                run.stderr.contains("actpol::artifact::"),
+                "{args:?} {bytes:?}: {}",
+                run.stderr
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------- CLI contract --
+
+#[test]
+fn a_policy_that_is_not_utf8_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "bad.actpol",
+        b"policy p { default deny \"\xff\" }\n",
+    );
+    let dir_arg = dir.path().to_str().unwrap();
+    for args in [
+        vec!["check", file.as_str()],
+        vec!["check", dir_arg],
+        vec!["compile", dir_arg, "-o", "/dev/null"],
+        vec!["eval", "--policy", &file, "--envelope", GROWTH_ENVELOPE],
+    ] {
+        let run = hostile(&args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("not UTF-8"), "{args:?}: {}", run.stderr);
+    }
+    // A path that does not exist stays a usage error.
+    let run = hostile(&["check", "no/such/dir"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}

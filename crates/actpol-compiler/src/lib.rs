@@ -43,6 +43,8 @@ pub enum CompileError {
 }
 
 /// Compiles a checked policy. `source_hash` is the sha256 of its sources.
+/// The artifact's `compiled_at` is left at zero: the compiler reads no
+/// clock, its caller stamps the time.
 pub fn compile(policy: &Policy, source_hash: [u8; 32]) -> Result<Artifact, CompileError> {
     let program = lower(policy)?;
     verify(&program)?;
@@ -50,7 +52,9 @@ pub fn compile(policy: &Policy, source_hash: [u8; 32]) -> Result<Artifact, Compi
         policy: policy.meta.name.clone(),
         source_hash,
         compiler: format!("actpol {}", env!("CARGO_PKG_VERSION")),
+        compiled_at: 0,
         program,
+        signature: None,
     })
 }
 

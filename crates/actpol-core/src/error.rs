@@ -142,12 +142,31 @@ error_codes! {
     ArtifactEncode => "actpol::artifact::encode",
     /// The program fails verification.
     ArtifactVerify => "actpol::artifact::verify",
+    /// A signature is required and the artifact (or policy source) has none.
+    ArtifactUnsigned => "actpol::artifact::unsigned",
+    /// The signature is not the required key's over these bytes.
+    ArtifactBadSignature => "actpol::artifact::bad_signature",
+    /// A signing or verifying key file that does not read.
+    ArtifactKey => "actpol::artifact::key",
 
     // Policy files cannot be read.
     /// A path that cannot be read.
     LoadUnreadable => "actpol::load::unreadable",
     /// A directory without policy files.
     LoadEmpty => "actpol::load::empty",
+    /// A policy file larger than a policy file may be.
+    LoadTooLarge => "actpol::load::too_large",
+    /// A directory holding more policy files than a load reads.
+    LoadTooManyFiles => "actpol::load::too_many_files",
+    /// A directory nested deeper than a load walks.
+    LoadTooDeep => "actpol::load::too_deep",
+    /// An import written as an absolute path.
+    LoadImportAbsolute => "actpol::load::import_absolute",
+    /// An import that leads outside the policy's root directory.
+    LoadImportOutsideRoot => "actpol::load::import_outside_root",
+    /// An import of something that is not a policy file (not a regular
+    /// `.actpol` file of UTF-8 text).
+    LoadImportNotPolicy => "actpol::load::import_not_policy",
 
     // A store (budgets, reservations, approvals, the decision log) failed
     // or refused an operation. A decision that meets one of these was not

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use actpol::store::system_now;
-use actpol::{CompileFailure, Policy};
+use actpol::{CompileFailure, LoadOptions, Policy};
 use arc_swap::ArcSwap;
 use serde::Serialize;
 
@@ -57,12 +57,20 @@ impl PolicySource {
     /// Loads the policy, or says why not (with the compiler's report when
     /// the policy has errors).
     pub fn load(&self) -> Result<Policy, String> {
+        self.load_with(&LoadOptions::default())
+    }
+
+    /// Loads the policy as `options` say (a signature required, where
+    /// imports may reach).
+    pub fn load_with(&self, options: &LoadOptions) -> Result<Policy, String> {
         match self {
-            PolicySource::Paths(paths) => Policy::from_paths(paths).map_err(|e| describe(&e)),
+            PolicySource::Paths(paths) => {
+                Policy::from_paths_with(paths, options).map_err(|e| describe(&e))
+            }
             PolicySource::Artifact(path) => {
                 let bytes = std::fs::read(path)
                     .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-                Policy::load(&bytes).map_err(|e| format!("`{}`: {e}", path.display()))
+                Policy::load_with(&bytes, options).map_err(|e| format!("`{}`: {e}", path.display()))
             }
         }
     }
@@ -87,21 +95,19 @@ impl PolicySource {
     }
 }
 
+/// The files under `path` as the loader walks them (bounded, links to
+/// directories not followed), each with its length and modification time.
 fn walk(path: &Path, out: &mut Vec<(PathBuf, u64, Option<SystemTime>)>) {
-    let Ok(meta) = std::fs::metadata(path) else {
-        // A file being replaced: it counts as a change once it is back.
-        out.push((path.to_path_buf(), u64::MAX, None));
-        return;
+    let files = match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => actpol::walk::files_under(path, &|_| true).unwrap_or_default(),
+        _ => vec![path.to_path_buf()],
     };
-    if meta.is_dir() {
-        let Ok(entries) = std::fs::read_dir(path) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            walk(&entry.path(), out);
+    for file in files {
+        match std::fs::metadata(&file) {
+            Ok(meta) => out.push((file, meta.len(), meta.modified().ok())),
+            // A file being replaced: it counts as a change once it is back.
+            Err(_) => out.push((file, u64::MAX, None)),
         }
-    } else {
-        out.push((path.to_path_buf(), meta.len(), meta.modified().ok()));
     }
 }
 
@@ -131,6 +137,8 @@ pub enum Reload {
 pub struct Served {
     current: ArcSwap<Loaded>,
     source: PolicySource,
+    /// How the source loads: a signature required, where imports reach.
+    options: LoadOptions,
     /// Reloads are one at a time, so two never race to swap.
     reloading: Mutex<()>,
 }
@@ -138,13 +146,27 @@ pub struct Served {
 impl Served {
     /// Loads the policy for the first time.
     pub fn load(source: PolicySource) -> Result<Served, String> {
-        let policy = source.load()?;
-        Ok(Served::with(policy, source))
+        Served::load_with(source, LoadOptions::default())
+    }
+
+    /// Loads the policy for the first time as `options` say, and every
+    /// reload with them too.
+    pub fn load_with(source: PolicySource, options: LoadOptions) -> Result<Served, String> {
+        let policy = source.load_with(&options)?;
+        Ok(Served::with_options(policy, source, options))
     }
 
     /// Serves a policy loaded already.
     pub fn with(policy: Policy, source: PolicySource) -> Served {
+        Served::with_options(policy, source, LoadOptions::default())
+    }
+
+    /// Serves a policy loaded already with `options`, which every reload
+    /// loads with too (a reload cannot swap in an unsigned artifact when a
+    /// signature is required).
+    pub fn with_options(policy: Policy, source: PolicySource, options: LoadOptions) -> Served {
         Served {
+            options,
             current: ArcSwap::from_pointee(Loaded {
                 policy,
                 loaded_at: system_now(),
@@ -187,7 +209,7 @@ impl Served {
             .unwrap_or_else(PoisonError::into_inner);
         let old = self.current();
         let old_hash = old.policy.hash().to_string();
-        match self.source.load() {
+        match self.source.load_with(&self.options) {
             Err(reason) => Reload::Refused {
                 hash: old_hash,
                 reason,

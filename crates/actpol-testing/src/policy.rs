@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use actpol::mutate::Source;
-use actpol::{CompileFailure, EnvelopeLimits, Policy};
+use actpol::{CompileFailure, EnvelopeLimits, LoadOptions, Policy};
 
 use crate::diagnostic::{Kind, TestDiagnostic};
 
@@ -77,11 +77,16 @@ impl Compiled {
 /// Compiles the policy at `path`: a directory, a main file, or a compiled
 /// `.actpolc` artifact.
 pub fn load(path: &Path) -> Result<Compiled, PolicyError> {
-    load_within(path, &EnvelopeLimits::DEFAULT)
+    load_with(path, &LoadOptions::default(), &EnvelopeLimits::DEFAULT)
 }
 
-/// [`load`], the policy screening envelopes under `limits`.
-pub fn load_within(path: &Path, limits: &EnvelopeLimits) -> Result<Compiled, PolicyError> {
+/// [`load`], as `options` say (with a key required, only an artifact
+/// signed by it loads), the policy screening envelopes under `limits`.
+pub fn load_with(
+    path: &Path,
+    options: &LoadOptions,
+    limits: &EnvelopeLimits,
+) -> Result<Compiled, PolicyError> {
     let shown = path.display();
     if !path.exists() {
         return Err(PolicyError::new(
@@ -93,7 +98,7 @@ pub fn load_within(path: &Path, limits: &EnvelopeLimits) -> Result<Compiled, Pol
         let bytes = std::fs::read(path).map_err(|e| {
             PolicyError::new(Kind::Unreadable, format!("cannot read `{shown}`: {e}"))
         })?;
-        return Policy::load(&bytes)
+        return Policy::load_with(&bytes, options)
             .map(|p| Compiled::Artifact(Box::new(p.with_limits(*limits))))
             .map_err(|e| {
                 PolicyError::new(
@@ -102,7 +107,10 @@ pub fn load_within(path: &Path, limits: &EnvelopeLimits) -> Result<Compiled, Pol
                 )
             });
     }
-    Source::from_paths(&[path])
+    if options.required_key().is_some() {
+        return Err(compile_error(path, CompileFailure::Unsigned));
+    }
+    Source::from_paths_with(&[path], options)
         .map(|source| Compiled::Source(Box::new(source.with_limits(*limits))))
         .map_err(|failure| compile_error(path, failure))
 }
@@ -189,14 +197,18 @@ pub struct PolicyCache {
     compiled: HashMap<PathBuf, Rc<Result<Compiled, PolicyError>>>,
     /// What the policies screen envelopes under.
     limits: EnvelopeLimits,
+    /// How they load.
+    options: LoadOptions,
 }
 
 impl PolicyCache {
-    /// A cache whose policies screen envelopes under `limits`.
-    pub fn with_limits(limits: EnvelopeLimits) -> PolicyCache {
+    /// A cache whose policies load with `options` and screen envelopes
+    /// under `limits`.
+    pub fn new(options: LoadOptions, limits: EnvelopeLimits) -> PolicyCache {
         PolicyCache {
             compiled: HashMap::new(),
             limits,
+            options,
         }
     }
 
@@ -205,7 +217,7 @@ impl PolicyCache {
         Rc::clone(
             self.compiled
                 .entry(key)
-                .or_insert_with(|| Rc::new(load_within(path, &self.limits))),
+                .or_insert_with(|| Rc::new(load_with(path, &self.options, &self.limits))),
         )
     }
 }

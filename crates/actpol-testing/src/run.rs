@@ -45,6 +45,9 @@ pub struct Options {
     pub threads: usize,
     /// What the policies screen envelopes under.
     pub envelope_limits: actpol::EnvelopeLimits,
+    /// How policies load: a signature required (then only signed
+    /// artifacts are tested), where imports may reach.
+    pub load: actpol::LoadOptions,
 }
 
 impl Options {
@@ -62,7 +65,7 @@ impl Options {
 pub fn run(paths: &[PathBuf], options: &Options) -> Result<RunReport, TestDiagnostic> {
     let found = discover(paths)?;
     let mut runner = Runner {
-        policies: PolicyCache::with_limits(options.envelope_limits),
+        policies: PolicyCache::new(options.load.clone(), options.envelope_limits),
         ..Runner::default()
     };
     let mut suites = Vec::new();

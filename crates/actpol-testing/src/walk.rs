@@ -1,39 +1,21 @@
 //! Listing the files under a directory, in a stable order, the way a
 //! policy repository is laid out: hidden entries (`.git`) and build output
 //! (`target`) are skipped, and symbolic links to directories are not
-//! followed, so a link cycle cannot make a run endless.
+//! followed, so a link cycle cannot make a run endless (the walk is the
+//! library's, `actpol::walk`).
 
 use std::path::{Path, PathBuf};
 
-const SKIPPED_DIRS: &[&str] = &["target", "node_modules"];
-
-/// Every file under `dir` that `keep` accepts, sorted by path.
+/// Every file under `dir` that `keep` accepts, sorted by path: the
+/// library's bounded walk (links to directories not followed).
 pub fn files(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    visit(dir, keep, &mut out)?;
-    out.sort();
-    Ok(out)
-}
-
-fn visit(dir: &Path, keep: &dyn Fn(&Path) -> bool, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with('.') {
-            continue;
-        }
-        let kind = entry.file_type()?;
-        let path = entry.path();
-        if kind.is_dir() {
-            if !SKIPPED_DIRS.contains(&name.as_ref()) {
-                visit(&path, keep, out)?;
-            }
-        } else if (kind.is_file() || kind.is_symlink() && path.is_file()) && keep(&path) {
-            out.push(path);
-        }
-    }
-    Ok(())
+    actpol::walk::files_under(dir, keep).map_err(|e| match e {
+        actpol::LoadError::Unreadable {
+            source: actpol::ReadFailure::Io(io),
+            ..
+        } => io,
+        other => std::io::Error::other(other.to_string()),
+    })
 }
 
 /// `path` relative to `base`, with `/` separators, when it is under it.

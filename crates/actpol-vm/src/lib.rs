@@ -10,7 +10,7 @@
 //! Architecture invariant: this crate links neither the parser nor the
 //! checker nor the IR; it knows the bytecode and the core contracts only.
 
-use actpol_bytecode::artifact::{hash_text, Artifact, ArtifactError};
+use actpol_bytecode::artifact::{hash_text, Artifact, ArtifactError, VerifyingKey};
 use actpol_bytecode::{verify, BlockId, Program, VerifyError};
 use actpol_core::decision::{
     self, ErrorOut, EvalError, Hit, ParamLimit, PolicyRef, Probe, Settle, ValueOut,
@@ -43,7 +43,18 @@ impl Runtime {
     /// Reads an `.actpolc` artifact: checks the header and checksum, decodes,
     /// and verifies the program.
     pub fn load(bytes: &[u8]) -> Result<Runtime, ArtifactError> {
-        Ok(Runtime::trusting_verified(Artifact::decode(bytes)?))
+        Runtime::load_with(bytes, None)
+    }
+
+    /// [`Runtime::load`], requiring a signature by `required` when given
+    /// (checked before anything else of the artifact is read).
+    pub fn load_with(
+        bytes: &[u8],
+        required: Option<&VerifyingKey>,
+    ) -> Result<Runtime, ArtifactError> {
+        Ok(Runtime::trusting_verified(Artifact::decode_with(
+            bytes, required,
+        )?))
     }
 
     /// Runs an artifact held in memory, verifying it first.

@@ -8,7 +8,7 @@ use std::path::Path;
 pub use actpol_check::report::{line_too_long_to_quote, QUOTE_LIMIT};
 use actpol_check::{Diagnostic, SourceDb};
 
-use crate::load::{self, LoadError};
+use crate::load::{self, LoadError, LoadOptions};
 
 /// The outcome of checking files: every diagnostic, with the files they
 /// point into.
@@ -70,7 +70,15 @@ impl CheckReport {
 
 /// Loads and checks every policy under `paths` (files or directories).
 pub fn check_paths<P: AsRef<Path>>(paths: &[P]) -> Result<CheckReport, LoadError> {
-    let db = load::load(paths)?;
+    check_paths_with(paths, &LoadOptions::default())
+}
+
+/// [`check_paths`], with imports reaching as far as `options` say.
+pub fn check_paths_with<P: AsRef<Path>>(
+    paths: &[P],
+    options: &LoadOptions,
+) -> Result<CheckReport, LoadError> {
+    let db = load::load(paths, options)?;
     let diagnostics = actpol_check::check_all(&db);
     Ok(CheckReport::new(db, diagnostics))
 }

@@ -8,7 +8,8 @@ use actpol_check::{Diagnostic, FileId, SourceDb};
 use sha2::{Digest, Sha256};
 
 use crate::check::CheckReport;
-use crate::load::{self, LoadError};
+use crate::load::{self, LoadError, LoadOptions};
+use actpol_core::error::ErrorCode;
 
 /// Why compiling failed.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +38,11 @@ pub enum CompileFailure {
     /// The one path given is a compiled artifact, and it does not load.
     #[error(transparent)]
     Artifact(#[from] ArtifactError),
+
+    /// A signature is required, and the policy was given as sources,
+    /// which carry none.
+    #[error("the policy is given as source files, which carry no signature, and a signature is required")]
+    Unsigned,
 }
 
 impl miette::Diagnostic for CompileFailure {
@@ -48,6 +54,7 @@ impl miette::Diagnostic for CompileFailure {
             CompileFailure::Invalid(_) => Some(Box::new("actpol::compile::errors")),
             CompileFailure::NoPolicy => Some(Box::new("actpol::compile::no_policy")),
             CompileFailure::Ambiguous(_) => Some(Box::new("actpol::compile::ambiguous")),
+            CompileFailure::Unsigned => Some(Box::new(ErrorCode::ArtifactUnsigned)),
         }
     }
 
@@ -63,13 +70,24 @@ impl miette::Diagnostic for CompileFailure {
             CompileFailure::Ambiguous(_) => {
                 Some(Box::new("pass the directory or main file of one policy"))
             }
+            CompileFailure::Unsigned => Some(Box::new(
+                "compile and sign the policy (`actpol compile --sign KEY`) and pass the artifact",
+            )),
         }
     }
 }
 
 /// Loads, checks and compiles the one policy under `paths`.
 pub fn compile_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Artifact, CompileFailure> {
-    compile_db(load::load(paths)?)
+    compile_paths_with(paths, &LoadOptions::default())
+}
+
+/// [`compile_paths`], with imports reaching as far as `options` say.
+pub fn compile_paths_with<P: AsRef<Path>>(
+    paths: &[P],
+    options: &LoadOptions,
+) -> Result<Artifact, CompileFailure> {
+    compile_db(load::load(paths, options)?)
 }
 
 /// Checks and compiles a policy given as in-memory files `(path, text)`.
@@ -82,7 +100,20 @@ pub fn compile_sources<'a>(
 
 fn compile_db(db: SourceDb) -> Result<Artifact, CompileFailure> {
     let checked = check_db(db)?;
-    Ok(actpol_compiler::compile(&checked.policy, checked.hash)?)
+    let mut artifact = actpol_compiler::compile(&checked.policy, checked.hash)?;
+    artifact.compiled_at = compile_time();
+    Ok(artifact)
+}
+
+/// When an artifact is compiled, in milliseconds since the epoch:
+/// `SOURCE_DATE_EPOCH` (seconds) when set, so a build that pins it writes
+/// the same bytes every time; else the system clock.
+fn compile_time() -> i64 {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|secs| secs.checked_mul(1000))
+        .unwrap_or_else(crate::store::system_now)
 }
 
 /// A policy checked and ready to compile.

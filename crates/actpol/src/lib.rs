@@ -31,6 +31,9 @@
 //!   ([`state::StateView`]) or a budget ledger ([`state::BudgetLedger`]).
 //! - Errors: every runtime error has an [`ErrorCode`]; see [`error`].
 //! - Authoring: [`check_paths`], [`check_sources`], [`format_source`].
+//! - Loading: [`LoadOptions`] say where imports may reach and which key an
+//!   artifact must be signed by ([`SecretKey`], [`PublicKey`]); [`walk`]
+//!   lists a policy directory's files, bounded.
 //! - Plans: a DAG of actions decided as a whole before it runs
 //!   ([`Policy::read_plan`], [`Policy::decide_plan`], [`plan`]).
 //! - Testing a policy's tests: [`mutate`] makes its mutants and the probes
@@ -41,17 +44,20 @@
 mod check;
 mod compile;
 mod explain;
+mod keys;
 mod load;
 pub mod mutate;
 pub mod plan;
 mod policy;
 pub mod store;
+pub mod walk;
 
-pub use check::{check_paths, check_sources, format_source, CheckReport};
+pub use check::{check_paths, check_paths_with, check_sources, format_source, CheckReport};
 pub use check::{line_too_long_to_quote, QUOTE_LIMIT};
-pub use compile::{compile_paths, compile_sources, CompileFailure};
+pub use compile::{compile_paths, compile_paths_with, compile_sources, CompileFailure};
 pub use explain::explain_text;
-pub use load::{LoadError, ReadFailure};
+pub use keys::{KeyError, PublicKey, SecretKey};
+pub use load::{LoadError, LoadOptions, ReadFailure, MAX_FILE_BYTES};
 pub use policy::{Input, Policy, Request, RuleInfo};
 
 pub use decision::{ConstraintOut, Decision, Escalation, Level};
@@ -103,6 +109,7 @@ pub mod state {
 /// decisions and diagnostics show, and a `source()` when it has a cause.
 pub mod error {
     pub use crate::compile::CompileFailure;
+    pub use crate::keys::KeyError;
     pub use crate::load::{LoadError, ReadFailure};
     pub use actpol_bytecode::artifact::ArtifactError;
     pub use actpol_bytecode::VerifyError;
@@ -126,7 +133,7 @@ pub mod values {
 /// the bytecode and may change with the artifact format version; programs
 /// that embed actpol decide through [`Policy`].
 pub mod advanced {
-    pub use actpol_bytecode::artifact::{Artifact, FORMAT_VERSION, MAGIC};
+    pub use actpol_bytecode::artifact::{key_id, Artifact, Signature, FORMAT_VERSION, MAGIC};
     pub use actpol_bytecode::{disasm, Instr, Program};
     /// A constant of a program (`Program::consts`).
     pub use actpol_core::value::Value;

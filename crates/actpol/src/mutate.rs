@@ -31,7 +31,16 @@ pub struct Source {
 impl Source {
     /// Loads, checks and compiles the one policy under `paths`.
     pub fn from_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Source, CompileFailure> {
-        Source::from_db(load::load(paths)?)
+        Source::from_paths_with(paths, &load::LoadOptions::default())
+    }
+
+    /// [`Source::from_paths`], with imports reaching as far as `options`
+    /// say.
+    pub fn from_paths_with<P: AsRef<Path>>(
+        paths: &[P],
+        options: &load::LoadOptions,
+    ) -> Result<Source, CompileFailure> {
+        Source::from_db(load::load(paths, options)?)
     }
 
     /// Checks and compiles a policy given as in-memory files `(path, text)`.

@@ -11,8 +11,9 @@ use actpol_core::schema::KeyKind;
 use actpol_core::state::{MemoryState, StateError, StateView};
 use actpol_vm::Runtime;
 
-use crate::compile::{compile_paths, compile_sources, CompileFailure};
-use crate::load::{LoadError, ReadFailure};
+use crate::compile::{compile_paths_with, compile_sources, CompileFailure};
+use crate::load::{LoadError, LoadOptions, ReadFailure};
+use crate::PublicKey;
 
 /// A policy ready to decide: compiled from sources or loaded from an
 /// artifact, verified either way.
@@ -34,12 +35,26 @@ impl Policy {
     /// compiled; or one compiled artifact (`.actpolc`, recognised by its
     /// header whatever its name), loaded and verified.
     pub fn from_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Policy, CompileFailure> {
+        Policy::from_paths_with(paths, &LoadOptions::default())
+    }
+
+    /// [`Policy::from_paths`], loaded as `options` say: where imports may
+    /// reach, and whether a signature is required. When one is, only a
+    /// signed artifact loads: policy sources carry no signature and are
+    /// refused ([`CompileFailure::Unsigned`]).
+    pub fn from_paths_with<P: AsRef<Path>>(
+        paths: &[P],
+        options: &LoadOptions,
+    ) -> Result<Policy, CompileFailure> {
         if let [one] = paths {
             if let Some(bytes) = artifact_at(one.as_ref())? {
-                return Ok(Policy::load(&bytes)?);
+                return Ok(Policy::load_with(&bytes, options)?);
             }
         }
-        Policy::from_artifact(compile_paths(paths)?)
+        if options.verify_key.is_some() {
+            return Err(CompileFailure::Unsigned);
+        }
+        Policy::from_artifact(compile_paths_with(paths, options)?)
     }
 
     /// Compiles in-memory sources `(path, text)`; imports resolve between
@@ -50,9 +65,18 @@ impl Policy {
         Policy::from_artifact(compile_sources(sources)?)
     }
 
-    /// Loads an `.actpolc` artifact (verified on load).
+    /// Loads an `.actpolc` artifact (verified on load). A signature it
+    /// carries must be valid; none is required.
     pub fn load(bytes: &[u8]) -> Result<Policy, ArtifactError> {
-        Ok(Policy::with(Runtime::load(bytes)?))
+        Policy::load_with(bytes, &LoadOptions::default())
+    }
+
+    /// Loads an `.actpolc` artifact, requiring the signature `options`
+    /// name: an unsigned artifact, or one signed by another key or changed
+    /// since it was signed, is refused before its program is read.
+    pub fn load_with(bytes: &[u8], options: &LoadOptions) -> Result<Policy, ArtifactError> {
+        let key = options.verify_key.as_ref().map(PublicKey::verifying);
+        Ok(Policy::with(Runtime::load_with(bytes, key)?))
     }
 
     /// Runs a compiled artifact held in memory (verified again here).
@@ -262,9 +286,13 @@ impl Policy {
     }
 }
 
-/// The bytes at `path` if it is a compiled artifact: a file that starts
-/// with the artifact header's magic bytes.
+/// The bytes at `path` if it is given as a compiled artifact: a file named
+/// `.actpolc`, or one that starts with the artifact header's magic bytes.
+/// A file named `.actpolc` is read as an artifact whatever it holds, so a
+/// damaged or truncated one is refused as an artifact, never read as
+/// policy text.
 fn artifact_at(path: &Path) -> Result<Option<Vec<u8>>, LoadError> {
+    use std::io::Read as _;
     if !path.is_file() {
         return Ok(None);
     }
@@ -272,8 +300,19 @@ fn artifact_at(path: &Path) -> Result<Option<Vec<u8>>, LoadError> {
         path: crate::load::display(path),
         source: ReadFailure::Io(source),
     };
-    let bytes = std::fs::read(path).map_err(unreadable)?;
-    Ok(bytes.starts_with(MAGIC).then_some(bytes))
+    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut start = Vec::with_capacity(MAGIC.len());
+    (&mut file)
+        .take(MAGIC.len() as u64)
+        .read_to_end(&mut start)
+        .map_err(unreadable)?;
+    let named = path.extension().is_some_and(|e| e == "actpolc");
+    if !named && start != MAGIC {
+        return Ok(None);
+    }
+    let mut bytes = start;
+    file.read_to_end(&mut bytes).map_err(unreadable)?;
+    Ok(Some(bytes))
 }
 
 /// A rule of a policy.
