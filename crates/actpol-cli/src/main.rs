@@ -1,8 +1,11 @@
 //! The `actpol` command. Each subcommand is a thin layer over the `actpol`
 //! library: parse arguments, call, print, and choose the exit code.
 //!
-//! Exit codes: 0 success; 1 policy or input errors; 2 usage errors;
-//! with `eval --exit-code`, 3 for `escalate` and 4 for `deny`.
+//! Exit codes: 0 success; 1 policy or input errors (for `eval` and
+//! `plan`, a decision that carries errors); 2 usage errors (a path that
+//! does not exist, arguments that do not parse); with `eval --exit-code`
+//! and `plan --exit-code`, the decision's: 0 for `allow` and `constrain`,
+//! 3 for `escalate` and 4 for `deny`, whether or not it carries errors.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,8 +31,10 @@ mod test_cmd;
 #[derive(Parser, Debug)]
 #[command(
     name = "actpol",
-    version,
-    about = "Decide whether an AI agent's proposed action is allowed, constrained, escalated or denied."
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("ACTPOL_COMMIT"), ")"),
+    about = "Decide whether an AI agent's proposed action is allowed, constrained, escalated or denied.",
+    after_help = "Exit codes: 0 success; 1 policy or input errors; 2 usage errors; with `eval --exit-code` \
+                  and `plan --exit-code`, 3 for `escalate` and 4 for `deny`."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -88,7 +93,7 @@ enum Command {
     /// Decide on an envelope; print the decision as JSON.
     Eval(EvalArgs),
     /// Decide on an envelope and say why, for people.
-    Explain(EvalArgs),
+    Explain(DecideArgs),
     /// Print a compiled artifact's bytecode.
     Disasm {
         /// The artifact (`.actpolc`).
@@ -135,17 +140,32 @@ enum Command {
     Bench(bench_cmd::BenchCommand),
 }
 
+/// What `eval` and `explain` both take: the policy, the envelope, and
+/// where budgets and windows come from.
 #[derive(clap::Args, Debug)]
-struct EvalArgs {
+struct DecideArgs {
     /// The policy: its files or directory, or a compiled `.actpolc`.
     #[arg(long, required = true, num_args = 1..)]
     policy: Vec<PathBuf>,
     /// The envelope (JSON), or `-` for standard input.
     #[arg(long)]
     envelope: PathBuf,
-    /// Budget and window state (JSON): {"budgets": [...], "events": [...]}.
+    /// Budget and window state (JSON): {"budgets": [...], "events": [...]} (see docs/state.md).
     #[arg(long)]
     state: Option<PathBuf>,
+    #[command(flatten)]
+    store: store_cmd::EvalStore,
+    #[command(flatten)]
+    limits: limits::LimitArgs,
+    #[command(flatten)]
+    load: sign_cmd::LoadArgs,
+}
+
+/// `eval`'s arguments: `explain`'s, and how to print and exit.
+#[derive(clap::Args, Debug)]
+struct EvalArgs {
+    #[command(flatten)]
+    decide: DecideArgs,
     /// Read one envelope per line (NDJSON) and print one decision per line,
     /// tagged with its line number and the envelope's id.
     #[arg(long)]
@@ -153,18 +173,22 @@ struct EvalArgs {
     /// Add an explanation to the decision: which rules matched, which did not and why.
     #[arg(long)]
     explain: bool,
-    /// Exit 3 on `escalate` and 4 on `deny`.
+    /// Exit with the decision: 0 for `allow` and `constrain`, 3 for
+    /// `escalate`, 4 for `deny` (the strictest of a batch), errors or not.
     #[arg(long)]
     exit_code: bool,
     /// Print each decision on one line.
     #[arg(long)]
     compact: bool,
-    #[command(flatten)]
-    store: store_cmd::EvalStore,
-    #[command(flatten)]
-    limits: limits::LimitArgs,
-    #[command(flatten)]
-    load: sign_cmd::LoadArgs,
+}
+
+// `eval` reads the arguments it shares with `explain` as its own.
+impl std::ops::Deref for EvalArgs {
+    type Target = DecideArgs;
+
+    fn deref(&self) -> &DecideArgs {
+        &self.decide
+    }
 }
 
 fn main() -> ExitCode {
@@ -368,7 +392,7 @@ enum Backing {
 }
 
 impl Backing {
-    fn open(args: &EvalArgs, policy: &Policy) -> Result<Backing, miette::Report> {
+    fn open(args: &DecideArgs, policy: &Policy) -> Result<Backing, miette::Report> {
         Ok(match args.store.open()? {
             Some(store) => Backing::Store(store),
             None => Backing::Memory(load_state(args.state.as_deref(), policy)?),
@@ -499,20 +523,16 @@ impl<W: Write> Printer<W> {
     }
 
     /// 1 when any decision carries an error (or the store failed); with
-    /// `--exit-code`, 3 for an escalation and 4 for a denial, the
-    /// strictest decision winning.
+    /// `--exit-code`, the strictest decision's code ([`exit_code_for`]),
+    /// errors or not.
     fn exit_code(self, exit_code: bool) -> CliResult {
         if let Some(err) = self.failed {
             return Err(err.into());
         }
-        Ok(if self.any_errors {
+        Ok(if exit_code {
+            exit_code_for(self.strictest)
+        } else if self.any_errors {
             ExitCode::from(1)
-        } else if exit_code {
-            match self.strictest {
-                Some(Level::Deny) => ExitCode::from(4),
-                Some(Level::Escalate) => ExitCode::from(3),
-                _ => ExitCode::SUCCESS,
-            }
         } else {
             ExitCode::SUCCESS
         })
@@ -538,7 +558,7 @@ fn eval(args: &EvalArgs) -> CliResult {
 /// The envelope `eval` and `explain` decide on, read no further than the
 /// policy's envelope limit.
 fn decide_one(
-    args: &EvalArgs,
+    args: &DecideArgs,
     policy: &Policy,
     backing: &mut Backing,
     explain: bool,
@@ -640,7 +660,18 @@ fn decide_group<W: Write>(
     Ok(())
 }
 
-fn explain(args: &EvalArgs) -> CliResult {
+/// `--exit-code`: the decision's own code. A decision with errors is a
+/// `deny` or an `escalate` (runtime errors fail closed into `on_error`),
+/// and exits as one.
+pub(crate) fn exit_code_for(level: Option<Level>) -> ExitCode {
+    match level {
+        Some(Level::Deny) => ExitCode::from(4),
+        Some(Level::Escalate) => ExitCode::from(3),
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+fn explain(args: &DecideArgs) -> CliResult {
     let policy = load_policy(&args.policy, &args.load)?.with_limits(args.limits.limits());
     let mut backing = Backing::open(args, &policy)?;
     let Some(decided) = decide_one(args, &policy, &mut backing, true)? else {

@@ -3,8 +3,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use actpol::Level;
-
 use crate::{io, load_policy, load_state, CliResult};
 
 #[derive(clap::Args, Debug)]
@@ -22,7 +20,8 @@ pub struct PlanArgs {
     /// Budget and window state (JSON): {"budgets": [...], "events": [...]}.
     #[arg(long)]
     state: Option<PathBuf>,
-    /// Exit 3 when the plan's decision is `escalate` and 4 when it is `deny`.
+    /// Exit with the plan's decision: 0 for `allow` and `constrain`, 3 for
+    /// `escalate`, 4 for `deny`, errors or not.
     #[arg(long)]
     exit_code: bool,
     #[command(flatten)]
@@ -55,12 +54,12 @@ pub fn run(args: &PlanArgs) -> CliResult {
         PlanFormat::Text => actpol::plan::render::text(&decided),
     };
     out!("{text}")?;
-    if decided.nodes.iter().any(|n| !n.errors.is_empty()) {
-        return Ok(ExitCode::from(1));
+    if args.exit_code {
+        return Ok(crate::exit_code_for(Some(decided.decision)));
     }
-    Ok(match (args.exit_code, decided.decision) {
-        (true, Level::Deny) => ExitCode::from(4),
-        (true, Level::Escalate) => ExitCode::from(3),
-        _ => ExitCode::SUCCESS,
+    Ok(if decided.nodes.iter().any(|n| !n.errors.is_empty()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     })
 }

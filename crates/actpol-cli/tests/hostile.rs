@@ -1055,3 +1055,129 @@ fn a_policy_that_is_not_utf8_is_an_input_error() {
     let run = hostile(&["check", "no/such/dir"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
 }
+
+#[test]
+fn explain_refuses_flags_it_does_not_honour() {
+    for flag in ["--exit-code", "--batch", "--compact"] {
+        let run = hostile(&[
+            "explain",
+            "--policy",
+            GROWTH,
+            "--envelope",
+            GROWTH_ENVELOPE,
+            flag,
+        ]);
+        assert_eq!(run.code, 2, "{flag}: {}{}", run.stdout, run.stderr);
+        assert!(run.stdout.is_empty(), "{flag}: {}", run.stdout);
+        assert!(run.stderr.contains(flag), "{flag}: {}", run.stderr);
+    }
+}
+
+/// An envelope that does not fit the schema is decided by the policy's
+/// `on_error`, an escalation for the growth policy: with `--exit-code` it
+/// exits 3 like any escalation; without, 1 for the error it carries.
+#[test]
+fn an_on_error_escalation_exits_as_an_escalation_with_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join(GROWTH_ENVELOPE)).unwrap();
+    let broken = text.replace("\"recipients\": 2500", "\"recipients\": \"many\"");
+    assert_ne!(broken, text, "the envelope names its recipients");
+    let envelope = write(dir.path(), "broken.json", broken);
+    let args = ["eval", "--policy", GROWTH, "--envelope", envelope.as_str()];
+    let run = hostile(&args);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let d = json(&run.stdout);
+    assert_eq!(d["decision"], "escalate", "{d}");
+    assert!(!d["errors"].as_array().unwrap().is_empty(), "{d}");
+    let run = hostile(&[&args[..], &["--exit-code"]].concat());
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    // And a plain escalation, as documented.
+    let run = hostile(&[
+        "eval",
+        "--policy",
+        GROWTH,
+        "--envelope",
+        GROWTH_ENVELOPE,
+        "--exit-code",
+    ]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+}
+
+#[test]
+fn the_exit_codes_in_the_help_are_the_documented_ones() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let help = hostile(&["--help"]).stdout;
+    for text in [&readme, &help] {
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for part in [
+            "0 success",
+            "1 policy or input errors",
+            "2 usage errors",
+            "3 for `escalate`",
+            "4 for `deny`",
+        ] {
+            assert!(flat.contains(part), "`{part}` missing from:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn version_names_the_commit() {
+    let run = hostile(&["--version"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let line = run.stdout.trim();
+    let commit = line
+        .rsplit_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("no commit in `{line}`"));
+    let head = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(root())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    match head {
+        Some(head) => assert_eq!(commit, head, "{line}"),
+        None => assert_eq!(commit, "unknown", "{line}"),
+    }
+}
+
+#[test]
+fn explain_shows_a_rules_whole_doc_comment() {
+    let run = hostile(&["explain", "--policy", GROWTH, "--envelope", GROWTH_ENVELOPE]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // `routine_campaign_send`'s comment runs over three lines.
+    let flat = run.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains(
+            "Routine campaign sends: copy from the reviewed template library at a normal size. \
+             The daily send budget decides when a person must look at the day's volume."
+        ),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_state_file_error_shows_the_format_with_single_braces() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = write(dir.path(), "state.json", r#"{"budgetz": []}"#);
+    let run = hostile(&[
+        "eval",
+        "--policy",
+        GROWTH,
+        "--envelope",
+        GROWTH_ENVELOPE,
+        "--state",
+        &state,
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains(ErrorCode::StateInvalid.as_str()));
+    assert!(
+        run.stderr.contains(r#"{"budgets": [...]"#),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("{{"), "{}", run.stderr);
+}

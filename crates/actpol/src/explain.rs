@@ -102,8 +102,10 @@ fn rules_section(out: &mut String, ex: &Explanation) {
             "skipped"
         };
         let _ = writeln!(out, "  {mark} {} ({})", r.rule, r.outcome);
-        if let Some(doc) = &r.doc {
-            let _ = writeln!(out, "          {}", doc.lines().next().unwrap_or(""));
+        // The whole doc comment: its lines wrap one text, so the first
+        // alone would stop mid-sentence.
+        for line in r.doc.iter().flat_map(|doc| doc.lines()) {
+            let _ = writeln!(out, "          {line}");
         }
         if let Some(cond) = &r.condition {
             let _ = writeln!(out, "          when {cond}");
