@@ -85,7 +85,15 @@ fn pg_location() -> Option<String> {
         );
         return None;
     };
-    let schema = format!("replicas_{}_{}", std::process::id(), store::system_now());
+    // Tests in this file run in parallel in one process, often in the same
+    // millisecond: a counter keeps their schemas apart.
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let schema = format!(
+        "replicas_{}_{}_{}",
+        std::process::id(),
+        store::system_now(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
     postgres::Client::connect(&url, postgres::NoTls)
         .unwrap()
         .batch_execute(&format!(
