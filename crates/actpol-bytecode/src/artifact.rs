@@ -21,6 +21,7 @@
 //! artifact changed by anyone without the signing key is refused when a
 //! key is required.
 
+use actpol_core::canonical::hex;
 use actpol_core::error::ErrorCode;
 use ed25519_dalek::Signer as _;
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
@@ -248,14 +249,6 @@ impl<'a> Framed<'a> {
 
 pub fn hash_text(hash: &[u8; 32]) -> String {
     format!("sha256:{}", hex(hash))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
 }
 
 /// Why an artifact does not load (or cannot be written).

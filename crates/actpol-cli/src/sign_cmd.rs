@@ -118,7 +118,7 @@ pub fn inspect(args: &InspectArgs) -> CliResult {
     let signer = artifact.signature.map(|s| {
         serde_json::json!({
             "key_id": s.key_id(),
-            "public_key": s.public_key.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+            "public_key": actpol::values::hex(&s.public_key),
         })
     });
     let info = serde_json::json!({

@@ -60,6 +60,19 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// The 32 bytes that 64 hex digits (either case) write, as keys and
+/// SHA-256 hashes are written in files; `None` for anything else.
+pub fn hex32(text: &str) -> Option<[u8; 32]> {
+    if text.len() != 64 || !text.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

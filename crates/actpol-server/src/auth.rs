@@ -31,6 +31,7 @@
 
 use std::collections::HashMap;
 
+use actpol::values::{hex, hex32};
 use actpol::ErrorCode;
 use axum::http::{header, HeaderMap, StatusCode};
 use serde::Deserialize;
@@ -102,21 +103,6 @@ pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn parse_hash(text: &str) -> Option<[u8; 32]> {
-    if text.len() != 64 || !text.is_ascii() {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(out)
-}
-
 impl Tokens {
     /// Every request is served: no tokens file.
     pub fn open() -> Tokens {
@@ -133,7 +119,7 @@ impl Tokens {
         let mut by_hash = HashMap::new();
         for (n, entry) in file.token.into_iter().enumerate() {
             let at = n + 1;
-            let hash = parse_hash(&entry.sha256.to_ascii_lowercase()).ok_or_else(|| {
+            let hash = hex32(&entry.sha256).ok_or_else(|| {
                 format!(
                     "token {at}: `{}` is not a SHA-256 in hex (64 hex digits)",
                     entry.sha256

@@ -18,6 +18,7 @@
 //! public key's sha256) names it in `actpol inspect` and in errors.
 
 use actpol_bytecode::artifact::{key_id, Artifact, ArtifactError, SigningKey, VerifyingKey};
+use actpol_core::canonical::{hex, hex32};
 use actpol_core::error::ErrorCode;
 
 const SECRET_LABEL: &str = "actpol-secret-key-ed25519";
@@ -139,23 +140,7 @@ fn key_line(text: &str, label: &str) -> Result<[u8; 32], KeyError> {
             format!("the key line starts with `{found}`, not `{label}`")
         }));
     }
-    from_hex(digits.trim())
-        .ok_or_else(|| KeyError::Malformed("the key is not 64 hex digits".into()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn from_hex(text: &str) -> Option<[u8; 32]> {
-    if text.len() != 64 || !text.is_ascii() {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(out)
+    hex32(digits.trim()).ok_or_else(|| KeyError::Malformed("the key is not 64 hex digits".into()))
 }
 
 /// Why a key could not be made or read.

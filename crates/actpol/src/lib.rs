@@ -122,6 +122,7 @@ pub mod error {
 /// durations, timestamps; and the "did you mean" of every diagnostic.
 pub mod values {
     pub use actpol_core::amount;
+    pub use actpol_core::canonical::{hex, hex32};
     pub use actpol_core::suggest::did_you_mean;
     pub use actpol_core::value::{
         format_duration, format_timestamp, parse_duration, parse_timestamp,
