@@ -9,6 +9,8 @@
 //! `ACTPOL_TEST_REPLICA_DECISIONS` sets how many decisions the shared-limit
 //! test makes (10,000 by default).
 
+mod common;
+
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -67,41 +69,10 @@ fn draw() -> Vec<u8> {
     .unwrap()
 }
 
-/// A new, empty schema on the test server, as a store location; `None`
-/// (said loudly) without a server.
+/// A new, empty schema on the test server with the store's tables made, as
+/// a store location; `None` (said loudly) without a server.
 fn pg_location() -> Option<String> {
-    let Some(url) = std::env::var("ACTPOL_TEST_PG")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        assert!(
-            std::env::var_os("ACTPOL_TEST_PG_REQUIRED").is_none(),
-            "ACTPOL_TEST_PG_REQUIRED is set but ACTPOL_TEST_PG is not"
-        );
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n*** SKIPPED: two `actpol serve` replicas on PostgreSQL were not tested: set ACTPOL_TEST_PG ***\n"
-        );
-        return None;
-    };
-    // Tests in this file run in parallel in one process, often in the same
-    // millisecond: a counter keeps their schemas apart.
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let schema = format!(
-        "replicas_{}_{}_{}",
-        std::process::id(),
-        store::system_now(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
-    postgres::Client::connect(&url, postgres::NoTls)
-        .unwrap()
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-        ))
-        .unwrap();
-    let join = if url.contains('?') { '&' } else { '?' };
-    let location = format!("{url}{join}options=-c%20search_path%3D{schema}");
+    let location = common::pg_location("replicas", "two `actpol serve` replicas on PostgreSQL")?;
     // Made once here, so the replicas do not race to make the tables.
     drop(store::open(&location, Durability::Normal).unwrap());
     Some(location)

@@ -44,38 +44,10 @@ fn store() -> Store {
 /// none (said loudly) when no server was given, unless
 /// `ACTPOL_TEST_PG_REQUIRED` is set.
 fn pg_store() -> Option<Store> {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let Some(url) = std::env::var("ACTPOL_TEST_PG")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        assert!(
-            std::env::var_os("ACTPOL_TEST_PG_REQUIRED").is_none(),
-            "ACTPOL_TEST_PG_REQUIRED is set but ACTPOL_TEST_PG is not"
-        );
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n*** SKIPPED: `--store postgres://…` was not tested: set ACTPOL_TEST_PG ***\n"
-        );
-        return None;
-    };
-    let schema = format!(
-        "cli_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
-    postgres::Client::connect(&url, postgres::NoTls)
-        .unwrap()
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-        ))
-        .unwrap();
-    let join = if url.contains('?') { '&' } else { '?' };
+    let path = common::pg_location("cli", "`--store postgres://…`")?;
     Some(Store {
         dir: tempfile::tempdir().unwrap(),
-        path: format!("{url}{join}options=-c%20search_path%3D{schema}"),
+        path,
     })
 }
 

@@ -57,3 +57,41 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A store location in a new, empty schema of the PostgreSQL server that
+/// `ACTPOL_TEST_PG` names, its name starting with `prefix`; `None`, said
+/// loudly with `untested`, when no server was given (a failure when
+/// `ACTPOL_TEST_PG_REQUIRED` is set).
+pub fn pg_location(prefix: &str, untested: &str) -> Option<String> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    // Tests in one file run in parallel in one process: a counter keeps
+    // their schemas apart.
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let Some(url) = std::env::var("ACTPOL_TEST_PG")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        assert!(
+            std::env::var_os("ACTPOL_TEST_PG_REQUIRED").is_none(),
+            "ACTPOL_TEST_PG_REQUIRED is set but ACTPOL_TEST_PG is not"
+        );
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** SKIPPED: {untested} was not tested: set ACTPOL_TEST_PG ***\n"
+        );
+        return None;
+    };
+    let schema = format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    postgres::Client::connect(&url, postgres::NoTls)
+        .unwrap()
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
+        .unwrap();
+    let join = if url.contains('?') { '&' } else { '?' };
+    Some(format!("{url}{join}options=-c%20search_path%3D{schema}"))
+}
