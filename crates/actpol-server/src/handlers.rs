@@ -57,17 +57,7 @@ pub const MAX_BATCH: usize = 1024;
 /// What every handler shares.
 #[derive(Clone, Debug)]
 pub struct AppState {
-    inner: Arc<Inner>,
-}
-
-#[derive(Debug)]
-struct Inner {
-    served: Arc<Served>,
-    store: Arc<dyn Store>,
-    batcher: Batcher,
-    metrics: Arc<Metrics>,
-    tokens: Tokens,
-    shadow: Option<Arc<Shadow>>,
+    inner: Arc<Parts>,
 }
 
 /// What a new [`AppState`] is made of.
@@ -83,23 +73,8 @@ pub struct Parts {
 
 impl AppState {
     pub fn new(parts: Parts) -> AppState {
-        let Parts {
-            served,
-            store,
-            batcher,
-            metrics,
-            tokens,
-            shadow,
-        } = parts;
         AppState {
-            inner: Arc::new(Inner {
-                served,
-                store,
-                batcher,
-                metrics,
-                tokens,
-                shadow,
-            }),
+            inner: Arc::new(parts),
         }
     }
 
