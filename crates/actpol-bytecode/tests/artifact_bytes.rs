@@ -42,7 +42,12 @@ fn cmp(op: CmpOp, a: Expr, b: Expr) -> Expr {
 }
 
 fn field(name: NameId, ty: Type, optional: bool) -> FieldDef {
-    FieldDef { name, ty, optional }
+    FieldDef {
+        name,
+        ty,
+        optional,
+        bounds: None,
+    }
 }
 
 fn spec(level: Level, approver: Option<ApproverId>, reason: &str) -> OutcomeSpec {

@@ -313,6 +313,16 @@ pub enum CheckError {
         help: String,
     },
 
+    #[error("{message}")]
+    #[diagnostic(code(actpol::check::invalid_bounds), help("{help}"))]
+    InvalidBounds {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+
     #[error("unknown time zone `{name}`")]
     #[diagnostic(code(actpol::check::unknown_zone), help("{help}"))]
     UnknownZone {

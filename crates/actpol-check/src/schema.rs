@@ -8,7 +8,7 @@
 
 use actpol_core::ids::{ActionId, DataClassId, EntityId, EnumId, NameId, SystemId};
 use actpol_core::schema::{
-    ActionDef, Described, EntityDef, EnumDef, FieldDef, ReversibilityClass, TriggerDef,
+    ActionDef, Bounds, Described, EntityDef, EnumDef, FieldDef, ReversibilityClass, TriggerDef,
 };
 use actpol_core::types::{Currency, Type};
 use actpol_core::value::parse_duration;
@@ -17,9 +17,13 @@ use actpol_syntax::ast::{
     Span, Trigger, TypeExpr, TypeExprKind,
 };
 
+use actpol_syntax::ast;
+use rust_decimal::Decimal;
+
 use crate::checker::Checker;
 use crate::decls::{check_local_names, BUILTIN_TYPES};
 use crate::diag::{list, suggest, CheckError};
+use crate::literal;
 use crate::members::Members;
 
 /// A field as the checker knows it: `ty` is `None` when its declared type
@@ -29,6 +33,7 @@ pub(crate) struct FieldInfo {
     pub name: NameId,
     pub ty: Option<Type>,
     pub optional: bool,
+    pub bounds: Option<Bounds>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -316,15 +321,133 @@ impl Checker<'_> {
                 continue;
             }
             let ty = self.resolve_type(file, &field.ty);
+            let bounds = match (&field.bounds, &ty) {
+                (Some(written), Some(ty)) => self.field_bounds(file, written, ty),
+                _ => None,
+            };
             if keep {
                 out.push(FieldInfo {
                     name: self.schema.intern_field(&field.name.name),
                     ty,
                     optional: field.optional,
+                    bounds,
                 });
             }
         }
         out
+    }
+
+    /// A field's bounds as written, read in its type's unit; `None`
+    /// (reported) when the type has no numbers, an end is not in its unit,
+    /// or the bounds admit no value.
+    fn field_bounds(&mut self, file: u32, written: &ast::Bounds, ty: &Type) -> Option<Bounds> {
+        if !matches!(ty, Type::Int | Type::Decimal | Type::Money(_)) {
+            let name = self.schema.type_name(ty);
+            self.invalid_bounds(
+                file,
+                written.span,
+                format!("a `{name}` cannot be bounded"),
+                "bounds need a number",
+                "bound an `Int`, a `Decimal` or a `Money` field, or drop `in …`".to_string(),
+            );
+            return None;
+        }
+        let mut end = |lit: &Option<ast::BoundLit>| match lit {
+            None => Some(None),
+            Some(lit) => self.bound_value(file, lit, ty).map(Some),
+        };
+        let (least, most) = (end(&written.least)?, end(&written.most)?);
+        let bounds = Bounds { least, most };
+        if let (Some(l), Some(m)) = (least, most) {
+            if l > m {
+                self.invalid_bounds(
+                    file,
+                    written.span,
+                    format!("the bounds `{}` admit no value", bounds.text(ty)),
+                    "the least is more than the most",
+                    format!(
+                        "write the least first: `in {}`",
+                        Bounds {
+                            least: most,
+                            most: least
+                        }
+                        .text(ty)
+                    ),
+                );
+                return None;
+            }
+        }
+        Some(bounds)
+    }
+
+    /// One end of a field's bounds, in the field's unit.
+    fn bound_value(&mut self, file: u32, lit: &ast::BoundLit, ty: &Type) -> Option<Decimal> {
+        let name = self.schema.type_name(ty);
+        let written = lit.text();
+        let unit_error = |help: String| {
+            (
+                format!("`{written}` cannot bound a field of type `{name}`"),
+                help,
+            )
+        };
+        let problem = match (ty, &lit.currency) {
+            (Type::Money(c), None) => Some(unit_error(format!(
+                "write the amount in {c}: `{} {c}`",
+                lit.amount
+            ))),
+            (Type::Money(c), Some(given)) if given != c.as_str() => Some(unit_error(format!(
+                "write the amount in {c}, the field's currency: `{} {c}`",
+                lit.amount
+            ))),
+            (Type::Int | Type::Decimal, Some(_)) => Some(unit_error(format!(
+                "a `{name}` has no currency: write `{}`",
+                lit.amount
+            ))),
+            (Type::Int, None) if lit.amount.contains('.') => Some(unit_error(
+                "an `Int` is bounded by whole numbers, such as `0` or `10_000`".to_string(),
+            )),
+            _ => None,
+        };
+        if let Some((message, help)) = problem {
+            self.invalid_bounds(file, lit.span, message, "not in the field's unit", help);
+            return None;
+        }
+        let value = match ty {
+            Type::Int => literal::int(&lit.amount).map(Decimal::from),
+            _ => literal::decimal(&lit.amount),
+        };
+        match value {
+            Ok(value) => Some(value),
+            Err(invalid) => {
+                self.invalid_bounds(
+                    file,
+                    lit.span,
+                    invalid.message,
+                    invalid.label,
+                    invalid.help.to_string(),
+                );
+                None
+            }
+        }
+    }
+
+    fn invalid_bounds(
+        &mut self,
+        file: u32,
+        span: Span,
+        message: String,
+        label: &str,
+        help: String,
+    ) {
+        self.unit.report(
+            file,
+            CheckError::InvalidBounds {
+                message,
+                span: span.into(),
+                label: label.to_string(),
+                help,
+            },
+        );
     }
 
     /// A type as written; `None` (reported) when it names nothing usable.
@@ -554,5 +677,6 @@ pub(crate) fn schema_field(f: &FieldInfo) -> FieldDef {
         // was reported where it was written.
         ty: f.ty.clone().unwrap_or(Type::Bool),
         optional: f.optional,
+        bounds: f.bounds,
     }
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use actpol_check::{check, render_text, require_policy, Diagnostic, FileId, SourceDb};
 
 /// Every code of docs/language.md "Checks and lints"; each needs a case.
-const CODES: [&str; 46] = [
+const CODES: [&str; 47] = [
     "actpol::syntax::unexpected",
     "actpol::check::unknown_type",
     "actpol::check::unknown_entity",
@@ -40,6 +40,7 @@ const CODES: [&str; 46] = [
     "actpol::check::invalid_outcome",
     "actpol::check::raise_not_stricter",
     "actpol::check::invalid_literal",
+    "actpol::check::invalid_bounds",
     "actpol::check::invalid_pattern",
     "actpol::check::unknown_zone",
     "actpol::check::not_constant",

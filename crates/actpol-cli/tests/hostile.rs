@@ -1181,3 +1181,77 @@ fn a_state_file_error_shows_the_format_with_single_braces() {
     );
     assert!(!run.stderr.contains("{{"), "{}", run.stderr);
 }
+
+// ---------------------------------------------------------------- bounds --
+
+const REFUNDS: &str = r#"
+policy refunds { default deny "no rule matched" on_error deny "evaluation failed" }
+system billing
+entity Invoice { total: Money<USD> }
+action billing.refund {
+  system billing
+  object Invoice
+  params { amount: Money<USD> in 0 USD..  lines: Int in 1..100 }
+  reversible
+}
+agent bot { owner "o@acme.example" workflow w }
+rule capped on billing.refund {
+  when params.amount <= 5000 USD
+  allow "under the refund cap"
+}
+"#;
+
+fn refund(amount: &str, lines: &str) -> String {
+    format!(
+        r#"{{"agent":{{"id":"bot","owner":"o@acme.example","workflow":"w"}},"action":{{"name":"billing.refund","params":{{"amount":{amount},"lines":{lines}}}}},"object":{{"type":"Invoice","id":"inv-1","attrs":{{"total":"90 USD"}}}},"time":"2026-11-25T14:00:00Z"}}"#
+    )
+}
+
+#[test]
+fn a_negative_amount_no_longer_passes_an_amount_cap() {
+    // Was: `"-5000 USD"` allowed by `amount <= 5000 USD`, with no way to
+    // declare an amount that cannot be negative.
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write(dir.path(), "refunds.actpol", REFUNDS);
+    let eval = |envelope: String| {
+        hostile_in(
+            &root(),
+            &["eval", "--policy", &policy, "--envelope", "-"],
+            envelope.as_bytes(),
+        )
+    };
+    let run = eval(refund(r#""120 USD""#, "3"));
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(json(&run.stdout)["decision"], "allow");
+    for (amount, lines, path) in [
+        (r#""-5000 USD""#, "3", "$.action.params.amount"),
+        ("-0.01", "3", "$.action.params.amount"),
+        (r#""120 USD""#, "0", "$.action.params.lines"),
+        (r#""120 USD""#, "101", "$.action.params.lines"),
+    ] {
+        let run = eval(refund(amount, lines));
+        assert_refused(&run, ErrorCode::EnvelopeOutOfRange, path);
+    }
+}
+
+#[test]
+fn bounds_that_admit_nothing_or_are_in_another_unit_do_not_compile() {
+    let dir = tempfile::tempdir().unwrap();
+    for (from, to) in [
+        ("in 0 USD..", "in 0 EUR.."),
+        ("in 0 USD..", "in 0.."),
+        ("in 1..100", "in 100..1"),
+        ("in 1..100", "in 0.5.."),
+    ] {
+        assert!(REFUNDS.contains(from));
+        let policy = write(dir.path(), "refunds.actpol", REFUNDS.replacen(from, to, 1));
+        let run = hostile(&["check", "--format", "json", &policy]);
+        assert_eq!(run.code, 1, "{to}: {}{}", run.stdout, run.stderr);
+        let d = json(run.stdout.lines().next().unwrap_or_default());
+        assert_eq!(d["code"], "actpol::check::invalid_bounds", "{to}: {d}");
+        assert!(
+            d["help"].as_str().is_some_and(|h| !h.is_empty()),
+            "{to}: {d}"
+        );
+    }
+}

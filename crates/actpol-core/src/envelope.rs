@@ -776,10 +776,42 @@ fn bind_object(
                     "`{name}` is required: {}",
                     describe(&def.ty, schema)
                 ))),
-                Some(json) => value_at(json, &def.ty, schema, &field_path).map(Some),
+                Some(json) => {
+                    let value = value_at(json, &def.ty, schema, &field_path)?;
+                    within_bounds(value, def, schema, &field_path).map(Some)
+                }
             }
         })
         .collect()
+}
+
+/// `value`, if its field's bounds admit it.
+fn within_bounds(
+    value: Value,
+    def: &FieldDef,
+    schema: &Schema,
+    path: &dyn Fn() -> String,
+) -> Result<Value, EnvelopeError> {
+    match (&def.bounds, value.as_amount()) {
+        (Some(bounds), Some(n)) if !bounds.admits(n) => {
+            let name = schema.field_name(def.name);
+            let declared = format!(
+                "{}: {} in {}",
+                name,
+                schema.type_name(&def.ty),
+                bounds.text(&def.ty)
+            );
+            Err(EnvelopeError::new(
+                ErrorCode::EnvelopeOutOfRange,
+                path(),
+                format!("`{n}` is outside the bounds `{}`", bounds.text(&def.ty)),
+            )
+            .help(format!(
+                "the schema declares `{declared}`: send a value within them"
+            )))
+        }
+        _ => Ok(value),
+    }
 }
 
 /// Converts JSON to a value of type `ty`, as an envelope field of that

@@ -165,10 +165,14 @@ impl<'de> Visitor<'de> for FieldsVisitor<'_> {
                 .iter()
                 .position(|d| self.schema.field_name(d.name) == key)
                 .ok_or_else(|| A::Error::custom("an undeclared field"))?;
+            let def = &self.defs[slot];
             slots[slot] = map.next_value_seed(Typed {
-                ty: &self.defs[slot].ty,
+                ty: &def.ty,
                 schema: self.schema,
             })?;
+            if slots[slot].as_ref().is_some_and(|v| !def.admits(v)) {
+                return Err(A::Error::custom("out of bounds"));
+            }
         }
         for (def, slot) in self.defs.iter().zip(&slots) {
             if slot.is_none() && !def.optional {

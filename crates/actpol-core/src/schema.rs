@@ -183,6 +183,47 @@ pub struct FieldDef {
     pub name: NameId,
     pub ty: Type,
     pub optional: bool,
+    /// The least and most a number may be (`in 0 USD..`), checked when an
+    /// envelope is bound.
+    pub bounds: Option<Bounds>,
+}
+
+impl FieldDef {
+    /// Whether `value` is within the field's bounds (anything is, without
+    /// bounds; only numbers are bounded).
+    pub fn admits(&self, value: &Value) -> bool {
+        match (&self.bounds, value.as_amount()) {
+            (Some(bounds), Some(n)) => bounds.admits(n),
+            _ => true,
+        }
+    }
+}
+
+/// The least and the most a number may be, both inclusive; `None` leaves
+/// that end open. Held as decimals: an `Int` bound is a whole number, a
+/// `Money` bound an amount in the field's currency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bounds {
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub least: Option<rust_decimal::Decimal>,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub most: Option<rust_decimal::Decimal>,
+}
+
+impl Bounds {
+    pub fn admits(&self, n: rust_decimal::Decimal) -> bool {
+        self.least.is_none_or(|least| n >= least) && self.most.is_none_or(|most| n <= most)
+    }
+
+    /// As a policy writes them: `0 USD..`, `1..10000`.
+    pub fn text(&self, ty: &Type) -> String {
+        let end = |n: Option<rust_decimal::Decimal>| match (n, ty) {
+            (None, _) => String::new(),
+            (Some(n), Type::Money(c)) => format!("{n} {c}"),
+            (Some(n), _) => n.to_string(),
+        };
+        format!("{}..{}", end(self.least), end(self.most))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -29,7 +29,15 @@ pub fn dump(p: &Policy) -> String {
         list.iter()
             .map(|f| {
                 let q = if f.optional { "?" } else { "" };
-                format!("{}{q}: {}", s.field_name(f.name), s.type_name(&f.ty))
+                let bounds = f
+                    .bounds
+                    .map(|b| format!(" in {}", b.text(&f.ty)))
+                    .unwrap_or_default();
+                format!(
+                    "{}{q}: {}{bounds}",
+                    s.field_name(f.name),
+                    s.type_name(&f.ty)
+                )
             })
             .collect::<Vec<_>>()
             .join(", ")

@@ -4,10 +4,11 @@
 
 use actpol_core::ids::{ActionId, DataClassId, EntityId, EnumId, RecordId, SystemId};
 use actpol_core::schema::{
-    ActionDef, Described, EntityDef, EnumDef, FieldDef, RecordDef, ReversibilityClass, Schema,
-    TriggerDef,
+    ActionDef, Bounds, Described, EntityDef, EnumDef, FieldDef, RecordDef, ReversibilityClass,
+    Schema, TriggerDef,
 };
 use actpol_core::types::{Currency, Type};
+use actpol_core::Decimal;
 
 use crate::{Rng, Stream, MINUTE};
 
@@ -89,6 +90,7 @@ pub fn schema(seed: u64) -> Schema {
             name: s.intern_field(name),
             ty,
             optional,
+            bounds: None,
         })
         .collect();
     s.records.insert("Line".to_string(), RecordDef { fields });
@@ -133,6 +135,7 @@ pub fn schema(seed: u64) -> Schema {
                     name: s.intern_field(name),
                     ty: ty.clone(),
                     optional,
+                    bounds: declared_bounds(name),
                 }
             })
             .collect();
@@ -163,6 +166,7 @@ pub fn schema(seed: u64) -> Schema {
                 name: s.intern_field(name),
                 ty: ty.clone(),
                 optional,
+                bounds: declared_bounds(name),
             });
         }
     }
@@ -173,6 +177,24 @@ pub fn schema(seed: u64) -> Schema {
 /// The fields of this schema: one type per name, so that a parameter or
 /// attribute of one name reads the same way on every action and entity
 /// that declares it. Every type of the language appears.
+/// The bounds a catalogue field is declared with, wherever it is used:
+/// `arr` may not be negative and `seats` lies in `0..1000`, so generated
+/// envelopes (whose numbers reach past both) are sometimes out of range.
+/// Drawn from no randomness, so the rest of a seed's schema is unchanged.
+fn declared_bounds(name: &str) -> Option<Bounds> {
+    match name {
+        "arr" => Some(Bounds {
+            least: Some(Decimal::ZERO),
+            most: None,
+        }),
+        "seats" => Some(Bounds {
+            least: Some(Decimal::ZERO),
+            most: Some(Decimal::from(1000)),
+        }),
+        _ => None,
+    }
+}
+
 fn catalogue(
     rng: &mut Rng,
     s: &Schema,
@@ -278,6 +300,7 @@ fn actions(rng: &mut Rng, s: &mut Schema, catalogue: &[(String, Type)]) {
                     name: s.intern_field(field),
                     ty: ty.clone(),
                     optional,
+                    bounds: declared_bounds(field),
                 }
             })
             .collect();

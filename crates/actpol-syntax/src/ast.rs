@@ -195,13 +195,44 @@ pub struct ContextDecl {
     pub fields: Vec<Field>,
 }
 
-/// `name: Type` or `name?: Type` (optional).
+/// `name: Type` or `name?: Type` (optional), with bounds on a number
+/// (`amount: Money<USD> in 0 USD..`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Field {
     pub name: Ident,
     pub optional: bool,
     pub ty: TypeExpr,
+    pub bounds: Option<Bounds>,
     pub span: Span,
+}
+
+/// `in 1..10_000`: the least and the most a field's number may be, both
+/// inclusive; one end may be open.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bounds {
+    pub least: Option<BoundLit>,
+    pub most: Option<BoundLit>,
+    pub span: Span,
+}
+
+/// One end of [`Bounds`] as written: `-5`, `0.5`, `10_000 USD`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BoundLit {
+    /// The number, with its sign: `-5`, `10_000`.
+    pub amount: String,
+    /// The currency of an amount of money.
+    pub currency: Option<String>,
+    pub span: Span,
+}
+
+impl BoundLit {
+    /// As written in the canonical layout: `-5`, `0 USD`.
+    pub fn text(&self) -> String {
+        match &self.currency {
+            Some(c) => format!("{} {c}", self.amount),
+            None => self.amount.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

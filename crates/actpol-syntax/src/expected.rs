@@ -29,6 +29,7 @@ fn punctuation_text(rule: Rule) -> Option<&'static str> {
         arrow => "->",
         comma => ",",
         dot => ".",
+        range_dots => "..",
         _ => return None,
     })
 }

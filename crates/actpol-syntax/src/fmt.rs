@@ -940,7 +940,18 @@ fn described(keyword: &str, decl: &DescribedDecl) -> String {
 
 fn field_text(field: &Field) -> String {
     let mark = if field.optional { "?" } else { "" };
-    format!("{}{mark}: {}", field.name.name, type_text(&field.ty))
+    let bounds = match &field.bounds {
+        None => String::new(),
+        Some(b) => {
+            let end = |lit: &Option<BoundLit>| lit.as_ref().map(BoundLit::text).unwrap_or_default();
+            format!(" in {}..{}", end(&b.least), end(&b.most))
+        }
+    };
+    format!(
+        "{}{mark}: {}{bounds}",
+        field.name.name,
+        type_text(&field.ty)
+    )
 }
 
 fn type_text(ty: &TypeExpr) -> String {

@@ -755,10 +755,52 @@ fn field(pair: Pair<'_, Rule>) -> Field {
     let name = ident(c.next());
     let optional = c.next_if(Rule::optional_mark).is_some();
     let ty = type_expr(c.next());
+    let bounds = c.next_if(Rule::field_bounds).map(field_bounds);
     Field {
         name,
         optional,
         ty,
+        bounds,
+        span,
+    }
+}
+
+/// `in least..most`: which end a bound is, is told by whether it comes
+/// before or after the `..`.
+fn field_bounds(pair: Pair<'_, Rule>) -> Bounds {
+    let span = span_of(&pair);
+    let (mut least, mut most, mut past_dots) = (None, None, false);
+    for child in pair.into_inner() {
+        match child.as_rule() {
+            Rule::range_dots => past_dots = true,
+            Rule::bound if past_dots => most = Some(bound_lit(child)),
+            Rule::bound => least = Some(bound_lit(child)),
+            _ => {}
+        }
+    }
+    Bounds { least, most, span }
+}
+
+fn bound_lit(pair: Pair<'_, Rule>) -> BoundLit {
+    let span = span_of(&pair);
+    let mut c = Children::of(pair);
+    let sign = if c.next_if(Rule::op_neg).is_some() {
+        "-"
+    } else {
+        ""
+    };
+    let value = c.next();
+    let (amount, currency) = match value.as_rule() {
+        Rule::money_lit => {
+            let mut m = Children::of(value);
+            let amount = m.next().as_str().to_string();
+            (amount, Some(m.next().as_str().to_string()))
+        }
+        _ => (value.as_str().to_string(), None),
+    };
+    BoundLit {
+        amount: format!("{sign}{amount}"),
+        currency,
         span,
     }
 }

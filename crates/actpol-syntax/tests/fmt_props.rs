@@ -435,13 +435,47 @@ fn outcome() -> impl Strategy<Value = Outcome> {
 
 // ----------------------------------------------------------- declarations --
 
-fn field() -> impl Strategy<Value = Field> {
-    (ident(), any::<bool>(), type_expr()).prop_map(|(name, optional, ty)| Field {
-        name,
-        optional,
-        ty,
+fn bound_lit() -> impl Strategy<Value = BoundLit> {
+    let amount = prop_oneof![
+        Just("0".to_string()),
+        Just("-5".to_string()),
+        Just("10_000".to_string()),
+        Just("0.25".to_string()),
+    ];
+    let currency = prop_oneof![Just(None), Just(Some("USD".to_string()))];
+    (amount, currency).prop_map(|(amount, currency)| BoundLit {
+        amount,
+        currency,
         span: Span::default(),
     })
+}
+
+/// Bounds with at least one end, as the grammar requires.
+fn bounds() -> impl Strategy<Value = Bounds> {
+    (weighted(0.7, bound_lit()), bound_lit(), any::<bool>()).prop_map(|(least, end, open)| {
+        let most = if least.is_some() && open {
+            None
+        } else {
+            Some(end)
+        };
+        Bounds {
+            least,
+            most,
+            span: Span::default(),
+        }
+    })
+}
+
+fn field() -> impl Strategy<Value = Field> {
+    (ident(), any::<bool>(), type_expr(), weighted(0.2, bounds())).prop_map(
+        |(name, optional, ty, bounds)| Field {
+            name,
+            optional,
+            ty,
+            bounds,
+            span: Span::default(),
+        },
+    )
 }
 
 fn entity_member() -> impl Strategy<Value = EntityMember> {

@@ -83,6 +83,11 @@ fn the_current_versions_artifact_reads_as_it_was_written() {
         "the reference artifact's declarations decode differently than the source compiles: \
          the artifact encoding changed under format version {FORMAT_VERSION}"
     );
+    assert!(
+        committed.artifact().program.schema == fresh.artifact().program.schema,
+        "the reference artifact's schema (field bounds among it) decodes differently than the \
+         source compiles: the artifact encoding changed under format version {FORMAT_VERSION}"
+    );
     assert_eq!(
         committed.artifact().program.meta.timing.max_skew,
         Some(120_000),

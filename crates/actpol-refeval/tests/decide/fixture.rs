@@ -57,6 +57,7 @@ fn field(schema: &mut Schema, name: &str, ty: Type, optional: bool) -> FieldDef 
         name: schema.intern_field(name),
         ty,
         optional,
+        bounds: None,
     }
 }
 
