@@ -183,6 +183,17 @@ pub enum CheckError {
         span: SourceSpan,
     },
 
+    #[error("`{path}` imports itself")]
+    #[diagnostic(
+        code(actpol::check::self_import),
+        help("remove this import: a file's own declarations are already in scope")
+    )]
+    SelfImport {
+        path: String,
+        #[label("this import names the file it is in")]
+        span: SourceSpan,
+    },
+
     #[error("{message}")]
     #[diagnostic(code(actpol::check::type_mismatch), help("{help}"))]
     TypeMismatch {

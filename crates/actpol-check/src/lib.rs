@@ -81,6 +81,9 @@ pub fn check(db: &SourceDb, entry: FileId) -> Checked {
     let out = checker.run();
     let has_header = out.header.present;
     let mut diagnostics = std::mem::take(&mut checker.unit.diags);
+    if let Some(missing) = Missing::of(db, &checker.unit.files) {
+        diagnostics.retain(|d| !missing.explains(db, d));
+    }
     let clean = !diagnostics.iter().any(Diagnostic::is_error);
     diagnostics.sort_by_cached_key(Diagnostic::sort_key);
     let policy = (clean && has_header).then(|| checker.into_policy(out));
@@ -113,7 +116,9 @@ pub fn check_all(db: &SourceDb) -> Vec<Diagnostic> {
 /// unit has no `policy` header; `None` when it has one, or when the entry
 /// did not parse (its syntax error says what is wrong).
 pub fn require_policy(db: &SourceDb, entry: FileId, checked: &Checked) -> Option<Diagnostic> {
-    if checked.has_header || db.file(entry).parsed.is_err() {
+    // A file that did not parse or an import that did not read may hold the
+    // header: its own diagnostic says what is wrong.
+    if checked.has_header || Missing::of(db, &db.closure(entry)).is_some() {
         return None;
     }
     let diag = CheckError::NoPolicy {
@@ -121,6 +126,76 @@ pub fn require_policy(db: &SourceDb, entry: FileId, checked: &Checked) -> Option
         span: (0, 0).into(),
     };
     Some(Diagnostic::new(entry, diag))
+}
+
+/// What a unit lacks because one of its files did not parse or an import
+/// could not be read: the declarations those would have made. A name that
+/// is unknown only because of them is not reported again (the syntax or
+/// import error is the one mistake), nor are lints, which reason about the
+/// whole policy.
+struct Missing {
+    /// An import was not read: it could have declared any name.
+    any_name: bool,
+    /// Every word written in a file that did not parse: a name it mentions
+    /// may be one it declares.
+    words: HashSet<String>,
+}
+
+impl Missing {
+    fn of(db: &SourceDb, files: &[FileId]) -> Option<Missing> {
+        let mut missing = Missing {
+            any_name: false,
+            words: HashSet::new(),
+        };
+        let mut incomplete = false;
+        for &id in files {
+            let file = db.file(id);
+            if file.parsed.is_err() {
+                incomplete = true;
+                missing.words.extend(words(&file.text).map(str::to_string));
+            }
+            if file.imports.iter().any(|e| e.target.is_none()) {
+                incomplete = true;
+                missing.any_name = true;
+            }
+        }
+        incomplete.then_some(missing)
+    }
+
+    /// Whether `diag` may follow from what is missing rather than from a
+    /// mistake of its own.
+    fn explains(&self, db: &SourceDb, diag: &Diagnostic) -> bool {
+        if !diag.is_error() {
+            return true;
+        }
+        if !names_something_unknown(&diag.code()) {
+            return false;
+        }
+        if self.any_name {
+            return true;
+        }
+        let text = &db.file(diag.file).text;
+        let written = diag
+            .span()
+            .and_then(|(start, end)| text.get(start..end))
+            .unwrap_or("");
+        words(written).any(|w| self.words.contains(w))
+    }
+}
+
+/// The names, keywords and numbers of a text, split at everything else.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+        .filter(|w| !w.is_empty())
+}
+
+/// Codes that report a name as unknown: a declaration elsewhere could
+/// answer them.
+fn names_something_unknown(code: &str) -> bool {
+    let unknown = code.starts_with("actpol::check::unknown_")
+        && code != "actpol::check::unknown_import"
+        && code != "actpol::check::unknown_zone";
+    unknown || code == "actpol::check::constrain_unknown_param"
 }
 
 /// Problems of the files themselves: syntax errors, imports that name no
@@ -151,6 +226,14 @@ fn file_problems(unit: &mut Unit<'_>, entry: FileId) {
         }
     }
     for (file, span, cycle) in db.cycles(entry) {
+        if cycle == [file] {
+            let diag = CheckError::SelfImport {
+                path: db.file(file).path.clone(),
+                span: span.into(),
+            };
+            unit.diags.push(Diagnostic::new(file, diag));
+            continue;
+        }
         let mut names: Vec<String> = cycle
             .iter()
             .map(|f| format!("`{}`", db.file(*f).path))

@@ -601,12 +601,19 @@ impl<'a> Checker<'a> {
         if let Some(i) = self.agents.get_index_of(&name.name) {
             return Some(AgentId::from_index(i));
         }
-        let help = suggest(&name.name, self.agents.keys().map(String::as_str), || {
+        let help = if self.workflows.contains(&name.name) {
             format!(
-                "declare it with `agent {} {{ owner \"…\" workflow … }}`",
+                "`{0}` is a workflow, not an agent: write `for workflow {0}`",
                 name.name
             )
-        });
+        } else {
+            suggest(&name.name, self.agents.keys().map(String::as_str), || {
+                format!(
+                    "declare it with `agent {} {{ owner \"…\" workflow … }}`",
+                    name.name
+                )
+            })
+        };
         self.unit.report(
             file,
             CheckError::UnknownAgent {
@@ -622,16 +629,24 @@ impl<'a> Checker<'a> {
         if self.workflows.contains(&name.name) {
             return Some(name.name.clone());
         }
-        let help = suggest(
-            &name.name,
-            self.workflows.iter().map(String::as_str),
-            || {
-                format!(
-                    "a workflow is named by the agents that run it: add `workflow {}` to an agent",
-                    name.name
-                )
-            },
-        );
+        let help = if self.agents.contains_key(&name.name) {
+            format!(
+                "`{0}` is an agent, not a workflow: write `for agent {0}`, or name a workflow an agent runs ({1})",
+                name.name,
+                crate::diag::list(self.workflows.iter().map(String::as_str), 5)
+            )
+        } else {
+            suggest(
+                &name.name,
+                self.workflows.iter().map(String::as_str),
+                || {
+                    format!(
+                        "a workflow is named by the agents that run it: add `workflow {}` to an agent",
+                        name.name
+                    )
+                },
+            )
+        };
         self.unit.report(
             file,
             CheckError::UnknownWorkflow {

@@ -99,24 +99,63 @@ pub fn line_too_long_to_quote(text: &str, offset: usize) -> bool {
 }
 
 /// One diagnostic as the JSON object of `--format json`: `code`,
-/// `severity`, `message`, `file`, `span`, `line`, `column`, `help`.
+/// `severity`, `message`, `file`, `span`, `line`, `column`, `help`, and
+/// what the text form also shows: `labels` (each with its `span`, `line`,
+/// `column`, `text` and whether it is the `primary` one) and `related`
+/// diagnostics, each an object of the same shape.
 pub fn render_json(db: &SourceDb, diag: &Diagnostic) -> serde_json::Value {
     let entry = db.file(diag.file);
     let (start, end) = diag.span().unwrap_or((0, 0));
     let (line, column) = line_column(&entry.text, start);
+    let mut object = json_of(&entry.text, &*diag.inner);
+    object["code"] = json!(diag.code());
+    object["file"] = json!(entry.path);
+    object["span"] = json!({"start": start, "end": end});
+    object["line"] = json!(line);
+    object["column"] = json!(column);
+    object
+}
+
+/// The fields of one diagnostic that do not depend on where it is placed:
+/// code, severity, message, help, labels and related diagnostics.
+fn json_of(text: &str, diag: &dyn miette::Diagnostic) -> serde_json::Value {
+    let labels: Vec<serde_json::Value> = diag
+        .labels()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, label)| label_json(text, &label, i == 0))
+        .collect();
+    let related: Vec<serde_json::Value> = diag
+        .related()
+        .into_iter()
+        .flatten()
+        .map(|r| json_of(text, r))
+        .collect();
     json!({
-        "code": diag.code(),
-        "severity": match diag.severity() {
+        "code": diag.code().map(|c| c.to_string()),
+        "severity": match diag.severity().unwrap_or(Severity::Error) {
             Severity::Error => "error",
             Severity::Warning => "warning",
             Severity::Advice => "advice",
         },
-        "message": diag.inner.to_string(),
-        "file": entry.path,
-        "span": {"start": start, "end": end},
+        "message": diag.to_string(),
+        "help": diag.help().map(|h| h.to_string()),
+        "labels": labels,
+        "related": related,
+    })
+}
+
+/// A label as JSON: the first label of a diagnostic is its primary span
+/// (the one `span`, `line` and `column` name).
+fn label_json(text: &str, label: &miette::LabeledSpan, primary: bool) -> serde_json::Value {
+    let (line, column) = line_column(text, label.offset());
+    json!({
+        "span": {"start": label.offset(), "end": label.offset() + label.len()},
         "line": line,
         "column": column,
-        "help": diag.inner.help().map(|h| h.to_string()),
+        "text": label.label(),
+        "primary": primary,
     })
 }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use actpol_check::{check, render_text, require_policy, Diagnostic, FileId, SourceDb};
+use actpol_check::{check, render_json, render_text, require_policy, Diagnostic, FileId, SourceDb};
 
 /// Every code of docs/language.md "Checks and lints"; each needs a case.
 const CODES: [&str; 47] = [
@@ -28,6 +28,7 @@ const CODES: [&str; 47] = [
     "actpol::check::unknown_name",
     "actpol::check::unknown_import",
     "actpol::check::import_cycle",
+    "actpol::check::self_import",
     "actpol::check::type_mismatch",
     "actpol::check::unit_mismatch",
     "actpol::check::optional_without_has",
@@ -129,6 +130,32 @@ fn corpus_diagnostics_match_their_snapshots() {
             shown.push('\n');
         }
         insta::assert_snapshot!(name, shown);
+    }
+}
+
+/// The JSON form carries what the text form shows: every label (a second
+/// declaration's "first declared here", the other operand of a clash) and
+/// its place.
+#[test]
+fn json_diagnostics_carry_every_label() {
+    let files = corpus();
+    let db = SourceDb::from_sources(files.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+    for (name, id) in cases(&db) {
+        if !["duplicate_name", "type_mismatch", "unit_mismatch"].contains(&name.as_str()) {
+            continue;
+        }
+        let diags = diagnostics(&db, id);
+        let shown: Vec<serde_json::Value> = diags.iter().map(|d| render_json(&db, d)).collect();
+        let labels: usize = shown
+            .iter()
+            .map(|j| j["labels"].as_array().map_or(0, Vec::len))
+            .sum();
+        assert!(
+            labels > diags.len(),
+            "case `{name}` shows no second label: {shown:?}"
+        );
+        let pretty = serde_json::to_string_pretty(&shown).expect("json");
+        insta::assert_snapshot!(format!("json_{name}"), pretty);
     }
 }
 

@@ -429,6 +429,23 @@ impl Checker<'_> {
         if self.budgets.contains_key(text) {
             return format!("to read the budget, write `budget.{text}.remaining`");
         }
+        let owners: Vec<&str> = self
+            .schema
+            .enums
+            .iter()
+            .filter(|(_, def)| def.variants.iter().any(|v| v == text))
+            .map(|(name, _)| name.as_str())
+            .collect();
+        if let [owner] = owners[..] {
+            return format!("`{text}` is a variant of enum `{owner}`: write `{owner}.{text}`");
+        }
+        if !owners.is_empty() {
+            let written: Vec<String> = owners.iter().map(|o| format!("{o}.{text}")).collect();
+            return format!(
+                "`{text}` is a variant of several enums: write one of {}",
+                list(written.iter().map(String::as_str), 5)
+            );
+        }
         let candidates = ROOTS
             .iter()
             .copied()
