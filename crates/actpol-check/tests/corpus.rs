@@ -8,8 +8,14 @@ use std::path::{Path, PathBuf};
 use actpol_check::{check, render_json, render_text, require_policy, Diagnostic, FileId, SourceDb};
 
 /// Every code of docs/language.md "Checks and lints"; each needs a case.
-const CODES: [&str; 47] = [
+const CODES: [&str; 54] = [
     "actpol::syntax::unexpected",
+    "actpol::syntax::single_equals",
+    "actpol::syntax::symbol_operator",
+    "actpol::syntax::single_quote",
+    "actpol::syntax::digit_group",
+    "actpol::syntax::currency_symbol",
+    "actpol::syntax::clock_time",
     "actpol::check::unknown_type",
     "actpol::check::unknown_entity",
     "actpol::check::unknown_attribute",

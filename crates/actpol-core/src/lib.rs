@@ -25,7 +25,8 @@ pub mod packet;
 pub mod reads;
 pub mod schema;
 pub mod state;
-pub mod suggest;
+/// "Did you mean" suggestions, shared with the syntax crate.
+pub use actpol_vocab::suggest;
 pub mod text;
 pub mod types;
 pub mod value;

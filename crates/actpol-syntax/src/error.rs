@@ -3,6 +3,8 @@
 use miette::{Diagnostic, SourceSpan};
 use thiserror::Error;
 
+pub use crate::habits::Habit;
+
 #[derive(Clone, Debug, Error, Diagnostic, PartialEq, Eq)]
 pub enum SyntaxError {
     /// The text leaves the grammar at `span`.
@@ -17,6 +19,12 @@ pub enum SyntaxError {
         #[label("expected {expected}")]
         span: SourceSpan,
     },
+
+    /// A spelling from another language (`=` to compare, `&&`, `'text'`,
+    /// `1,000`, `$50`, `7am`), under its own code.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Habit(Habit),
 
     #[error("string literal is not closed")]
     #[diagnostic(
@@ -82,6 +90,7 @@ impl SyntaxError {
             | SyntaxError::TooDeep { span, .. }
             | SyntaxError::TooLarge { span, .. }
             | SyntaxError::Limit { span, .. } => *span,
+            SyntaxError::Habit(habit) => habit.span(),
         }
     }
 }

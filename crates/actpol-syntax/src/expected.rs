@@ -265,6 +265,78 @@ fn help_for(expected: &str, found: &str) -> String {
     format!("write {expected} here")
 }
 
+fn is_operator(rule: Rule) -> bool {
+    use Rule::*;
+    matches!(
+        rule,
+        op_or
+            | op_and
+            | op_eq
+            | op_ne
+            | op_le
+            | op_ge
+            | op_lt
+            | op_gt
+            | op_in
+            | op_add
+            | op_sub
+            | op_mul
+            | op_div
+            | op_rem
+    )
+}
+
+/// The words the grammar would have read at a place it expected `rule`.
+fn words_of(rule: Rule) -> &'static [&'static str] {
+    use Rule::*;
+    match rule {
+        budget_key => &["agent", "workflow", "owner", "object", "plan"],
+        requirement => &["dry_run", "rollback"],
+        decision_level => &["allow", "constrain", "escalate"],
+        window_fn => &["count", "sum", "baseline"],
+        plan_window | window_span => &["plan"],
+        outcome | allow_outcome | deny_outcome | escalate_outcome | constrain_outcome => {
+            &["allow", "deny", "escalate", "constrain"]
+        }
+        reversibility | reversible | irreversible | compensable => {
+            &["reversible", "compensable", "irreversible"]
+        }
+        constraint | require_constraint | param_constraint => &["params", "require"],
+        op_and => &["and"],
+        op_or => &["or"],
+        op_not => &["not"],
+        op_in => &["in"],
+        _ => &[],
+    }
+}
+
+/// The keyword a misspelt word at `pos` is likely to be: the nearest word
+/// the grammar would have read there.
+fn misspelt_word(source: &str, pos: usize, positives: &[Rule]) -> Option<&'static str> {
+    let rest = source.get(pos..)?;
+    let len = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    let word = &rest[..len];
+    if word.len() < 2 || !word.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    let declares = positives
+        .iter()
+        .any(|r| DECLARATION_KEYWORDS.contains(r) || phrase(*r).as_deref() == Some(DECLARATION));
+    let candidates = positives
+        .iter()
+        .filter_map(|r| keyword_text(*r))
+        .chain(positives.iter().flat_map(|r| words_of(*r).iter().copied()))
+        .chain(
+            DECLARATION_KEYWORDS
+                .iter()
+                .filter(|_| declares)
+                .filter_map(|r| keyword_text(*r)),
+        );
+    actpol_vocab::suggest::did_you_mean(word, candidates)
+}
+
 /// Index of the first `"` on the line around `pos` that opens a string not
 /// closed before the line ends, if any.
 fn unclosed_string(source: &str, pos: usize) -> Option<(usize, usize)> {
@@ -314,10 +386,17 @@ pub(crate) fn syntax_error(source: &str, err: pest::error::Error<Rule>) -> Synta
                     };
                 }
             }
+            let operator_expected = positives.iter().any(|r| is_operator(*r));
+            if let Some(habit) = crate::habits::habit_at(source, pos, operator_expected) {
+                return SyntaxError::Habit(habit);
+            }
             let expected = expected_phrase(&positives);
             let found = found_phrase(source, pos);
+            let help = misspelt_word(source, pos, &positives)
+                .map(|word| format!("did you mean `{word}`?"))
+                .unwrap_or_else(|| help_for(&expected, &found));
             SyntaxError::Unexpected {
-                help: help_for(&expected, &found),
+                help,
                 found,
                 expected,
                 span: point(pos),

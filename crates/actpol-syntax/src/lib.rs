@@ -9,8 +9,9 @@ pub mod ast;
 mod error;
 mod expected;
 pub mod fmt;
+mod habits;
 mod parser;
 
-pub use error::SyntaxError;
+pub use error::{Habit, SyntaxError};
 pub use fmt::{format_file, format_source};
 pub use parser::{is_plain_name, parse_expr, parse_file, MAX_DEPTH, MAX_NESTING};

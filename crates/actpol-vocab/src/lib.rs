@@ -2,12 +2,15 @@
 //! levels, the operators a `constrain` outcome bounds a parameter with, and
 //! what an outcome may require of the action. The parser reads them from
 //! text and the runtime reports them in decisions; both use these types.
+//! Both also suggest a near word for a misspelt one ([`suggest`]).
 //!
 //! Architecture invariant: this crate knows nothing else (no text, no
 //! schema, no values), so that both the syntax crate and the runtime crates
 //! can depend on it without depending on each other.
 
 #![deny(missing_docs)]
+
+pub mod suggest;
 
 use serde::{Deserialize, Serialize};
 
