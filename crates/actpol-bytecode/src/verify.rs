@@ -3,6 +3,7 @@
 //! forward inside their block, the stack never underflows and each block
 //! leaves exactly one value, and every table index is in range.
 
+use actpol_core::collections::PartKind;
 use actpol_core::error::ErrorCode;
 use actpol_core::ids::*;
 use actpol_core::reads::Presence;
@@ -281,6 +282,9 @@ impl Verifier<'_> {
             // loops end.
             Instr::Loop(_, _, b) => (b as usize) < p.blocks.len() && b > self.current,
             Instr::Var(slot) => slot < MAX_VARIABLES,
+            Instr::Part(PartKind::Related, e) | Instr::HasPart(PartKind::Related, e) => {
+                (e as usize) < s.entities.len()
+            }
             Instr::Regex(i) => return self.pattern(i, what),
             _ => true,
         };

@@ -231,6 +231,15 @@ pub enum CheckError {
         help: String,
     },
 
+    #[error("`{read}` goes through too many references")]
+    #[diagnostic(code(actpol::check::too_many_hops), help("{help}"))]
+    TooManyHops {
+        read: String,
+        #[label("more references than a read may follow")]
+        span: SourceSpan,
+        help: String,
+    },
+
     #[error("{message}")]
     #[diagnostic(code(actpol::check::constrain_unknown_param), help("{help}"))]
     ConstrainUnknownParam {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use actpol_check::{check, render_json, render_text, require_policy, Diagnostic, FileId, SourceDb};
 
 /// Every code of docs/language.md "Checks and lints"; each needs a case.
-const CODES: [&str; 54] = [
+const CODES: [&str; 55] = [
     "actpol::syntax::unexpected",
     "actpol::syntax::single_equals",
     "actpol::syntax::symbol_operator",
@@ -38,6 +38,7 @@ const CODES: [&str; 54] = [
     "actpol::check::type_mismatch",
     "actpol::check::unit_mismatch",
     "actpol::check::optional_without_has",
+    "actpol::check::too_many_hops",
     "actpol::check::constrain_unknown_param",
     "actpol::check::consume_type",
     "actpol::check::duplicate_name",

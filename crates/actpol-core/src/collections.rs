@@ -72,6 +72,11 @@ pub enum PartKind {
     Max,
     /// `r.field`: a record's field, by its slot.
     Field,
+    /// The related entity a reference names, as a record of its
+    /// attributes; the `u32` beside it is the entity type's id. Absent when
+    /// the envelope does not carry that entity. Evaluators answer it
+    /// through the envelope's [`crate::reads::Reader::related`].
+    Related,
 }
 
 impl PartKind {
@@ -92,6 +97,7 @@ impl PartKind {
             PartKind::Min => "min",
             PartKind::Max => "max",
             PartKind::Field => "field",
+            PartKind::Related => "entity",
         }
     }
 }
@@ -101,6 +107,7 @@ impl PartKind {
 pub fn absent(kind: PartKind) -> EvalError {
     match kind {
         PartKind::Field => EvalError::absent("a record's optional field"),
+        PartKind::Related => EvalError::absent("a related entity the envelope does not carry"),
         other => EvalError::absent(format!(".{}()", other.name())),
     }
 }

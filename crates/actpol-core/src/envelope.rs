@@ -21,6 +21,8 @@ use crate::suggest::did_you_mean;
 use crate::types::Type;
 use crate::value::{parse_duration, parse_timestamp, Value};
 
+pub use crate::related::Related;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Envelope {
@@ -43,6 +45,10 @@ pub struct Envelope {
     /// action (read by a store; see [`crate::approval`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<String>,
+    /// Related entities, by type and id: what a reference attribute
+    /// (`object.vendor`) resolves to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entities: Option<Vec<ObjectInfo>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -251,6 +257,8 @@ pub struct BoundEnvelope {
     pub context: Vec<Option<Value>>,
     /// The approval the agent presents, if any.
     pub approval: Option<Arc<str>>,
+    /// The related entities, bound to their declarations.
+    pub entities: Related,
     /// The envelope as received, for exception packets.
     source: Source,
     /// Budget and window keys, each built the first time it is asked for:
@@ -331,6 +339,7 @@ impl PartialEq for BoundEnvelope {
             && self.time == other.time
             && self.context == other.context
             && self.approval == other.approval
+            && self.entities == other.entities
             && self.raw() == other.raw()
     }
 }
@@ -359,6 +368,8 @@ pub(crate) struct Parts<'e> {
     pub(crate) plan: Option<&'e PlanInfo>,
     pub(crate) time: &'e str,
     pub(crate) approval: Option<&'e str>,
+    /// The type and id of each related entity, in the order given.
+    pub(crate) entities: Vec<(&'e str, &'e str)>,
 }
 
 /// Binds the fields of one object (params, attrs or context) to their
@@ -372,21 +383,24 @@ pub(crate) enum Fields {
     Params,
     Attrs,
     Context,
+    /// The attributes of the related entity at this index of `entities`.
+    Entity(usize),
 }
 
 impl Fields {
-    fn path(self) -> &'static str {
+    fn path(self) -> String {
         match self {
-            Fields::Params => "$.action.params",
-            Fields::Attrs => "$.object.attrs",
-            Fields::Context => "$.context",
+            Fields::Params => "$.action.params".into(),
+            Fields::Attrs => "$.object.attrs".into(),
+            Fields::Context => "$.context".into(),
+            Fields::Entity(i) => format!("$.entities[{i}].attrs"),
         }
     }
 
     fn unknown_code(self) -> ErrorCode {
         match self {
             Fields::Params => ErrorCode::EnvelopeUnknownParam,
-            Fields::Attrs => ErrorCode::EnvelopeUnknownAttribute,
+            Fields::Attrs | Fields::Entity(_) => ErrorCode::EnvelopeUnknownAttribute,
             Fields::Context => ErrorCode::EnvelopeUnknownContext,
         }
     }
@@ -394,7 +408,7 @@ impl Fields {
     fn what(self) -> &'static str {
         match self {
             Fields::Params => "parameter",
-            Fields::Attrs => "attribute",
+            Fields::Attrs | Fields::Entity(_) => "attribute",
             Fields::Context => "context field",
         }
     }
@@ -420,11 +434,13 @@ impl BoundEnvelope {
     fn bind_screened(env: Envelope, schema: &Schema) -> Result<BoundEnvelope, EnvelopeError> {
         let env = Arc::new(env);
         let empty = Map::new();
+        let related = env.entities.as_deref().unwrap_or_default();
         let mut read = |fields: Fields, defs: &[FieldDef]| {
             let given = match fields {
                 Fields::Params => &env.action.params,
                 Fields::Attrs => &env.object.attrs,
                 Fields::Context => env.context.as_ref().unwrap_or(&empty),
+                Fields::Entity(i) => related.get(i).map_or(&empty, |e| &e.attrs),
             };
             bind_fields(given, defs, schema, fields)
         };
@@ -440,6 +456,10 @@ impl BoundEnvelope {
             plan: env.plan.as_ref(),
             time: &env.time,
             approval: env.approval.as_deref(),
+            entities: related
+                .iter()
+                .map(|e| (e.ty.as_str(), e.id.as_str()))
+                .collect(),
         };
         assemble(&parts, schema, &mut read, Source::Parsed(Arc::clone(&env)))
     }
@@ -521,6 +541,7 @@ impl BoundEnvelope {
             time: crate::value::format_timestamp(self.time),
             context: None,
             approval: self.approval.as_deref().map(str::to_string),
+            entities: None,
         }
     }
 
@@ -599,6 +620,7 @@ pub(crate) fn assemble<E: From<EnvelopeError>>(
     let params = read(Fields::Params, &def.params)?;
     let attrs = read(Fields::Attrs, &schema.entity(def.object).attrs)?;
     let context = read(Fields::Context, &schema.context)?;
+    let entities = crate::related::bind(p, schema, &mut *read)?;
     let time = parse_timestamp(p.time).ok_or_else(|| {
         EnvelopeError::new(
             ErrorCode::EnvelopeBadValue,
@@ -661,6 +683,7 @@ pub(crate) fn assemble<E: From<EnvelopeError>>(
         time,
         context,
         approval: p.approval.map(Arc::from),
+        entities,
         source,
         keys: Default::default(),
     })
@@ -694,7 +717,7 @@ fn bind_fields(
 ) -> Result<Vec<Option<Value>>, EnvelopeError> {
     let path = fields.path();
     bind_object(given, defs, schema, Owner::Envelope(fields), &|| {
-        path.to_string()
+        path.clone()
     })
 }
 

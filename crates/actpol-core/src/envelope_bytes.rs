@@ -50,6 +50,8 @@ struct RawEnvelope<'a> {
     context: Option<&'a RawValue>,
     #[serde(default, borrow)]
     approval: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    entities: Option<Vec<RawObject<'a>>>,
 }
 
 #[derive(Deserialize)]
@@ -99,12 +101,19 @@ pub(crate) fn bind(bytes: &[u8], schema: &Schema) -> Result<BoundEnvelope, Refus
         plan: raw.plan.as_ref(),
         time: &raw.time,
         approval: raw.approval.as_deref(),
+        entities: raw
+            .entities
+            .iter()
+            .flatten()
+            .map(|e| (&*e.ty, &*e.id))
+            .collect(),
     };
     let mut read = |fields: Fields, defs: &[FieldDef]| {
         let text = match fields {
             Fields::Params => raw.action.params,
             Fields::Attrs => raw.object.attrs,
             Fields::Context => raw.context,
+            Fields::Entity(i) => raw.entities.as_ref().and_then(|e| e.get(i)?.attrs),
         };
         match text {
             None => absent_fields(defs),

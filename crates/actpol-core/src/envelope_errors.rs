@@ -25,7 +25,8 @@ type Field = (&'static str, bool);
 
 /// The fields of every object of the envelope contract, by path, in
 /// declaration order (a test holds these to the serde structs).
-pub(crate) const CONTRACT: [(&[&str], &[Field]); 7] = [
+/// `[]` in a path stands for any element of an array.
+pub(crate) const CONTRACT: [(&[&str], &[Field]); 8] = [
     (
         &[],
         &[
@@ -39,6 +40,7 @@ pub(crate) const CONTRACT: [(&[&str], &[Field]); 7] = [
             ("time", true),
             ("context", false),
             ("approval", false),
+            ("entities", false),
         ],
     ),
     (
@@ -56,7 +58,29 @@ pub(crate) const CONTRACT: [(&[&str], &[Field]); 7] = [
         &[("kind", true), ("action", false), ("within", false)],
     ),
     (&["plan"], &[("id", true), ("step", true)]),
+    (
+        &["entities", "[]"],
+        &[("type", true), ("id", true), ("attrs", false)],
+    ),
 ];
+
+/// Where in the document serde stopped: object keys, and array elements
+/// by index.
+#[derive(Clone, Copy)]
+enum Step<'k> {
+    Key(&'k str),
+    Element(usize),
+}
+
+impl Step<'_> {
+    /// Whether the contract's path segment `pattern` names this step.
+    fn is(&self, pattern: &str) -> bool {
+        match self {
+            Step::Key(key) => *key == pattern,
+            Step::Element(_) => pattern == "[]",
+        }
+    }
+}
 
 /// The JSON path serde stopped at: `$`, `$.agent.id`, `$.context.tags[2]`.
 pub(crate) fn json_path(path: &serde_path_to_error::Path) -> String {
@@ -79,11 +103,12 @@ pub(crate) fn classify(
     match err.classify() {
         Category::Syntax | Category::Eof | Category::Io => malformed(at, err),
         Category::Data => {
-            let keys: Vec<&str> = path
+            let keys: Vec<Step<'_>> = path
                 .iter()
                 .map(|s| match s {
-                    Segment::Map { key } => key.as_str(),
-                    _ => "",
+                    Segment::Map { key } => Step::Key(key.as_str()),
+                    Segment::Seq { index } => Step::Element(*index),
+                    _ => Step::Key(""),
                 })
                 .collect();
             match field_problem(bytes, &keys) {
@@ -135,17 +160,17 @@ enum Problem<'k> {
 }
 
 /// The fields the contract gives the object at `keys`, if it is one.
-fn contract(keys: &[&str]) -> Option<&'static [Field]> {
+fn contract(keys: &[Step<'_>]) -> Option<&'static [Field]> {
     CONTRACT
         .iter()
-        .find(|(path, _)| *path == keys)
+        .find(|(path, _)| path.len() == keys.len() && keys.iter().zip(*path).all(|(k, p)| k.is(p)))
         .map(|(_, fields)| *fields)
 }
 
 /// Which field is unknown (the path's last key) or missing (from the
 /// object the path ends at), if either.
-fn field_problem<'k>(bytes: &[u8], keys: &[&'k str]) -> Option<Problem<'k>> {
-    if let Some((last, parent)) = keys.split_last() {
+fn field_problem<'k>(bytes: &[u8], keys: &[Step<'k>]) -> Option<Problem<'k>> {
+    if let Some((Step::Key(last), parent)) = keys.split_last() {
         if contract(parent).is_some_and(|fields| !fields.iter().any(|(name, _)| name == last)) {
             return Some(Problem::Unknown(last));
         }
@@ -159,11 +184,19 @@ fn field_problem<'k>(bytes: &[u8], keys: &[&'k str]) -> Option<Problem<'k>> {
 }
 
 /// The keys, in document order, of the object at `keys` under the root.
-fn object_at(bytes: &[u8], keys: &[&str]) -> Option<Vec<String>> {
+fn object_at(bytes: &[u8], keys: &[Step<'_>]) -> Option<Vec<String>> {
     let mut current: Cow<'_, str> = Cow::Borrowed(std::str::from_utf8(bytes).ok()?);
-    for key in keys {
-        let members: Members = serde_json::from_str(&current).ok()?;
-        let (_, value) = members.0.into_iter().rev().find(|(k, _)| k == key)?;
+    for step in keys {
+        let value = match step {
+            Step::Key(key) => {
+                let members: Members = serde_json::from_str(&current).ok()?;
+                members.0.into_iter().rev().find(|(k, _)| k == key)?.1
+            }
+            Step::Element(at) => {
+                let items: Vec<Box<RawValue>> = serde_json::from_str(&current).ok()?;
+                items.into_iter().nth(*at)?
+            }
+        };
         current = Cow::Owned(value.get().to_string());
     }
     let members: Members = serde_json::from_str(&current).ok()?;
@@ -210,7 +243,8 @@ mod tests {
     const FULL: &str = r#"{"id":"r","agent":{"id":"a","owner":"o","workflow":"w"},
         "action":{"name":"n","params":{}},"object":{"type":"T","id":"i","attrs":{}},
         "intent":{"goal":"g","confidence":0.5},"rollback":{"kind":"k","action":"x","within":"1m"},
-        "plan":{"id":"p","step":1},"time":"2026-11-25T14:00:00Z","context":{},"approval":"apr-1"}"#;
+        "plan":{"id":"p","step":1},"time":"2026-11-25T14:00:00Z","context":{},"approval":"apr-1",
+        "entities":[{"type":"T","id":"j","attrs":{}}]}"#;
 
     #[test]
     fn the_contract_table_matches_the_serde_structs() {
@@ -219,7 +253,7 @@ mod tests {
         for (path, fields) in CONTRACT {
             let mut node = &json;
             for key in path {
-                node = &node[key];
+                node = if *key == "[]" { &node[0] } else { &node[key] };
             }
             let written: Vec<&str> = node
                 .as_object()
@@ -237,7 +271,11 @@ mod tests {
                 let mut broken = json.clone();
                 let mut node = &mut broken;
                 for key in path {
-                    node = &mut node[key];
+                    node = if *key == "[]" {
+                        &mut node[0]
+                    } else {
+                        &mut node[key]
+                    };
                 }
                 node.as_object_mut().unwrap().remove(*name);
                 let err = Envelope::from_json(broken.to_string().as_bytes());

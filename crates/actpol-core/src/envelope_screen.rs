@@ -19,7 +19,7 @@ use std::fmt;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value as Json};
 
-use crate::envelope::{Envelope, EnvelopeError};
+use crate::envelope::{Envelope, EnvelopeError, ObjectInfo};
 use crate::error::ErrorCode;
 
 /// How large and how deep an envelope may be. Each limit is checked before
@@ -146,6 +146,29 @@ pub fn screen_envelope(env: &Envelope, limits: &EnvelopeLimits) -> Result<(), En
             let depth = path.matches('.').count() + 1;
             screen_object(object, limits, depth, &|| path.to_string())?;
         }
+    }
+    if let Some(entities) = &env.entities {
+        screen_entities(entities, limits)?;
+    }
+    Ok(())
+}
+
+/// The related entities: as many as an array may hold, each one's type,
+/// id and attributes as the object's.
+fn screen_entities(entities: &[ObjectInfo], limits: &EnvelopeLimits) -> Result<(), EnvelopeError> {
+    if entities.len() > limits.max_array {
+        return Err(too_many_elements(
+            "$.entities".into(),
+            entities.len(),
+            limits,
+        ));
+    }
+    for (i, entity) in entities.iter().enumerate() {
+        let at = |field: &str| format!("$.entities[{i}].{field}");
+        check_string(&entity.ty, limits, &|| at("type"), false)?;
+        check_string(&entity.id, limits, &|| at("id"), false)?;
+        // `$.entities[i].attrs` sits at depth 4.
+        screen_object(&entity.attrs, limits, 4, &|| at("attrs"))?;
     }
     Ok(())
 }

@@ -89,6 +89,10 @@ error_codes! {
     EnvelopeControlCharacter => "actpol::envelope::control_character",
     /// A number outside the bounds its declaration states.
     EnvelopeOutOfRange => "actpol::envelope::out_of_range",
+    /// A related entity of a type the schema does not declare.
+    EnvelopeUnknownEntity => "actpol::envelope::unknown_entity",
+    /// Two related entities (or one and the object) of one type and id.
+    EnvelopeDuplicateEntity => "actpol::envelope::duplicate_entity",
 
     // Evaluation failed: the rule that failed contributes the policy's
     // `on_error` outcome, never `allow`.

@@ -23,6 +23,7 @@ pub mod nesting;
 pub mod ops;
 pub mod packet;
 pub mod reads;
+mod related;
 pub mod schema;
 pub mod state;
 /// "Did you mean" suggestions, shared with the syntax crate.

@@ -5,9 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::collections::{self, PartKind};
 use crate::envelope::BoundEnvelope;
 use crate::error::EvalError;
-use crate::ids::NameId;
+use crate::ids::{EntityId, NameId};
 use crate::schema::{ActionDef, EntityDef, FieldDef, ReversibilityClass, Schema};
 use crate::value::{time_of_day, weekday, Value, HOUR_MS};
 
@@ -238,6 +239,34 @@ impl<'a> Reader<'a> {
             .ok_or_else(|| {
                 EvalError::Malformed(format!("`{}` is not declared here", self.path(kind, name)))
             })
+    }
+
+    /// The related entity of type `entity` that `reference` names, as a
+    /// record of its attributes: `Ok(None)` when the envelope does not
+    /// carry it.
+    #[inline]
+    pub fn related(&self, entity: EntityId, reference: &Value) -> Result<Option<Value>, EvalError> {
+        match reference {
+            Value::Ref(id) => Ok(self.env.entities.get(entity, id).cloned()),
+            _ => Err(EvalError::Type(
+                "a related entity read through a non-reference".into(),
+            )),
+        }
+    }
+
+    /// A part that may be absent (`xs.first()`, `r.note`, the entity a
+    /// reference names): `Ok(None)` when it is.
+    #[inline]
+    pub fn part(
+        &self,
+        kind: PartKind,
+        slot: u32,
+        args: &[Value],
+    ) -> Result<Option<Value>, EvalError> {
+        match (kind, args) {
+            (PartKind::Related, [reference]) => self.related(EntityId(slot), reference),
+            _ => collections::part(kind, slot, args),
+        }
     }
 
     /// A field's value, or the `absent` error naming it.

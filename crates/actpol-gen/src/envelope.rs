@@ -168,11 +168,77 @@ fn build(rng: &mut Rng, policy: &Policy) -> Envelope {
         context: (!schema.context.is_empty() || rng.chance(20))
             .then(|| fields(rng, schema, &schema.context)),
         approval: None,
+        entities: None,
     };
     if rng.chance(7) {
         misfit(rng, schema, &mut env);
     }
+    if rng.chance(60) {
+        env.entities = Some(related(rng, schema));
+    }
     env
+}
+
+/// Attributes for a related entity: as [`fields`] draws them, but a number
+/// whose declaration bounds it at an end of its range, so that the several
+/// entities of an envelope do not all but always put one out of range
+/// (which would refuse the envelope before any rule reads them; the
+/// object's attributes already reach past the bounds).
+fn within_bounds(rng: &mut Rng, schema: &Schema, defs: &[FieldDef]) -> Map<String, Json> {
+    let mut out = fields(rng, schema, defs);
+    for def in defs {
+        let Some(bounds) = &def.bounds else {
+            continue;
+        };
+        let name = schema.field_name(def.name);
+        let end = if rng.chance(50) {
+            bounds.least.or(bounds.most)
+        } else {
+            bounds.most.or(bounds.least)
+        };
+        let number = end.and_then(|end| serde_json::from_str::<Json>(&end.to_string()).ok());
+        if let (Some(value), Some(number)) = (out.get_mut(name), number) {
+            if !value.is_null() {
+                *value = number;
+            }
+        }
+    }
+    out
+}
+
+/// Related entities: of each type, some of the ids references are drawn
+/// from, so that a reference now resolves and now names an entity the
+/// envelope does not carry; now and then one that does not fit (an unknown
+/// type, an entity given twice, an attribute its type does not declare).
+fn related(rng: &mut Rng, schema: &Schema) -> Vec<ObjectInfo> {
+    let mut out = Vec::new();
+    for (ty, def) in &schema.entities {
+        for id in OBJECT_IDS {
+            if rng.chance(60) {
+                out.push(ObjectInfo {
+                    ty: ty.clone(),
+                    id: id.to_string(),
+                    attrs: within_bounds(rng, schema, &def.attrs),
+                });
+            }
+        }
+    }
+    if rng.chance(30) {
+        out.reverse();
+    }
+    match rng.below(100) {
+        0 => out.push(ObjectInfo {
+            ty: "Nonesuch".into(),
+            id: "o1".into(),
+            attrs: Map::new(),
+        }),
+        1 if !out.is_empty() => out.push(out[0].clone()),
+        2 if !out.is_empty() => {
+            out[0].attrs.insert("nonesuch".into(), json!(1));
+        }
+        _ => {}
+    }
+    out
 }
 
 /// One of `pool` other than `not`, or `fallback`.

@@ -85,15 +85,15 @@ pub(crate) fn and(a: Expr, b: Expr) -> Expr {
     boxed(ExprKind::And, a, b, Type::Bool)
 }
 
-fn or(a: Expr, b: Expr) -> Expr {
+pub(crate) fn or(a: Expr, b: Expr) -> Expr {
     boxed(ExprKind::Or, a, b, Type::Bool)
 }
 
-fn not(a: Expr) -> Expr {
+pub(crate) fn not(a: Expr) -> Expr {
     mk(ExprKind::Not(Box::new(a)), Type::Bool)
 }
 
-fn ite(c: Expr, a: Expr, b: Expr) -> Expr {
+pub(crate) fn ite(c: Expr, a: Expr, b: Expr) -> Expr {
     let ty = a.ty.clone();
     mk(ExprKind::If(Box::new(c), Box::new(a), Box::new(b)), ty)
 }
@@ -102,7 +102,7 @@ fn arith(op: ArithOp, a: Expr, b: Expr, ty: Type) -> Expr {
     mk(ExprKind::Arith(op, Box::new(a), Box::new(b)), ty)
 }
 
-fn cmp(op: CmpOp, a: Expr, b: Expr) -> Expr {
+pub(crate) fn cmp(op: CmpOp, a: Expr, b: Expr) -> Expr {
     mk(ExprKind::Cmp(op, Box::new(a), Box::new(b)), Type::Bool)
 }
 
@@ -613,7 +613,7 @@ impl Gen<'_> {
     }
 
     /// A `Decimal` operand: a decimal, or an `Int` widened to one.
-    fn number(&mut self, scope: &mut Scope, depth: u32) -> Expr {
+    pub(crate) fn number(&mut self, scope: &mut Scope, depth: u32) -> Expr {
         if self.rng.chance(40) {
             let i = self.value(scope, &Type::Int, depth);
             to_decimal(i)
@@ -875,6 +875,7 @@ impl Gen<'_> {
             deep,
             3 * deep,
             3,
+            2,
         ];
         match self.weighted(&weights) {
             0 => self.constant_expr(&Type::Bool),
@@ -942,7 +943,8 @@ impl Gen<'_> {
             11 => not(self.boolean(scope, d)),
             12 => self.branch(scope, &Type::Bool, d),
             13 => self.guarded(scope, d),
-            _ => self.collection(scope, d),
+            14 => self.collection(scope, d),
+            _ => self.related(scope, d),
         }
     }
 

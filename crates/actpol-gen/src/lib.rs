@@ -33,6 +33,7 @@ mod dump;
 mod envelope;
 mod expr;
 mod policy;
+mod related;
 mod rng;
 mod schema;
 mod state;

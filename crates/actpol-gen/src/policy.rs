@@ -775,8 +775,11 @@ mod tests {
                 if let ExprKind::Coll(op, _) = &e.kind {
                     assert_eq!(args.len(), op.arity());
                 }
+                // A record's field, or an entity's attribute once the
+                // reference resolved (typed as the entity).
                 assert!(
-                    args[0].ty.element().is_some() || matches!(args[0].ty, Type::Record(_)),
+                    args[0].ty.element().is_some()
+                        || matches!(args[0].ty, Type::Record(_) | Type::Entity(_)),
                     "{:?} of {:?}",
                     e.kind,
                     args[0].ty

@@ -38,13 +38,13 @@ pub const MAX_NODES: usize = 20_000;
 pub const MAX_EDGES: usize = 200_000;
 
 const PLAN_FIELDS: &[&str] = &[
-    "id", "agent", "time", "context", "triggers", "nodes", "edges",
+    "id", "agent", "time", "context", "entities", "triggers", "nodes", "edges",
 ];
 const NODE_FIELDS: &[&str] = &[
     "id", "action", "object", "intent", "rollback", "context", "time", "triggers",
 ];
 /// Fields of the envelope a node does not give: the plan gives them.
-const SHARED_FIELDS: &[&str] = &["agent", "plan", "approval"];
+const SHARED_FIELDS: &[&str] = &["agent", "plan", "approval", "entities"];
 
 /// A checked plan: its nodes bound to a policy's schema, implied nodes
 /// added, and the order they are decided in.
@@ -170,6 +170,9 @@ struct Shape<'a> {
     agent_id: &'a str,
     time: &'a Json,
     context: Option<&'a Map<String, Json>>,
+    /// Related entities every node's envelope carries, as given (the
+    /// envelope's reader checks them, at `$.entities…`).
+    entities: Option<&'a Json>,
     /// What triggered actions act on, for every node that does not say.
     triggers: Option<&'a Map<String, Json>>,
     nodes: Vec<&'a Map<String, Json>>,
@@ -199,7 +202,7 @@ impl<'a> Shape<'a> {
                             did_you_mean_clause(key, PLAN_FIELDS.iter().copied())
                         ),
                     )
-                    .help("a plan holds `id`, `agent`, `time`, `context`, `nodes` and `edges`"),
+                    .help("a plan holds `id`, `agent`, `time`, `context`, `entities`, `triggers`, `nodes` and `edges`"),
                 );
             }
         }
@@ -226,6 +229,7 @@ impl<'a> Shape<'a> {
                 None
             }
         };
+        let entities = top.get("entities").filter(|e| !e.is_null());
         let triggers = read_triggers(top.get("triggers"), "$.triggers", errors);
         let nodes = read_nodes(top, errors);
         let raw_edges: &[Json] = match top.get("edges") {
@@ -290,6 +294,7 @@ impl<'a> Shape<'a> {
             agent_id,
             time,
             context,
+            entities,
             triggers,
             nodes,
             node_ids,
@@ -461,7 +466,14 @@ fn check_node_fields(node: &Map<String, Json>, i: usize, errors: &mut Vec<PlanEr
             continue;
         }
         let path = format!("$.nodes[{i}].{key}");
-        let error = if SHARED_FIELDS.contains(&key.as_str()) {
+        let error = if key == "entities" {
+            PlanError::new(
+                ErrorCode::PlanNodeField,
+                path,
+                "a node does not give `entities`: the plan does",
+            )
+            .help("give related entities once, in the plan's `entities`: every node reads the same ones")
+        } else if SHARED_FIELDS.contains(&key.as_str()) {
             PlanError::new(
                 ErrorCode::PlanNodeField,
                 path,
@@ -678,6 +690,9 @@ impl Builder<'_, '_> {
         {
             env.insert("context".into(), Json::Object(context));
         }
+        if let Some(entities) = shape.entities {
+            env.insert("entities".into(), entities.clone());
+        }
         let mut plan = Map::new();
         plan.insert("id".into(), Json::String(shape.id.to_string()));
         plan.insert("step".into(), Json::from(step));
@@ -740,6 +755,7 @@ fn node_error(err: &EnvelopeError, i: usize, node: &Map<String, Json>) -> PlanEr
         "plan" => "$.id".to_string(),
         "id" => format!("$.nodes[{i}].id"),
         "time" if !node_has("time") => "$.time".to_string(),
+        "entities" => format!("${rest}"),
         "context" if !context_from_node(node, rest) => format!("${rest}"),
         _ => format!("$.nodes[{i}]{rest}"),
     };

@@ -178,11 +178,14 @@ impl<'a> Eval<'a> {
             }
             ExprKind::Coll(op, args) => collections::apply(*op, &self.eval_all(args)?)?,
             ExprKind::Part(kind, slot, args) => {
-                collections::part(*kind, *slot, &self.eval_all(args)?)?
+                let args = self.eval_all(args)?;
+                self.reader
+                    .part(*kind, *slot, &args)?
                     .ok_or_else(|| collections::absent(*kind))?
             }
             ExprKind::HasPart(kind, slot, args) => {
-                Value::Bool(collections::part(*kind, *slot, &self.eval_all(args)?)?.is_some())
+                let args = self.eval_all(args)?;
+                Value::Bool(self.reader.part(*kind, *slot, &args)?.is_some())
             }
         })
     }

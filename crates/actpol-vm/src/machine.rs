@@ -271,7 +271,7 @@ impl<'a> Machine<'a> {
                         .len()
                         .checked_sub(kind.arity())
                         .ok_or_else(|| corrupt("stack underflow"))?;
-                    let found = collections::part(kind, slot, &stack[at..])?;
+                    let found = self.reader.part(kind, slot, &stack[at..])?;
                     stack.truncate(at);
                     stack.push(match (ins, found) {
                         (Instr::HasPart(..), found) => Value::Bool(found.is_some()),

@@ -211,6 +211,37 @@ const LOOP_MATCHES: u64 = 200;
 const ABSENT_PARTS: u64 = 8;
 const LONG_LISTS: u64 = 1_000;
 const HELD_DENIALS: u64 = 20;
+const RELATED_CASES: u64 = 1_200;
+const MISSING_ENTITIES: u64 = 30;
+const ENTITY_ERRORS: u64 = 20;
+
+/// Whether an expression reads through a reference to a related entity.
+fn reads_related(e: &actpol_ir::Expr) -> bool {
+    let mut found = false;
+    e.walk(&mut |x| {
+        found |= matches!(
+            x.kind,
+            actpol_ir::ExprKind::Part(actpol_core::collections::PartKind::Related, ..)
+                | actpol_ir::ExprKind::HasPart(actpol_core::collections::PartKind::Related, ..)
+        )
+    });
+    found
+}
+
+/// Whether the input carries related entities.
+fn carries_entities(input: &Input) -> bool {
+    match input {
+        Input::Envelope(env) => env.entities.as_ref().is_some_and(|e| !e.is_empty()),
+        Input::Json(bytes) => serde_json::from_slice::<serde_json::Value>(bytes)
+            .ok()
+            .and_then(|v| {
+                v.get("entities")
+                    .and_then(|e| e.as_array())
+                    .map(|e| !e.is_empty())
+            })
+            .unwrap_or(false),
+    }
+}
 
 /// Whether an expression walks a collection.
 fn has_loop(e: &actpol_ir::Expr) -> bool {
@@ -275,6 +306,11 @@ struct Coverage {
     long_lists: u64,
     /// Escalations that held a named rule's denial by precedence.
     held_denials: u64,
+    /// Cases decided by a rule that reads through a reference, with
+    /// related entities in the envelope.
+    related_cases: u64,
+    /// Reads of an entity the envelope does not carry, unguarded.
+    missing_entities: u64,
 }
 
 impl Coverage {
@@ -293,6 +329,18 @@ impl Coverage {
                 && (e.message.contains("()") || e.message.contains("record's optional field"))
         }));
         self.long_lists += u64::from(long_list(input));
+        self.related_cases += u64::from(
+            carries_entities(input)
+                && policy
+                    .rules
+                    .iter()
+                    .any(|r| r.when.as_ref().is_some_and(reads_related)),
+        );
+        self.missing_entities += u64::from(
+            d.errors
+                .iter()
+                .any(|e| e.code == ErrorCode::EvalAbsent && e.message.contains("related entity")),
+        );
         if matches!(input, Input::Json(_)) {
             self.json_inputs += 1;
         }
@@ -422,6 +470,26 @@ impl Coverage {
                 self.held_denials,
                 HELD_DENIALS,
             ),
+            (
+                "reads through references",
+                self.related_cases,
+                RELATED_CASES,
+            ),
+            (
+                "missing entities read",
+                self.missing_entities,
+                MISSING_ENTITIES,
+            ),
+            (
+                "unknown entity types",
+                code(ErrorCode::EnvelopeUnknownEntity),
+                ENTITY_ERRORS,
+            ),
+            (
+                "entities given twice",
+                code(ErrorCode::EnvelopeDuplicateEntity),
+                ENTITY_ERRORS,
+            ),
         ];
         let short: Vec<String> = wanted
             .iter()
@@ -469,6 +537,11 @@ impl fmt::Display for Coverage {
             "collections: cases with a loop {}, loops matched {}, absent parts {}, long lists {}",
             self.loop_cases, self.loop_matches, self.absent_parts, self.long_lists
         )?;
-        write!(f, "\nprecedence: denials held {}", self.held_denials)
+        write!(f, "\nprecedence: denials held {}", self.held_denials)?;
+        write!(
+            f,
+            "\nrelated entities: cases {}, missing entities read {}",
+            self.related_cases, self.missing_entities
+        )
     }
 }

@@ -135,6 +135,19 @@ fn envelopes() -> Vec<String> {
             "context":{{"on_shift":{shift}}},"time":"2026-11-25T14:00:00Z"}}"#
         ));
     }
+    // A parent the envelope carries, on each tier, and one it does not.
+    for (parent, tier) in [("acc-0", "free"), ("acc-0", "pro"), ("acc-9", "free")] {
+        out.push(format!(
+            r#"{{"agent":{{"id":"bot","owner":"o@acme.example","workflow":"w"}},
+            "action":{{"name":"crm.update","params":{{"amount":"40 USD","count":1,
+            "ratio":"0.2","a":"x","b":"y"}}}},
+            "object":{{"type":"Account","id":"acc-1","attrs":{{"tier":"pro",
+            "regions":[],"limit":"30 USD","parent":"{parent}"}}}},
+            "entities":[{{"type":"Account","id":"acc-0","attrs":{{"tier":"{tier}",
+            "regions":[],"limit":"1 USD"}}}}],
+            "context":{{"on_shift":1}},"time":"2026-11-25T14:00:00Z"}}"#
+        ));
+    }
     out
 }
 
@@ -165,6 +178,8 @@ fn the_reference_uses_every_instruction() {
         "call ",
         "make_set ",
         "in_list ",
+        "part ",
+        "has_part ",
         "jump_false ",
         "jump_true ",
         "jump ",

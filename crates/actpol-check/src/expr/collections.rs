@@ -370,7 +370,8 @@ impl Checker<'_> {
         Some((elem, operands))
     }
 
-    /// `has xs.first()`, `has r.note`: whether a part is present.
+    /// `has xs.first()`, `has r.note`, `has object.vendor.status`: whether
+    /// a part is present.
     pub(super) fn has_part(&mut self, cx: &mut Cx<'_>, e: &ast::Expr, term: &ast::Expr) -> Typed {
         let term = strip_parens(term);
         let bool_t = Some(Type::Bool);
@@ -393,8 +394,11 @@ impl Checker<'_> {
                 self.make(cx, e.span, ir::ExprKind::HasPart(kind, 0, operands), bool_t)
             }
             ExprKind::Field(base, field) => {
+                let (proof, pushed) = self.prove_base(cx, base);
                 let recv = self.expr(cx, base);
-                match recv.ty.clone() {
+                cx.facts.truncate(cx.facts.len() - pushed);
+                let found = match recv.ty.clone() {
+                    Some(Type::Entity(id)) => self.has_related(cx, e, recv, id, field),
                     Some(Type::Record(id)) => match self.record_slot(cx, id, field) {
                         Some((slot, _, _)) => self.make(
                             cx,
@@ -411,12 +415,13 @@ impl Checker<'_> {
                             term.span,
                             format!("`has` cannot test a field of a `{name}` value"),
                             "not a record".into(),
-                            "`has` tests a record's optional field (`has t.birth_date`), a list's part (`has xs.first()`), or an optional field of the envelope".into(),
+                            "`has` tests a record's optional field (`has t.birth_date`), an attribute of a related entity (`has object.vendor.status`), a list's part (`has xs.first()`), or an optional field of the envelope".into(),
                         );
                         self.error_typed(cx, e.span)
                     }
                     None => self.error_typed(cx, e.span),
-                }
+                };
+                self.after_proof(cx, e, proof, found)
             }
             _ => self.error_typed(cx, e.span),
         }

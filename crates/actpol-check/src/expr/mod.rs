@@ -37,6 +37,7 @@ use crate::schema::{field_lookup, FieldInfo};
 
 mod calls;
 mod collections;
+mod entities;
 mod operations;
 mod presence;
 mod reads;

@@ -101,13 +101,40 @@ impl Checker<'_> {
         }
     }
 
+    /// What a true `has term` proves of a part: the part, every step of
+    /// its path before it (`has a.b.c` holds only where `a.b` does), and
+    /// that each reference on the way names an entity the envelope carries.
+    pub(super) fn part_facts(&self, term: &ast::Expr, out: &mut Vec<Fact>) {
+        let mut at = strip_parens(term);
+        loop {
+            if !collections::is_part_term(at) {
+                if let Some(p) = self.presence_quiet(at) {
+                    out.push(Fact::Present(p));
+                }
+                return;
+            }
+            if let Some(key) = collections::path_key(at) {
+                out.push(Fact::Part(key));
+            }
+            let base = match &at.kind {
+                ExprKind::Field(base, _) => {
+                    if let Some(key) = collections::path_key(base) {
+                        out.push(Fact::Part(entities::resolved_key(&key)));
+                    }
+                    base
+                }
+                ExprKind::Method(base, _, _) => base,
+                _ => return,
+            };
+            at = strip_parens(base);
+        }
+    }
+
     /// Adds to `out` what `e` proves present when it evaluates to `truth`.
     pub(crate) fn facts_if(&self, e: &ast::Expr, truth: bool, out: &mut Vec<Fact>) {
         match &e.kind {
             ExprKind::Has(term) if truth && collections::is_part_term(term) => {
-                if let Some(key) = collections::path_key(term) {
-                    out.push(Fact::Part(key));
-                }
+                self.part_facts(term, out);
             }
             ExprKind::Has(term) if truth => {
                 if let Some(p) = self.presence_quiet(term) {

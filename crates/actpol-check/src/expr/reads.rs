@@ -38,18 +38,14 @@ impl Checker<'_> {
             _ => {}
         }
         let base_t = self.expr(cx, base);
-        if let Some(Type::Record(id)) = base_t.ty {
-            return self.record_field(cx, e, base_t, id, field);
+        match base_t.ty {
+            Some(Type::Record(id)) => return self.record_field(cx, e, base_t, id, field),
+            Some(Type::Entity(id)) => return self.related_attr(cx, e, base, base_t, id, field),
+            _ => {}
         }
         if let Some(ty) = &base_t.ty {
             let name = self.type_name(ty);
-            let help = match ty {
-                Type::Entity(_) => format!(
-                    "`{}` is a reference (an id): only the object's own attributes can be read",
-                    self.unit.text(cx.file(), base.span)
-                ),
-                _ => "only `params`, `object`, `context`, `agent`, `action`, `intent`, `rollback`, `plan`, `now`, `budget` and `risk` have fields".into(),
-            };
+            let help: String = "records, references to entities, and `params`, `object`, `context`, `agent`, `action`, `intent`, `rollback`, `plan`, `now`, `budget` and `risk` have fields".into();
             self.type_mismatch(
                 cx.file(),
                 field.span,
