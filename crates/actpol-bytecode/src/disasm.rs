@@ -123,6 +123,7 @@ pub fn instr(p: &Program, ins: Instr, start: usize, _pc: usize) -> String {
         Instr::Context(n) => format!("context      {}", s.field_name(n)),
         Instr::Env(f) => format!("env          {}", f.source()),
         Instr::Touches(d) => format!("touches      {}", s.data_class_name(d)),
+        Instr::Sends(d) => format!("sends        {}", d.as_str()),
         Instr::Has(kind, name) => format!("has          {}", kind.presence(name).source(s)),
         Instr::Budget(b, f) => format!(
             "budget       {}.{}",
@@ -144,6 +145,8 @@ pub fn instr(p: &Program, ins: Instr, start: usize, _pc: usize) -> String {
                 match spec.window {
                     Window::Span(ms) => format_duration(ms),
                     Window::Plan => "plan".into(),
+                    Window::Upstream(None) => "upstream".into(),
+                    Window::Upstream(Some(ms)) => format!("upstream {}", format_duration(ms)),
                 },
                 spec.key.as_str()
             ),

@@ -12,7 +12,7 @@ use actpol_core::decision::{ConstraintOp, Level, Requirement};
 use actpol_core::ids::*;
 use actpol_core::ops::{ArithOp, Builtin, CmpOp};
 use actpol_core::reads::{BudgetField, EnvField, Presence};
-use actpol_core::schema::{KeyKind, PolicyMeta, Schema, Window};
+use actpol_core::schema::{Destination, KeyKind, PolicyMeta, Schema, Window};
 use actpol_core::state::WindowKind;
 use actpol_core::types::Type;
 use actpol_core::value::Value;
@@ -45,6 +45,8 @@ pub enum Instr {
     Env(EnvField),
     /// Push whether the action touches the data class.
     Touches(DataClassId),
+    /// Push whether the action declares it sends to the destination.
+    Sends(Destination),
     /// Push whether an optional part of the envelope is present (see
     /// [`Instr::has`]; the pair keeps the instruction one word).
     Has(HasKind, u32),
@@ -110,6 +112,7 @@ impl Instr {
             | Instr::Context(_)
             | Instr::Env(_)
             | Instr::Touches(_)
+            | Instr::Sends(_)
             | Instr::Has(..)
             | Instr::Budget(..)
             | Instr::Window(_)

@@ -455,7 +455,7 @@ fn verify_schema(s: &Schema) -> Result<(), VerifyError> {
         if let ReversibilityClass::Compensable { by, .. } = a.reversibility {
             check(by.index() < s.actions.len(), bad)?;
         }
-        for d in &a.data_classes {
+        for d in a.data_classes.iter().chain(&a.reads) {
             check(d.index() < s.data_classes.len(), bad)?;
         }
         for t in &a.triggers {

@@ -141,6 +141,8 @@ fn policy() -> Policy {
                 within: Some(900_000),
             },
             data_classes: Vec::new(),
+            reads: Vec::new(),
+            sends: Vec::new(),
             triggers: vec![TriggerDef::System(SystemId(0))],
         },
     );
@@ -152,6 +154,8 @@ fn policy() -> Policy {
             params: vec![field(count, Type::Int, false)],
             reversibility: ReversibilityClass::Reversible,
             data_classes: Vec::new(),
+            reads: Vec::new(),
+            sends: Vec::new(),
             triggers: vec![TriggerDef::Action(update)],
         },
     );

@@ -266,7 +266,7 @@ pub(crate) const DURATION_UNITS: [(&str, Builtin); 4] = [
 ];
 
 /// The names an expression may start with, besides enums.
-pub(crate) const ROOTS: [&str; 12] = [
+pub(crate) const ROOTS: [&str; 13] = [
     "params",
     "object",
     "context",
@@ -279,20 +279,22 @@ pub(crate) const ROOTS: [&str; 12] = [
     "budget",
     "risk",
     "reversible",
+    "upstream",
 ];
 
 /// What to write instead of a root used as a value on its own.
-pub(crate) const ROOT_HELP: [(&str, &str); 10] = [
+pub(crate) const ROOT_HELP: [(&str, &str); 11] = [
     ("params", "read a parameter: `params.<name>`"),
     ("object", "read an attribute, `object.<name>`, or the object's id, `object.id`"),
     ("context", "read a context field: `context.<name>`"),
     ("agent", "read `agent.id`, `agent.owner` or `agent.workflow`"),
-    ("action", "read `action.name`, `action.system`, `action.reversibility` or `action.touches(<data class>)`"),
+    ("action", "read `action.name`, `action.system`, `action.reversibility`, `action.touches(<data class>)` or `action.sends(external)`"),
     ("intent", "test it with `has intent`, then read `intent.goal` or `intent.confidence`"),
     ("rollback", "test it with `has rollback`, then read `rollback.kind`"),
     ("plan", "test it with `has plan`, then read `plan.id` or `plan.step`"),
     ("budget", "read a budget as `budget.<name>.remaining`, `.consumed` or `.limit`"),
     ("risk", "read a named risk as `risk.<name>`"),
+    ("upstream", "ask what flows into this step: `upstream.reads(<data class>)`"),
 ];
 
 /// A type with no declaration behind it.

@@ -131,6 +131,15 @@ pub enum CheckError {
         help: String,
     },
 
+    #[error("unknown destination `{name}`")]
+    #[diagnostic(code(actpol::check::unknown_destination), help("{help}"))]
+    UnknownDestination {
+        name: String,
+        #[label("an action sends `internal` or `external`")]
+        span: SourceSpan,
+        help: String,
+    },
+
     #[error("{message}")]
     #[diagnostic(code(actpol::check::unknown_param), help("{help}"))]
     UnknownParam {

@@ -8,7 +8,8 @@
 
 use actpol_core::ids::{ActionId, DataClassId, EntityId, EnumId, NameId, SystemId};
 use actpol_core::schema::{
-    ActionDef, Bounds, Described, EntityDef, EnumDef, FieldDef, ReversibilityClass, TriggerDef,
+    ActionDef, Bounds, Described, Destination, EntityDef, EnumDef, FieldDef, ReversibilityClass,
+    TriggerDef,
 };
 use actpol_core::types::{Currency, Type};
 use actpol_core::value::parse_duration;
@@ -114,6 +115,8 @@ impl Checker<'_> {
                     params: Vec::new(),
                     reversibility: ReversibilityClass::Reversible,
                     data_classes: Vec::new(),
+                    reads: Vec::new(),
+                    sends: Vec::new(),
                     triggers: Vec::new(),
                 },
             );
@@ -214,6 +217,7 @@ impl Checker<'_> {
         let mut info = ActionInfo::default();
         let mut reversibility = None;
         let mut data_classes = Vec::new();
+        let (mut reads, mut sends) = (Vec::new(), Vec::new());
         let mut triggers = Vec::new();
         for m in &node.members {
             match m {
@@ -240,6 +244,16 @@ impl Checker<'_> {
                 ActionMember::Data(names) => {
                     if members.once(&mut self.unit, file, "data", names.span) {
                         data_classes = self.data_class_list(file, names);
+                    }
+                }
+                ActionMember::Reads(names) => {
+                    if members.once(&mut self.unit, file, "reads", names.span) {
+                        reads = self.data_class_list(file, names);
+                    }
+                }
+                ActionMember::Sends(names) => {
+                    if members.once(&mut self.unit, file, "sends", names.span) {
+                        sends = self.destinations(file, names);
                     }
                 }
                 ActionMember::Triggers(list, span) => {
@@ -270,6 +284,8 @@ impl Checker<'_> {
         def.params = info.params.iter().map(schema_field).collect();
         def.reversibility = reversibility;
         def.data_classes = data_classes;
+        def.reads = reads;
+        def.sends = sends;
         def.triggers = triggers;
         self.tables.actions.push(info);
     }
@@ -562,6 +578,43 @@ impl Checker<'_> {
             .iter()
             .filter_map(|n| self.data_class_id(file, n))
             .collect()
+    }
+
+    fn destinations(&mut self, file: u32, names: &NameList) -> Vec<Destination> {
+        let mut found = Vec::new();
+        for name in &names.names {
+            if let Some(d) = self.destination(file, name) {
+                if !found.contains(&d) {
+                    found.push(d);
+                }
+            }
+        }
+        found
+    }
+
+    /// `internal` or `external`: where an action sends, or what a rule
+    /// asks of it (`action.sends(external)`).
+    pub(crate) fn destination(&mut self, file: u32, name: &Ident) -> Option<Destination> {
+        if let Some(d) = Destination::from_name(&name.name) {
+            return Some(d);
+        }
+        let help = suggest(
+            &name.name,
+            Destination::ALL.map(Destination::as_str),
+            || {
+                "write `external` for what leaves the organisation, `internal` for what stays in it"
+                    .into()
+            },
+        );
+        self.unit.report(
+            file,
+            CheckError::UnknownDestination {
+                name: name.name.clone(),
+                span: name.span.into(),
+                help,
+            },
+        );
+        None
     }
 
     pub(crate) fn data_class_id(&mut self, file: u32, name: &Ident) -> Option<DataClassId> {

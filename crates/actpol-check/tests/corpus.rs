@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use actpol_check::{check, render_json, render_text, require_policy, Diagnostic, FileId, SourceDb};
 
 /// Every code of docs/language.md "Checks and lints"; each needs a case.
-const CODES: [&str; 55] = [
+const CODES: [&str; 56] = [
     "actpol::syntax::unexpected",
     "actpol::syntax::single_equals",
     "actpol::syntax::symbol_operator",
@@ -29,6 +29,7 @@ const CODES: [&str; 55] = [
     "actpol::check::unknown_workflow",
     "actpol::check::unknown_system",
     "actpol::check::unknown_data_class",
+    "actpol::check::unknown_destination",
     "actpol::check::unknown_param",
     "actpol::check::unknown_context",
     "actpol::check::unknown_name",

@@ -15,11 +15,17 @@ use actpol_bytecode::{
 };
 use actpol_core::collections::{self, CollOp};
 use actpol_core::envelope::MAX_ELEMENTS;
+use actpol_core::ids::DataClassId;
 use actpol_core::ids::{AgentId, RuleId};
 use actpol_core::ops::Builtin;
+use actpol_core::ops::CmpOp;
+use actpol_core::reads::Presence;
+use actpol_core::schema::{KeyKind, Schema, Window};
+use actpol_core::state::WindowKind;
+use actpol_core::types::Type;
 use actpol_core::value::Value;
 use actpol_ir::fold::fold;
-use actpol_ir::{Expr, ExprKind, Policy, Rule};
+use actpol_ir::{Expr, ExprKind, Policy, Rule, SrcSpan, WindowRead};
 
 /// How deeply named risks may use one another. The checker rejects cycles;
 /// this bounds what a malformed IR could do.
@@ -381,6 +387,11 @@ impl Emitter<'_> {
             ExprKind::Attr(n) => self.emit(Instr::Attr(*n)),
             ExprKind::Context(n) => self.emit(Instr::Context(*n)),
             ExprKind::Touches(d) => self.emit(Instr::Touches(*d)),
+            ExprKind::Sends(d) => self.emit(Instr::Sends(*d)),
+            ExprKind::Upstream(class, within) => {
+                let windows = upstream_windows(&self.policy.schema, *class, *within, e.span);
+                self.expr(&windows)?;
+            }
             ExprKind::Has(p) => self.emit(Instr::has(*p)),
             ExprKind::Budget(b, f) => self.emit(Instr::Budget(*b, *f)),
             ExprKind::Window(read) => {
@@ -552,6 +563,49 @@ fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
             conjuncts(b, out);
         }
         _ => out.push(e),
+    }
+}
+
+/// `upstream.reads(class)` as the windows a store keeps: the envelope has
+/// a plan, and a step of that plan upstream of it (within `within`) is an
+/// action that reads `class` (`count(<reader> over upstream by plan) > 0`
+/// for some reader). False when no action reads the class.
+fn upstream_windows(
+    schema: &Schema,
+    class: DataClassId,
+    within: Option<i64>,
+    span: SrcSpan,
+) -> Expr {
+    let bool_of = |kind| Expr {
+        kind,
+        ty: Type::Bool,
+        span,
+    };
+    let ran = |reader: &str| {
+        let count = Expr {
+            kind: ExprKind::Window(WindowRead {
+                kind: WindowKind::Count,
+                pattern: reader.to_string(),
+                param: None,
+                window: Window::Upstream(within),
+                key: KeyKind::Plan,
+            }),
+            ty: Type::Int,
+            span,
+        };
+        let zero = Expr::constant(Value::Int(0), Type::Int, span);
+        bool_of(ExprKind::Cmp(CmpOp::Gt, Box::new(count), Box::new(zero)))
+    };
+    let any = schema
+        .readers(class)
+        .map(|(name, _)| ran(name))
+        .reduce(|a, b| bool_of(ExprKind::Or(Box::new(a), Box::new(b))));
+    match any {
+        Some(any) => bool_of(ExprKind::And(
+            Box::new(bool_of(ExprKind::Has(Presence::Plan))),
+            Box::new(any),
+        )),
+        None => Expr::constant(Value::Bool(false), Type::Bool, span),
     }
 }
 

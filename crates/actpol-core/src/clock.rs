@@ -71,6 +71,8 @@ mod tests {
                 params: vec![],
                 reversibility: crate::schema::ReversibilityClass::Reversible,
                 data_classes: vec![],
+                reads: Vec::new(),
+                sends: Vec::new(),
                 triggers: vec![],
             },
         );

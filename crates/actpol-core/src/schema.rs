@@ -150,10 +150,27 @@ impl Schema {
         }
     }
 
-    /// The data classes an action touches: its own and its object's.
+    /// The data classes an action touches: its own, those it reads and
+    /// its object's.
     pub fn touches(&self, action: ActionId, class: DataClassId) -> bool {
         let def = self.action(action);
-        def.data_classes.contains(&class) || self.entity(def.object).data_classes.contains(&class)
+        def.data_classes.contains(&class)
+            || def.reads.contains(&class)
+            || self.entity(def.object).data_classes.contains(&class)
+    }
+
+    /// Whether an action declares it sends to `destination`.
+    pub fn sends(&self, action: ActionId, destination: Destination) -> bool {
+        self.action(action).sends.contains(&destination)
+    }
+
+    /// The actions that declare they read `class`, in declaration order:
+    /// a step downstream of any of them has `class` flowing into it.
+    pub fn readers(&self, class: DataClassId) -> impl Iterator<Item = (&str, &ActionDef)> {
+        self.actions
+            .iter()
+            .filter(move |(_, def)| def.reads.contains(&class))
+            .map(|(name, def)| (name.as_str(), def))
     }
 }
 
@@ -259,7 +276,35 @@ pub struct ActionDef {
     pub params: Vec<FieldDef>,
     pub reversibility: ReversibilityClass,
     pub data_classes: Vec<DataClassId>,
+    /// `reads pii`: the classes that flow from this action to the steps
+    /// downstream of it.
+    pub reads: Vec<DataClassId>,
+    /// `sends external`: where the action sends.
+    pub sends: Vec<Destination>,
     pub triggers: Vec<TriggerDef>,
+}
+
+/// Where an action sends: inside the organisation or outside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Destination {
+    Internal,
+    External,
+}
+
+impl Destination {
+    /// Every destination, in the order of their text forms.
+    pub const ALL: [Destination; 2] = [Destination::Internal, Destination::External];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Destination::Internal => "internal",
+            Destination::External => "external",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Destination> {
+        Destination::ALL.into_iter().find(|d| d.as_str() == name)
+    }
 }
 
 impl ActionDef {
@@ -338,6 +383,13 @@ pub enum Window {
     /// Milliseconds.
     Span(i64),
     Plan,
+    /// The steps upstream of this one in its plan, as data flows
+    /// (`upstream.reads(pii)`), within the span when it has one
+    /// (`upstream.reads(pii, 30d)`, in milliseconds). A store cannot know a
+    /// plan's edges, so it reads every earlier step of the plan, as
+    /// [`Window::Plan`] (or a span back); a plan's evaluation reads only
+    /// the step's ancestors that run.
+    Upstream(Option<i64>),
 }
 
 /// Milliseconds in a day and in a week.

@@ -197,8 +197,10 @@ impl WindowQuery<'_> {
     /// plan, already narrows it to the plan's events).
     pub fn range(&self) -> (i64, i64) {
         match self.window {
-            Window::Span(span) => (self.now.saturating_sub(span), self.now),
-            Window::Plan => (i64::MIN, self.now),
+            Window::Span(span) | Window::Upstream(Some(span)) => {
+                (self.now.saturating_sub(span), self.now)
+            }
+            Window::Plan | Window::Upstream(None) => (i64::MIN, self.now),
         }
     }
 

@@ -73,6 +73,8 @@ pub fn dump(p: &Policy) -> String {
             .iter()
             .map(|d| s.data_class_name(*d))
             .collect();
+        let reads: Vec<&str> = a.reads.iter().map(|d| s.data_class_name(*d)).collect();
+        let sends: Vec<&str> = a.sends.iter().map(|d| d.as_str()).collect();
         let triggers: Vec<String> = a
             .triggers
             .iter()
@@ -83,11 +85,13 @@ pub fn dump(p: &Policy) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "action {name} {{ system {} object {} params {{ {} }} {rev} data [{}] triggers [{}] }}",
+            "action {name} {{ system {} object {} params {{ {} }} {rev} data [{}] reads [{}] sends [{}] triggers [{}] }}",
             s.system_name(a.system),
             s.entity_name(a.object),
             fields(&a.params),
             data.join(", "),
+            reads.join(", "),
+            sends.join(", "),
             triggers.join(", ")
         );
     }
@@ -264,6 +268,8 @@ fn window(w: Window) -> String {
     match w {
         Window::Span(ms) => format_duration(ms),
         Window::Plan => "plan".to_string(),
+        Window::Upstream(None) => "upstream".to_string(),
+        Window::Upstream(Some(ms)) => format!("upstream {}", format_duration(ms)),
     }
 }
 
@@ -292,6 +298,15 @@ pub(crate) fn expr(p: &Policy, e: &Expr) -> String {
         ExprKind::Attr(n) => format!("object.{}", s.field_name(*n)),
         ExprKind::Context(n) => format!("context.{}", s.field_name(*n)),
         ExprKind::Touches(d) => format!("action.touches({})", s.data_class_name(*d)),
+        ExprKind::Upstream(d, within) => match within {
+            None => format!("upstream.reads({})", s.data_class_name(*d)),
+            Some(ms) => format!(
+                "upstream.reads({}, {})",
+                s.data_class_name(*d),
+                format_duration(*ms)
+            ),
+        },
+        ExprKind::Sends(d) => format!("action.sends({})", d.as_str()),
         ExprKind::Has(pr) => format!("has {}", pr.source(s)),
         ExprKind::Budget(b, f) => {
             let field = match f {

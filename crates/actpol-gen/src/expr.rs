@@ -3,7 +3,9 @@
 
 use actpol_core::ids::{ActionId, BudgetId, DataClassId, EntityId, NameId, RiskId};
 use actpol_core::ops::{ArithOp, Builtin, CmpOp};
-use actpol_core::schema::{FieldDef, KeyKind, PolicyMeta, Schema, Window, REVERSIBILITY, WEEKDAY};
+use actpol_core::schema::{
+    Destination, FieldDef, KeyKind, PolicyMeta, Schema, Window, REVERSIBILITY, WEEKDAY,
+};
 use actpol_core::state::WindowKind;
 use actpol_core::types::Type;
 use actpol_core::value::Value;
@@ -928,7 +930,15 @@ impl Gen<'_> {
             }
             6 => {
                 let class = DataClassId::from_index(self.rng.below(self.schema.data_classes.len()));
-                mk(ExprKind::Touches(class), Type::Bool)
+                let kind = match self.rng.below(3) {
+                    0 => ExprKind::Touches(class),
+                    1 => {
+                        let within = self.rng.chance(50).then(|| self.rng.pick(&[HOUR, DAY]));
+                        ExprKind::Upstream(class, within)
+                    }
+                    _ => ExprKind::Sends(self.rng.pick(&Destination::ALL)),
+                };
+                mk(kind, Type::Bool)
             }
             7 => mk(ExprKind::Env(EnvField::Reversible), Type::Bool),
             8 => self.leaf(scope, &Type::Bool),

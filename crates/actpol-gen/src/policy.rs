@@ -818,7 +818,7 @@ mod tests {
             }
         }
         let mut seen = std::collections::BTreeSet::new();
-        for seed in 0..300 {
+        for seed in 0..500 {
             let schema = crate::schema(seed);
             let p = policy(seed, &schema);
             for rule in &p.rules {

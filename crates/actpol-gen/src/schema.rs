@@ -4,8 +4,8 @@
 
 use actpol_core::ids::{ActionId, DataClassId, EntityId, EnumId, RecordId, SystemId};
 use actpol_core::schema::{
-    ActionDef, Bounds, Described, EntityDef, EnumDef, FieldDef, RecordDef, ReversibilityClass,
-    Schema, TriggerDef,
+    ActionDef, Bounds, Described, Destination, EntityDef, EnumDef, FieldDef, RecordDef,
+    ReversibilityClass, Schema, TriggerDef,
 };
 use actpol_core::types::{Currency, Type};
 use actpol_core::Decimal;
@@ -327,12 +327,22 @@ fn actions(rng: &mut Rng, s: &mut Schema, catalogue: &[(String, Type)]) {
                 TriggerDef::System(SystemId::from_index(rng.below(s.systems.len())))
             });
         }
+        let reads = (0..s.data_classes.len())
+            .filter(|_| rng.chance(30))
+            .map(DataClassId::from_index)
+            .collect();
+        let sends = Destination::ALL
+            .into_iter()
+            .filter(|_| rng.chance(30))
+            .collect();
         let def = ActionDef {
             system: SystemId::from_index(rng.below(s.systems.len())),
             object: EntityId::from_index(rng.below(s.entities.len())),
             params,
             reversibility,
             data_classes,
+            reads,
+            sends,
             triggers,
         };
         s.actions.insert(name, def);

@@ -12,7 +12,7 @@ use actpol_core::collections::{CollOp, LoopKind, PartKind};
 use actpol_core::decision::{ConstraintOp, Level, Requirement};
 use actpol_core::ids::*;
 use actpol_core::ops::{ArithOp, Builtin, CmpOp};
-use actpol_core::schema::{KeyKind, PolicyMeta, Schema, Window};
+use actpol_core::schema::{Destination, KeyKind, PolicyMeta, Schema, Window};
 use actpol_core::state::WindowKind;
 use actpol_core::types::Type;
 use actpol_core::value::Value;
@@ -156,6 +156,12 @@ pub enum ExprKind {
     Context(NameId),
     /// `action.touches(pii)`: the action or its object's entity holds it.
     Touches(DataClassId),
+    /// `upstream.reads(pii)`: a step upstream of this one, in its plan,
+    /// reads the class (see [`Window::Upstream`]); with a span
+    /// (`upstream.reads(pii, 30d)`), one within it. False without a plan.
+    Upstream(DataClassId, Option<i64>),
+    /// `action.sends(external)`: the action declares it sends there.
+    Sends(Destination),
     Has(Presence),
     Budget(BudgetId, BudgetField),
     Window(WindowRead),

@@ -12,6 +12,8 @@ impl Expr {
             | ExprKind::Attr(_)
             | ExprKind::Context(_)
             | ExprKind::Touches(_)
+            | ExprKind::Upstream(..)
+            | ExprKind::Sends(_)
             | ExprKind::Has(_)
             | ExprKind::Budget(..)
             | ExprKind::Window(_)

@@ -172,6 +172,8 @@ pub(crate) fn children_mut(e: &mut Expr) -> Vec<&mut Expr> {
         | ExprKind::Attr(_)
         | ExprKind::Context(_)
         | ExprKind::Touches(_)
+        | ExprKind::Upstream(..)
+        | ExprKind::Sends(_)
         | ExprKind::Has(_)
         | ExprKind::Budget(..)
         | ExprKind::Window(_)

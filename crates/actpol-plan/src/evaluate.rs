@@ -131,6 +131,9 @@ impl Plan {
     pub fn decide(&self, decider: &dyn Decider, base: &dyn StateView) -> PlanDecision {
         let mut state = PlanState::new(base);
         let schema = decider.schema();
+        // Only a schema in which some action reads a data class has
+        // anything to flow along the edges.
+        let flows = schema.actions.values().any(|a| !a.reads.is_empty());
         // Per node: the nodes upstream that do not proceed, as indices.
         let mut blockers: Vec<Vec<usize>> = vec![Vec::new(); self.nodes.len()];
         let mut decided: Vec<Option<Decision>> = vec![None; self.nodes.len()];
@@ -147,9 +150,12 @@ impl Plan {
             let node = &self.nodes[i];
             let decision = match &node.envelope {
                 Ok(env) => {
+                    if flows {
+                        state.focus(i, &self.parents);
+                    }
                     let d = decider.decide(env, &state);
                     if blocking.is_empty() {
-                        state.record(env, &d, schema);
+                        state.record(i, env, &d, schema);
                     }
                     d
                 }

@@ -67,6 +67,22 @@ fn cycle_among(children: &[Vec<usize>], indegree: &[usize]) -> Vec<usize> {
     cycle
 }
 
+/// The ancestors of `node` (every node with a path of edges to it), a bit
+/// per node index in `bits`, which is cleared first.
+pub(crate) fn ancestors(parents: &[Vec<usize>], node: usize, bits: &mut Vec<u64>) {
+    bits.clear();
+    bits.resize(parents.len().div_ceil(64), 0);
+    let mut stack: Vec<usize> = parents.get(node).cloned().unwrap_or_default();
+    while let Some(p) = stack.pop() {
+        let (word, bit) = (p / 64, 1u64 << (p % 64));
+        if bits[word] & bit != 0 {
+            continue;
+        }
+        bits[word] |= bit;
+        stack.extend_from_slice(&parents[p]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,5 +105,23 @@ mod tests {
             );
         }
         assert_eq!(topological(1, &[(0, 0)]), Err(vec![0]));
+    }
+
+    #[test]
+    fn ancestors_follow_edges_back_and_leave_other_branches_out() {
+        // 0 -> 1 -> 3, 2 -> 3, 4 alone; 5 after 3.
+        let parents = vec![vec![], vec![0], vec![], vec![1, 2], vec![], vec![3]];
+        let mut bits = Vec::new();
+        super::ancestors(&parents, 5, &mut bits);
+        let of = |bits: &[u64]| {
+            (0..6)
+                .filter(|&i| bits[0] & (1 << i) != 0)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(of(&bits), [0, 1, 2, 3]);
+        super::ancestors(&parents, 1, &mut bits);
+        assert_eq!(of(&bits), [0]);
+        super::ancestors(&parents, 4, &mut bits);
+        assert_eq!(of(&bits), Vec::<usize>::new());
     }
 }

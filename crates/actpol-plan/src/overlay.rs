@@ -8,6 +8,11 @@
 //! under every key (agent, workflow, owner, object, plan). So a node sees
 //! what a store would hold had every earlier node run, and the plan's
 //! decisions are those of deciding its steps one at a time in order.
+//!
+//! Upstream windows (`upstream.reads(pii)`) are the one read that follows
+//! the plan's edges: they count only the earlier nodes that are ancestors
+//! of the node being decided ([`PlanState::focus`]), where a store, which
+//! knows no edges, counts every earlier step of the plan.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
@@ -30,6 +35,9 @@ pub struct PlanState<'a> {
     /// and time: a window read matches each distinct action once and
     /// visits only the times in its span.
     by_key: HashMap<Box<str>, Vec<ActionTimes>>,
+    /// The ancestors of the node being decided, by node index, one bit
+    /// each: what upstream windows count.
+    upstream: Vec<u64>,
 }
 
 impl std::fmt::Debug for PlanState<'_> {
@@ -48,6 +56,8 @@ type ActionTimes = (Arc<str>, BTreeMap<i64, Vec<usize>>);
 struct PlanEvent {
     /// The envelope as sent: sums read its parameters.
     params: Arc<actpol_core::Envelope>,
+    /// The node it is, by index in the plan.
+    node: usize,
 }
 
 impl<'a> PlanState<'a> {
@@ -58,13 +68,32 @@ impl<'a> PlanState<'a> {
             budgets: HashMap::new(),
             events: Vec::new(),
             by_key: HashMap::new(),
+            upstream: Vec::new(),
         }
+    }
+
+    /// The node decided next, among nodes with these predecessors:
+    /// upstream windows count only its ancestors.
+    pub(crate) fn focus(&mut self, node: usize, parents: &[Vec<usize>]) {
+        crate::graph::ancestors(parents, node, &mut self.upstream);
+    }
+
+    fn is_upstream(&self, node: usize) -> bool {
+        self.upstream
+            .get(node / 64)
+            .is_some_and(|word| word & (1 << (node % 64)) != 0)
     }
 
     /// Adds what `decision` on `env` consumes, and the action itself, as a
     /// store would once the action ran. A decision that does not proceed
     /// adds nothing.
-    pub fn record(&mut self, env: &BoundEnvelope, decision: &Decision, schema: &Schema) {
+    pub fn record(
+        &mut self,
+        node: usize,
+        env: &BoundEnvelope,
+        decision: &Decision,
+        schema: &Schema,
+    ) {
         if !decision.decision.proceeds() {
             return;
         }
@@ -75,7 +104,10 @@ impl<'a> PlanState<'a> {
             }
         }
         let index = self.events.len();
-        self.events.push(PlanEvent { params: env.raw() });
+        self.events.push(PlanEvent {
+            params: env.raw(),
+            node,
+        });
         for kind in KEY_KINDS {
             let Ok(key) = env.key(kind, schema) else {
                 continue;
@@ -132,7 +164,25 @@ impl<'a> PlanState<'a> {
             })
     }
 
+    /// The matching events a query counts: for an upstream window, only
+    /// the focused node's ancestors.
+    fn counted<'q>(
+        &'q self,
+        q: &'q WindowQuery<'_>,
+        from: i64,
+        to: i64,
+    ) -> impl Iterator<Item = usize> + 'q {
+        let upstream = matches!(q.window, Window::Upstream(_));
+        self.matching(q, from, to)
+            .flatten()
+            .copied()
+            .filter(move |&i| !upstream || self.is_upstream(self.events[i].node))
+    }
+
     fn count(&self, q: &WindowQuery<'_>, from: i64, to: i64) -> usize {
+        if matches!(q.window, Window::Upstream(_)) {
+            return self.counted(q, from, to).count();
+        }
         self.matching(q, from, to).map(<[usize]>::len).sum()
     }
 
@@ -144,9 +194,8 @@ impl<'a> PlanState<'a> {
             WindowKind::Sum => {
                 let param = q.param.unwrap_or_default();
                 q.sum_of(
-                    self.matching(q, from, to)
-                        .flatten()
-                        .filter_map(|&i| self.events[i].params.action.params.get(param)),
+                    self.counted(q, from, to)
+                        .filter_map(|i| self.events[i].params.action.params.get(param)),
                 )
             }
             WindowKind::Baseline => {

@@ -7,10 +7,10 @@
 use actpol_core::collections::{self, LoopKind};
 use actpol_core::decision::{EvalError, Hit, ParamLimit, Probe, ValueOut};
 use actpol_core::envelope::BoundEnvelope;
-use actpol_core::ids::{BudgetId, RaiseId, RiskId};
+use actpol_core::ids::{BudgetId, DataClassId, RaiseId, RiskId};
 use actpol_core::ops::{self, ArithOp};
-use actpol_core::reads::{FieldKind, Names, Reader};
-use actpol_core::schema::{ActionDef, BudgetDef};
+use actpol_core::reads::{FieldKind, Names, Presence, Reader};
+use actpol_core::schema::{ActionDef, BudgetDef, KeyKind, Window};
 use actpol_core::state::{StateView, WindowKind, WindowQuery};
 use actpol_core::types::Type;
 use actpol_core::value::Value;
@@ -115,6 +115,10 @@ impl<'a> Eval<'a> {
             ExprKind::Touches(class) => {
                 Value::Bool(self.policy.schema.touches(self.env.action, *class))
             }
+            ExprKind::Sends(destination) => {
+                Value::Bool(self.policy.schema.sends(self.env.action, *destination))
+            }
+            ExprKind::Upstream(class, within) => Value::Bool(self.upstream_reads(*class, *within)?),
             ExprKind::Has(presence) => Value::Bool(self.reader.has(*presence)?),
             ExprKind::Budget(budget, field) => self.budget(*budget, *field)?,
             ExprKind::Window(read) => self.window(read, &expr.ty)?,
@@ -269,6 +273,29 @@ impl<'a> Eval<'a> {
         let key = self.env.key(def.key, &self.policy.schema)?;
         let amount = self.state.consumed(name, key, def.window, self.env.time)?;
         self.amount(&def.ty, amount)
+    }
+
+    /// Whether a step upstream of this one in its plan (within `within`
+    /// when given) reads `class`: an envelope without a plan has nothing
+    /// upstream.
+    fn upstream_reads(&self, class: DataClassId, within: Option<i64>) -> Result<bool, EvalError> {
+        if !self.reader.has(Presence::Plan)? {
+            return Ok(false);
+        }
+        let schema = &self.policy.schema;
+        for (reader, _) in schema.readers(class) {
+            let read = WindowRead {
+                kind: WindowKind::Count,
+                pattern: reader.to_string(),
+                param: None,
+                window: Window::Upstream(within),
+                key: KeyKind::Plan,
+            };
+            if self.window(&read, &Type::Int)? != Value::Int(0) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     fn window(&self, read: &WindowRead, ty: &Type) -> Result<Value, EvalError> {

@@ -290,6 +290,10 @@ pub enum ActionMember {
     Params(Vec<Field>, Span),
     Reversibility(Reversibility),
     Data(NameList),
+    /// `reads pii, financial`: what flows downstream of the action.
+    Reads(NameList),
+    /// `sends external`: where the action sends.
+    Sends(NameList),
     Triggers(Vec<Trigger>, Span),
 }
 

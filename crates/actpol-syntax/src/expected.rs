@@ -59,6 +59,8 @@ fn keyword_text(rule: Rule) -> Option<&'static str> {
         kw_irreversible => "irreversible",
         kw_within => "within",
         kw_triggers => "triggers",
+        kw_reads => "reads",
+        kw_sends => "sends",
         kw_agent => "agent",
         kw_owner => "owner",
         kw_workflow => "workflow",

@@ -845,6 +845,20 @@ impl ItemPrinter<'_> {
                     format!("data {}", names(&list.names)),
                 );
             }
+            ActionMember::Reads(list) => {
+                self.push(
+                    depth,
+                    list.span.start,
+                    format!("reads {}", names(&list.names)),
+                );
+            }
+            ActionMember::Sends(list) => {
+                self.push(
+                    depth,
+                    list.span.start,
+                    format!("sends {}", names(&list.names)),
+                );
+            }
             ActionMember::Triggers(triggers, span) => {
                 let list: Vec<String> = triggers
                     .iter()

@@ -852,6 +852,8 @@ fn action_member(pair: Pair<'_, Rule>) -> ActionMember {
             ActionMember::Params(Children::of(pair).rest().map(field).collect(), span)
         }
         Rule::data_item => ActionMember::Data(name_list(pair)),
+        Rule::reads_item => ActionMember::Reads(name_list(pair)),
+        Rule::sends_item => ActionMember::Sends(name_list(pair)),
         Rule::triggers_item => ActionMember::Triggers(
             Children::of(pair)
                 .rest()

@@ -506,6 +506,8 @@ fn action_member() -> impl Strategy<Value = ActionMember> {
             span: Span::default(),
         })),
         name_list(ident()).prop_map(ActionMember::Data),
+        name_list(ident()).prop_map(ActionMember::Reads),
+        name_list(ident()).prop_map(ActionMember::Sends),
         vec(trigger, 1..3).prop_map(|t| ActionMember::Triggers(t, Span::default())),
     ]
 }

@@ -151,6 +151,9 @@ impl<'a> Machine<'a> {
                 Instr::Touches(d) => {
                     stack.push(Value::Bool(self.prog.schema.touches(self.env.action, d)))
                 }
+                Instr::Sends(d) => {
+                    stack.push(Value::Bool(self.prog.schema.sends(self.env.action, d)))
+                }
                 Instr::Has(kind, name) => {
                     stack.push(Value::Bool(self.reader.has(kind.presence(name))?))
                 }

@@ -218,11 +218,12 @@ impl Policy {
     /// further seven days back than its span). History older than this,
     /// and reservations that ended before it, can be pruned
     /// ([`Store::prune`]) without changing any of its decisions. `None`: a
-    /// window over a whole plan (`over plan`) reads all of its history.
+    /// window over a whole plan (`over plan`, or `upstream.reads(pii)`
+    /// without a span) reads all of its history.
     pub fn retention(&self) -> Option<i64> {
         let mut longest = 0i64;
         for spec in &self.runtime.program().windows {
-            let Window::Span(span) = spec.window else {
+            let (Window::Span(span) | Window::Upstream(Some(span))) = spec.window else {
                 return None;
             };
             let reach = match spec.kind {

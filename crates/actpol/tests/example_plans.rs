@@ -113,7 +113,7 @@ fn growth_audience_export_then_send_is_a_leak_escalated() {
     assert_eq!(node(&decided, "export-audience").decision, Level::Allow);
     let send = node(&decided, "send");
     assert_eq!(send.decision, Level::Escalate);
-    assert_eq!(send.rules, ["send_after_audience_export"]);
+    assert_eq!(send.rules, ["pii_sent_outside"]);
     assert_eq!(send.approver.as_deref(), Some("privacy-officer"));
     let packet = decided.packet.as_ref().expect("a packet");
     assert_eq!(packet.escalated.len(), 1);
@@ -172,4 +172,90 @@ fn support_irreversible_refund_waits_behind_an_escalated_correction_and_triggers
         packet.escalated[0].blocks,
         ["refund-seats", "refund-seats~billing.credit.revoke"]
     );
+}
+
+#[test]
+fn support_thread_export_then_vendor_handover_is_a_leak_escalated() {
+    let (decided, alone) = decide("support", "thread-to-vendor");
+    assert_each_alone_proceeds(&alone);
+    assert_eq!(node(&decided, "export-thread").decision, Level::Allow);
+    let handover = node(&decided, "hand-to-processor");
+    assert_eq!(handover.decision, Level::Escalate);
+    assert_eq!(handover.rules, ["pii_to_vendor"]);
+    assert_eq!(handover.approver.as_deref(), Some("support-lead"));
+    assert_eq!(decided.decision, Level::Escalate);
+}
+
+#[test]
+fn finance_payments_each_proceeding_exceed_the_vendor_cap_together_and_trigger_reconciliation() {
+    let (decided, alone) = decide("finance", "vendor-cap-over-run");
+    assert_each_alone_proceeds(&alone);
+    assert!(
+        alone.iter().all(|(_, l)| *l == Level::Constrain),
+        "{alone:?}"
+    );
+    assert_eq!(node(&decided, "pay-1").decision, Level::Constrain);
+    assert_eq!(node(&decided, "pay-2").decision, Level::Constrain);
+    let third = node(&decided, "pay-3");
+    assert_eq!(third.decision, Level::Escalate);
+    assert_eq!(third.approver.as_deref(), Some("controller"));
+    assert_eq!(
+        third.reasons,
+        ["this vendor has been paid $50,000 in the last 30 days"]
+    );
+    let consumed = |id: &str| {
+        node(&decided, id)
+            .budgets
+            .iter()
+            .find(|b| b.name == "vendor_payouts")
+            .expect("the vendor budget")
+            .consumed
+            .value()
+            .to_string()
+    };
+    assert_eq!(consumed("pay-1"), "20000");
+    assert_eq!(consumed("pay-2"), "40000");
+    // Each payment's reconciliation is an implied step after it.
+    for i in 1..=3 {
+        let reconcile = node(&decided, &format!("pay-{i}~erp.invoice.reconcile"));
+        assert_eq!(
+            reconcile.implied_by.as_deref(),
+            Some(format!("pay-{i}").as_str())
+        );
+        assert_eq!(reconcile.decision, Level::Allow);
+        assert_eq!(reconcile.rules, ["reconcile_run_payment"]);
+    }
+    assert_eq!(
+        node(&decided, "pay-3~erp.invoice.reconcile").blocked_by,
+        ["pay-3"]
+    );
+    assert_eq!(decided.decision, Level::Escalate);
+}
+
+#[test]
+fn finance_irreversible_wire_waits_behind_an_escalated_first_payment() {
+    let (decided, _) = decide("finance", "wire-behind-new-vendor");
+    let first = node(&decided, "first-payment");
+    assert_eq!(first.decision, Level::Escalate);
+    assert_eq!(first.approver.as_deref(), Some("controller"));
+    let wire = node(&decided, "wire-balance");
+    assert_eq!(wire.action, "payments.wire.send");
+    assert_eq!(wire.blocked_by, ["first-payment"]);
+    let packet = decided.packet.as_ref().expect("a packet");
+    assert_eq!(packet.escalated[0].node, "first-payment");
+    assert!(packet.escalated[0]
+        .blocks
+        .contains(&"wire-balance".to_string()));
+}
+
+#[test]
+fn finance_vendor_record_then_remittance_is_a_leak_escalated() {
+    let (decided, alone) = decide("finance", "bank-details-leak");
+    assert_each_alone_proceeds(&alone);
+    assert_eq!(node(&decided, "check-vendor").decision, Level::Allow);
+    let send = node(&decided, "send-remittance");
+    assert_eq!(send.decision, Level::Escalate);
+    assert_eq!(send.rules, ["bank_details_leave"]);
+    assert_eq!(send.approver.as_deref(), Some("treasury-lead"));
+    assert_eq!(decided.decision, Level::Escalate);
 }

@@ -1,4 +1,5 @@
-//! Calls: methods on values, functions, and `touches`.
+//! Calls: methods on values, functions, and the questions about what the
+//! schema declares (`action.touches`, `action.sends`, `upstream.reads`).
 
 use super::*;
 
@@ -11,21 +12,21 @@ impl Checker<'_> {
         name: &Ident,
         args: &[ast::Expr],
     ) -> Typed {
-        if matches!(&base.kind, ExprKind::Name(r) if r.name == "action") {
-            if name.name == "touches" {
-                return self.touches(cx, e, name, args);
+        if let ExprKind::Name(root) = &base.kind {
+            if let Some(kind) = declared_method(&root.name, &name.name) {
+                return self.declared(cx, e, kind, args);
             }
-            let help = suggest(&name.name, ["touches"], || {
-                "`action` has one method, `touches(<data class>)`".into()
-            });
-            self.unknown_name(
-                cx.file(),
-                name.span,
-                format!("`action` has no method `{}`", name.name),
-                "no such method",
-                help,
-            );
-            return self.error_typed(cx, e.span);
+            if let Some(help) = declared_methods_help(&root.name) {
+                let help = suggest(&name.name, declared_methods_of(&root.name), || help.into());
+                self.unknown_name(
+                    cx.file(),
+                    name.span,
+                    format!("`{}` has no method `{}`", root.name, name.name),
+                    "no such method",
+                    help,
+                );
+                return self.error_typed(cx, e.span);
+            }
         }
         let recv = self.expr(cx, base);
         let Some(recv_ty) = recv.ty.clone() else {
@@ -165,31 +166,75 @@ impl Checker<'_> {
         );
     }
 
-    pub(super) fn touches(
+    /// `action.touches(pii)`, `action.sends(external)`,
+    /// `upstream.reads(pii)`: a question about what the schema declares,
+    /// whose one argument is a declared name.
+    fn declared(
         &mut self,
         cx: &Cx<'_>,
         e: &ast::Expr,
-        name: &Ident,
+        kind: DeclaredMethod,
         args: &[ast::Expr],
     ) -> Typed {
-        let [arg] = args else {
-            self.wrong_arity(cx.file(), e.span, "action.touches", 1, args.len());
-            return self.error_typed(cx, e.span);
+        let (arg, within) = match (kind, args) {
+            (_, [arg]) => (arg, None),
+            (DeclaredMethod::UpstreamReads, [arg, within]) => (arg, Some(within)),
+            _ => {
+                self.wrong_arity(cx.file(), e.span, kind.text(), 1, args.len());
+                return self.error_typed(cx, e.span);
+            }
         };
-        let ExprKind::Name(class) = &strip_parens(arg).kind else {
+        let within = match within {
+            None => None,
+            Some(within) => match self.look_back(cx, within) {
+                Some(ms) => Some(ms),
+                None => return self.error_typed(cx, e.span),
+            },
+        };
+        let ExprKind::Name(word) = &strip_parens(arg).kind else {
+            let (what, example) = kind.argument();
             self.type_mismatch(
                 cx.file(),
                 arg.span,
-                format!("`action.{}` takes the name of a data class", name.name),
-                "not a data class name".into(),
-                "write a declared data class, as in `action.touches(pii)`".into(),
+                format!("`{}` takes the name of {what}", kind.text()),
+                format!("not the name of {what}"),
+                format!("write {what}, as in `{example}`"),
             );
             return self.error_typed(cx, e.span);
         };
-        match self.data_class_id(cx.file(), class) {
-            Some(id) => self.make(cx, e.span, ir::ExprKind::Touches(id), Some(Type::Bool)),
+        let made = match kind {
+            DeclaredMethod::Touches => self
+                .data_class_id(cx.file(), word)
+                .map(ir::ExprKind::Touches),
+            DeclaredMethod::UpstreamReads => self
+                .data_class_id(cx.file(), word)
+                .map(|class| ir::ExprKind::Upstream(class, within)),
+            DeclaredMethod::Sends => self.destination(cx.file(), word).map(ir::ExprKind::Sends),
+        };
+        match made {
+            Some(kind) => self.make(cx, e.span, kind, Some(Type::Bool)),
             None => self.error_typed(cx, e.span),
         }
+    }
+
+    /// How far back `upstream.reads(pii, 30d)` looks at run time: a
+    /// duration written as a literal, above zero.
+    fn look_back(&mut self, cx: &Cx<'_>, arg: &ast::Expr) -> Option<i64> {
+        let ms = match &strip_parens(arg).kind {
+            ExprKind::Lit(Literal::Duration(d)) => self.duration(cx.file(), &d.text, d.span)?,
+            _ => 0,
+        };
+        if ms > 0 {
+            return Some(ms);
+        }
+        self.type_mismatch(
+            cx.file(),
+            arg.span,
+            "`upstream.reads` looks back a duration written as a literal".into(),
+            "not a duration literal above zero".into(),
+            "write how far back a step of the plan may be, as in `upstream.reads(pii, 30d)`".into(),
+        );
+        None
     }
 
     pub(super) fn call(
@@ -323,5 +368,64 @@ impl Checker<'_> {
         }
         let args = vec![widen(at.expr, t.widen_left), widen(bt.expr, t.widen_right)];
         self.make(cx, e.span, ir::ExprKind::Call(f, args), Some(t.result))
+    }
+}
+
+/// The methods that ask what the schema declares of the action or of the
+/// steps before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DeclaredMethod {
+    Touches,
+    Sends,
+    UpstreamReads,
+}
+
+impl DeclaredMethod {
+    const ALL: [(&'static str, &'static str, DeclaredMethod); 3] = [
+        ("action", "touches", DeclaredMethod::Touches),
+        ("action", "sends", DeclaredMethod::Sends),
+        ("upstream", "reads", DeclaredMethod::UpstreamReads),
+    ];
+
+    fn text(self) -> &'static str {
+        match self {
+            DeclaredMethod::Touches => "action.touches",
+            DeclaredMethod::Sends => "action.sends",
+            DeclaredMethod::UpstreamReads => "upstream.reads",
+        }
+    }
+
+    /// What the argument names, and an example.
+    fn argument(self) -> (&'static str, &'static str) {
+        match self {
+            DeclaredMethod::Touches => ("a declared data class", "action.touches(pii)"),
+            DeclaredMethod::Sends => ("a destination", "action.sends(external)"),
+            DeclaredMethod::UpstreamReads => ("a declared data class", "upstream.reads(pii)"),
+        }
+    }
+}
+
+fn declared_method(root: &str, method: &str) -> Option<DeclaredMethod> {
+    DeclaredMethod::ALL
+        .iter()
+        .find(|(r, m, _)| *r == root && *m == method)
+        .map(|(_, _, kind)| *kind)
+}
+
+fn declared_methods_of(root: &str) -> impl Iterator<Item = &'static str> + '_ {
+    DeclaredMethod::ALL
+        .iter()
+        .filter(move |(r, _, _)| *r == root)
+        .map(|(_, m, _)| *m)
+}
+
+/// What a root with declared methods answers, when the method is not one.
+fn declared_methods_help(root: &str) -> Option<&'static str> {
+    match root {
+        "action" => {
+            Some("`action` has two methods, `touches(<data class>)` and `sends(<destination>)`")
+        }
+        "upstream" => Some("`upstream` has one method, `reads(<data class>)`"),
+        _ => None,
     }
 }

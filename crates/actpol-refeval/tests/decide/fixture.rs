@@ -76,6 +76,8 @@ fn action(
         params,
         reversibility,
         data_classes,
+        reads: Vec::new(),
+        sends: Vec::new(),
         triggers: vec![],
     };
     s.actions.insert(name.into(), def);

@@ -35,10 +35,9 @@ impl<T: LedgerSql> StateView for LedgerView<'_, T> {
 
     fn window(&self, q: &WindowQuery<'_>) -> Result<Decimal, StateError> {
         let sql = self.ledger.sql();
-        let (from, to) = match q.window {
-            Window::Span(span) => (q.now.saturating_sub(span), q.now),
-            Window::Plan => (i64::MIN, q.now),
-        };
+        // An upstream window reads every earlier step of the plan: the
+        // store keeps no plan's edges.
+        let (from, to) = q.range();
         match q.kind {
             WindowKind::Count => Ok(Decimal::from(sql.window_count(q, from, to)?)),
             WindowKind::Sum => sql.window_sum(q, from, to),

@@ -178,8 +178,13 @@ fn count_by_buckets(
     let (Some(a), Some(b)) = (from.checked_add(1), to.checked_add(1)) else {
         return count(tx, q, from, to);
     };
+    // A window from the start of time (`over plan`) reads row by row:
+    // rounding its start to a minute would overflow.
+    if a < 0 {
+        return count(tx, q, from, to);
+    }
     let (ma, mb) = (ceil_to(a, MINUTE), floor_to(b, MINUTE));
-    if a < 0 || ma >= mb {
+    if ma >= mb {
         return count(tx, q, from, to);
     }
     // Whole minutes [ma, mb); of them, whole hours [ha, hb) (empty when
