@@ -212,6 +212,9 @@ error_codes! {
     PlanEmpty => "actpol::plan::empty",
     /// Two nodes share an id.
     PlanDuplicateNode => "actpol::plan::duplicate_node",
+    /// A written node's id holds `~`, which joins the ids of implied nodes
+    /// (`send-1~crm.log_activity`): it could be one of theirs.
+    PlanImpliedId => "actpol::plan::implied_id",
     /// An edge names a node the plan does not have.
     PlanDanglingEdge => "actpol::plan::dangling_edge",
     /// The edges make a cycle: a plan is a DAG.

@@ -163,6 +163,26 @@ fn too_large(count: usize) -> PlanError {
     .help("split the plan into plans of fewer steps")
 }
 
+/// Joins an implied node's id to its trigger's: `send-1~crm.log_activity`.
+const IMPLIED_SEPARATOR: char = '~';
+
+/// A written node's id that could be an implied node's: every implied id
+/// holds the separator, so no written id may, and the two never collide.
+fn implied_id(id: &str, i: usize) -> Option<PlanError> {
+    let (trigger, action) = id.split_once(IMPLIED_SEPARATOR)?;
+    Some(
+        PlanError::new(
+            ErrorCode::PlanImpliedId,
+            format!("$.nodes[{i}].id"),
+            format!("node id `{id}` holds `{IMPLIED_SEPARATOR}`, which names the steps a node triggers"),
+        )
+        .help(format!(
+            "`{trigger}{IMPLIED_SEPARATOR}{action}` is the id of what `{trigger}` triggers; give this node an id without `{IMPLIED_SEPARATOR}`, as in `{trigger}-{}`",
+            action.replace(IMPLIED_SEPARATOR, "-")
+        )),
+    )
+}
+
 /// The document's fields, read but not yet bound.
 struct Shape<'a> {
     id: &'a str,
@@ -271,6 +291,9 @@ impl<'a> Shape<'a> {
                     )
                     .help("give every node of a plan its own id"),
                 );
+            }
+            if let Some(error) = implied_id(nid, i) {
+                errors.push(error);
             }
             check_node_fields(node, i, errors);
             read_triggers(
@@ -590,7 +613,14 @@ impl Builder<'_, '_> {
     /// not added again, so trigger cycles end.
     fn expand(&mut self, at: usize, root: usize, action: ActionId, chain: &mut Vec<ActionId>) {
         let schema = self.decider.schema();
-        let triggers = schema.action(action).triggers.clone();
+        let mut triggers = schema.action(action).triggers.clone();
+        // An action listed twice is one step: its id names it once.
+        let mut seen = Vec::with_capacity(triggers.len());
+        triggers.retain(|t| {
+            let first = !seen.contains(t);
+            seen.push(*t);
+            first
+        });
         for trigger in triggers {
             match trigger {
                 TriggerDef::System(system) => {
@@ -641,7 +671,7 @@ impl Builder<'_, '_> {
                 node.insert(shared.into(), v.clone());
             }
         }
-        let id = format!("{}~{name}", self.nodes[at].id);
+        let id = format!("{}{IMPLIED_SEPARATOR}{name}", self.nodes[at].id);
         let index = self.nodes.len();
         let step = self.order.len() as i64 + 1;
         let envelope = bind_json(self.decider, self.envelope_json(&node, Some(&id), step));

@@ -263,6 +263,50 @@ fn dangling_edges_and_duplicate_ids_are_errors_with_paths() {
     );
 }
 
+/// Implied nodes are named `<trigger>~<action>`: a written id holding `~`
+/// could be one of theirs, so it is refused before anything is expanded.
+#[test]
+fn a_written_id_in_the_form_of_an_implied_one_is_an_error_with_its_path() {
+    let policy = policy();
+    let nodes = vec![
+        node("export", "crm.export", json!({"rows": 10})),
+        node("export~audit.record", "audit.record", json!({})),
+        node("mail", "mail.send", json!({"recipients": 1})),
+    ];
+    let bytes = plan_json(nodes, &[("export", "export~audit.record")]);
+    let PlanErrors { errors } = policy.read_plan(&bytes).expect_err("refused");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let error = &errors[0];
+    assert_eq!(error.code, ErrorCode::PlanImpliedId);
+    assert_eq!(error.path, "$.nodes[1].id");
+    assert!(
+        error.message.contains("`export~audit.record`"),
+        "{}",
+        error.message
+    );
+    let help = error.help.as_deref().expect("a help line");
+    assert!(help.contains("`export-audit.record`"), "{help}");
+    // Without the written one, the implied node takes that id.
+    let nodes = vec![node("export", "crm.export", json!({"rows": 10}))];
+    let decided = decide(&policy, &plan_json(nodes, &[]));
+    let ids: Vec<&str> = decided.nodes.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(ids, ["export", "export~audit.record"]);
+}
+
+/// An action listed twice among a node's triggers is one implied step.
+#[test]
+fn a_trigger_listed_twice_is_one_implied_node() {
+    let source = POLICY.replace(
+        "triggers audit.record, system audit",
+        "triggers audit.record, audit.record, system audit",
+    );
+    let policy = Policy::from_sources([("shop.actpol", source.as_str())]).expect("compiles");
+    let nodes = vec![node("export", "crm.export", json!({"rows": 10}))];
+    let decided = decide(&policy, &plan_json(nodes, &[]));
+    let ids: Vec<&str> = decided.nodes.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(ids, ["export", "export~audit.record"]);
+}
+
 #[test]
 fn an_ill_typed_node_is_an_error_at_its_path_in_the_plan() {
     let policy = policy();
