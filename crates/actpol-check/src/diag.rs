@@ -515,6 +515,29 @@ pub enum Lint {
         span: SourceSpan,
         help: String,
     },
+
+    #[error("rule `{rule}` stops checking when `{field}` is absent")]
+    #[diagnostic(code(actpol::lint::guarded_by_has), severity(Warning), help("{help}"))]
+    GuardedByHas {
+        rule: String,
+        field: String,
+        #[label("the rule holds only where `{field}` is given")]
+        span: SourceSpan,
+        help: String,
+    },
+
+    #[error("{message}")]
+    #[diagnostic(
+        code(actpol::lint::invalid_suppression),
+        severity(Warning),
+        help("{help}")
+    )]
+    InvalidSuppression {
+        message: String,
+        #[label("this suppresses nothing")]
+        span: SourceSpan,
+        help: String,
+    },
 }
 
 /// "did you mean `x`?" when a candidate is close to `word`, else `otherwise`.

@@ -28,6 +28,7 @@ mod checker;
 mod decls;
 mod diag;
 mod expr;
+mod guards;
 mod lints;
 mod literal;
 mod members;
@@ -38,6 +39,7 @@ mod policy;
 mod precedence;
 mod records;
 mod schema;
+mod suppress;
 mod unit;
 
 #[cfg(test)]
@@ -84,6 +86,7 @@ pub fn check(db: &SourceDb, entry: FileId) -> Checked {
     if let Some(missing) = Missing::of(db, &checker.unit.files) {
         diagnostics.retain(|d| !missing.explains(db, d));
     }
+    suppress::apply(checker.unit.db, &checker.unit.files, &mut diagnostics);
     let clean = !diagnostics.iter().any(Diagnostic::is_error);
     diagnostics.sort_by_cached_key(Diagnostic::sort_key);
     let policy = (clean && has_header).then(|| checker.into_policy(out));
@@ -196,6 +199,25 @@ fn names_something_unknown(code: &str) -> bool {
         && code != "actpol::check::unknown_import"
         && code != "actpol::check::unknown_zone";
     unknown || code == "actpol::check::constrain_unknown_param"
+}
+
+/// The `no_policy` error for a set of files none of which has a `policy`
+/// header (`actpol check` given a directory of schema files alone), on the
+/// first of them; `None` when one has a header, when there are no files,
+/// or when one did not parse (its syntax error may hide the header).
+pub fn require_any_policy(db: &SourceDb) -> Option<Diagnostic> {
+    let first = db.ids().next()?;
+    if db
+        .ids()
+        .any(|id| db.is_entry(id) || db.file(id).parsed.is_err())
+    {
+        return None;
+    }
+    let diag = CheckError::NoPolicy {
+        path: db.file(first).path.clone(),
+        span: (0, 0).into(),
+    };
+    Some(Diagnostic::new(first, diag))
 }
 
 /// Problems of the files themselves: syntax errors, imports that name no

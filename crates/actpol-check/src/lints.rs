@@ -23,6 +23,7 @@ impl Checker<'_> {
         self.unused_budgets();
         self.unused_agents(rules, sites);
         self.allow_irreversible(rules, sites, raises);
+        self.guarded_by_has(rules, sites);
     }
 
     fn never_fires(&mut self, rules: &[ir::Rule], sites: &[RuleSite]) {
@@ -59,7 +60,7 @@ impl Checker<'_> {
         }
     }
 
-    fn span_text(&self, span: ir::SrcSpan) -> &str {
+    pub(crate) fn span_text(&self, span: ir::SrcSpan) -> &str {
         let syntax_span = actpol_syntax::ast::Span {
             start: span.start,
             end: span.end,
@@ -320,7 +321,8 @@ fn read_key(e: &ir::Expr) -> Option<ReadKey> {
     })
 }
 
-fn conjuncts<'e>(e: &'e ir::Expr, out: &mut Vec<&'e ir::Expr>) {
+/// The operands of a condition's top-level `and`s, in order.
+pub(crate) fn conjuncts<'e>(e: &'e ir::Expr, out: &mut Vec<&'e ir::Expr>) {
     match &e.kind {
         ir::ExprKind::And(a, b) => {
             conjuncts(a, out);

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use actpol_check::{check, render_json, render_text, require_policy, Diagnostic, FileId, SourceDb};
 
 /// Every code of docs/language.md "Checks and lints"; each needs a case.
-const CODES: [&str; 56] = [
+const CODES: [&str; 58] = [
     "actpol::syntax::unexpected",
     "actpol::syntax::single_equals",
     "actpol::syntax::symbol_operator",
@@ -65,6 +65,8 @@ const CODES: [&str; 56] = [
     "actpol::lint::unused_agent",
     "actpol::lint::allow_irreversible",
     "actpol::lint::has_required",
+    "actpol::lint::guarded_by_has",
+    "actpol::lint::invalid_suppression",
 ];
 
 fn repo_root() -> PathBuf {

@@ -79,7 +79,8 @@ pub fn check_paths_with<P: AsRef<Path>>(
     options: &LoadOptions,
 ) -> Result<CheckReport, LoadError> {
     let db = load::load(paths, options)?;
-    let diagnostics = actpol_check::check_all(&db);
+    let mut diagnostics = actpol_check::check_all(&db);
+    diagnostics.extend(actpol_check::require_any_policy(&db));
     Ok(CheckReport::new(db, diagnostics))
 }
 
