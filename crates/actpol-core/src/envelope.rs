@@ -470,19 +470,19 @@ impl BoundEnvelope {
         BoundEnvelope::from_json_within(bytes, schema, &EnvelopeLimits::DEFAULT)
     }
 
-    /// Screens JSON bytes under `limits`, then reads and binds them. The
-    /// fast reader borrows the text and binds values straight into slots;
-    /// anything it refuses is read again by the reader of [`Envelope`],
-    /// whose errors name the JSON path.
+    /// Reads and binds JSON bytes under `limits`. The fast reader borrows
+    /// the text, holds it to the screen's rules and binds values straight
+    /// into slots, in one pass; anything it refuses is screened and read
+    /// again by the reader of [`Envelope`], whose errors name the JSON path.
     pub fn from_json_within(
         bytes: &[u8],
         schema: &Schema,
         limits: &EnvelopeLimits,
     ) -> Result<BoundEnvelope, EnvelopeError> {
-        screen_json(bytes, limits)?;
-        match crate::envelope_bytes::bind(bytes, schema) {
+        match crate::envelope_bytes::bind(bytes, schema, limits) {
             Ok(bound) => Ok(bound),
             Err(crate::envelope_bytes::Refused) => {
+                screen_json(bytes, limits)?;
                 BoundEnvelope::bind_screened(Envelope::read_screened(bytes)?, schema)
             }
         }

@@ -218,6 +218,26 @@ fn screen_value(
     }
 }
 
+/// Whether a string passes the screen: no longer than the limit, and no
+/// control character (in free text, only a tab, a line feed or a carriage
+/// return). The readers that bind without building an error ask this.
+pub(crate) fn string_passes(text: &str, limits: &EnvelopeLimits, free_text: bool) -> bool {
+    text.len() <= limits.max_string && control_character(text, free_text).is_none()
+}
+
+/// The first control character `text` may not hold, if any. Every control
+/// character (`U+0000`–`U+001F`, `U+007F`–`U+009F`) is encoded with a byte
+/// below 0x20, 0x7F, or the lead byte 0xC2; a string with none of those
+/// (nearly every string) is passed without decoding it.
+fn control_character(text: &str, free_text: bool) -> Option<char> {
+    let suspect = |b: &u8| *b < 0x20 || *b == 0x7f || *b == 0xc2;
+    if !text.as_bytes().iter().any(suspect) {
+        return None;
+    }
+    let allowed = |c: char| free_text && matches!(c, '\t' | '\n' | '\r');
+    text.chars().find(|c| c.is_control() && !allowed(*c))
+}
+
 /// A string's length and characters.
 fn check_string(
     text: &str,
@@ -237,8 +257,7 @@ fn check_string(
         )
         .help("shorten the string, or raise the limit (`--max-string-bytes`)"));
     }
-    let allowed = |c: char| free_text && matches!(c, '\t' | '\n' | '\r');
-    if let Some(c) = text.chars().find(|c| c.is_control() && !allowed(*c)) {
+    if let Some(c) = control_character(text, free_text) {
         let help = if free_text {
             "only a tab, a line feed and a carriage return may appear in free text"
         } else {

@@ -8,7 +8,7 @@
 
 use std::cell::Cell;
 
-use actpol_core::envelope::{BoundEnvelope, Envelope, EnvelopeCopy, EnvelopeError};
+use actpol_core::envelope::{BoundEnvelope, Envelope, EnvelopeCopy, EnvelopeError, EnvelopeLimits};
 use actpol_core::Schema;
 use actpol_gen::Rng;
 use serde_json::{json, Value as Json};
@@ -39,6 +39,13 @@ fn awkward() -> Vec<Json> {
         json!(["a", "a", "b"]),
         json!([1, 2, 2]),
         json!(0.1),
+        // What the screen refuses in any string but the agent's goal.
+        json!("a\u{0}b"),
+        json!("tab\there"),
+        json!("\u{85}next line"),
+        json!("\u{7f}"),
+        json!(["ok", "bell\u{7}"]),
+        json!("café ©"),
     ]
 }
 
@@ -159,4 +166,118 @@ fn text_the_fast_reader_cannot_take_falls_back_with_the_same_answer() {
     let mut bytes = env.into_bytes();
     bytes.insert(1, 0xff);
     assert!(!agree(&bytes, &schema, "not UTF-8"));
+}
+
+/// The readers agree under `limits`: the fast reader (which holds the text
+/// to the screen's rules as it binds) against screening, reading and then
+/// binding.
+fn agree_within(bytes: &[u8], schema: &Schema, limits: &EnvelopeLimits, what: &str) -> bool {
+    let fast = BoundEnvelope::from_json_within(bytes, schema, limits);
+    let reference = Envelope::from_json_within(bytes, limits)
+        .and_then(|env| BoundEnvelope::bind_within(env, schema, limits));
+    assert_eq!(
+        fast,
+        reference,
+        "{what} under {limits:?}: the readers disagree on\n{}",
+        String::from_utf8_lossy(bytes)
+    );
+    reference.is_ok()
+}
+
+/// The default limits with one drawn tight enough that generated
+/// envelopes pass it sometimes: short strings, few elements, shallow
+/// nesting, few keys, or a byte limit about the envelope's own size.
+fn tight_limits(rng: &mut Rng, len: usize) -> EnvelopeLimits {
+    let pick = |rng: &mut Rng, choices: &[usize]| choices[rng.below(choices.len())];
+    let mut limits = EnvelopeLimits::DEFAULT;
+    match rng.below(5) {
+        0 => limits.max_bytes = pick(rng, &[len - 1, len]),
+        1 => limits.max_string = pick(rng, &[4, 9, 10, 16, 40]),
+        2 => limits.max_array = pick(rng, &[0, 1, 2, 3]),
+        3 => limits.max_depth = pick(rng, &[1, 2, 3, 4, 5]),
+        _ => limits.max_keys = pick(rng, &[1, 2, 3, 5, 9, 10]),
+    }
+    limits
+}
+
+/// The text of `doc` with the first key of the object at `outer.inner`
+/// written twice (the second time with `value`), as no JSON tree can hold.
+fn with_duplicate_key(doc: &Json, outer: &str, inner: &str, value: &Json) -> Option<String> {
+    let object = if inner.is_empty() {
+        doc.get(outer)?
+    } else {
+        doc.get(outer)?.get(inner)?
+    };
+    let (key, _) = object.as_object()?.iter().next()?;
+    let text = serde_json::to_string(object).unwrap();
+    let doubled = format!("{{{}:{value},{}", Json::from(key.as_str()), &text[1..]);
+    let whole = serde_json::to_string(doc).unwrap();
+    Some(whole.replacen(&text, &doubled, 1))
+}
+
+#[test]
+fn the_fast_reader_refuses_what_the_screen_refuses() {
+    let (mut bound, mut refused) = (0, 0);
+    for seed in 0..300u64 {
+        let schema = actpol_gen::schema(seed);
+        let policy = actpol_gen::policy(seed, &schema);
+        let envelope = actpol_gen::envelope(seed, &policy);
+        let doc = serde_json::to_value(&envelope).unwrap();
+        let bytes = serde_json::to_vec(&doc).unwrap();
+        let mut rng = Rng::new(seed ^ 0x5eed);
+        for _ in 0..6 {
+            let limits = tight_limits(&mut rng, bytes.len());
+            if agree_within(&bytes, &schema, &limits, "as generated") {
+                bound += 1;
+            } else {
+                refused += 1;
+            }
+        }
+        // A key twice in each object that may hold one, with its own value
+        // and with another.
+        for (outer, inner) in [("action", "params"), ("object", "attrs"), ("context", "")] {
+            let Some((_, first)) = (if inner.is_empty() {
+                doc.get(outer)
+            } else {
+                doc.get(outer).and_then(|o| o.get(inner))
+            })
+            .and_then(|o| o.as_object())
+            .and_then(|o| o.iter().next())
+            .map(|(k, v)| (k.clone(), v.clone())) else {
+                continue;
+            };
+            for value in [first, json!(null)] {
+                let text = with_duplicate_key(&doc, outer, inner, &value).unwrap();
+                assert!(
+                    !agree(text.as_bytes(), &schema, "a key twice"),
+                    "bound with a key twice: {text}"
+                );
+                refused += 1;
+            }
+        }
+        // Control characters in the frame's strings, and free text in the
+        // goal.
+        for (path, text, passes) in [
+            ("/object/id", "obj\u{7}", false),
+            ("/agent/owner", "o\u{0}@acme.example", false),
+            ("/time", "2026-11-25T14:00:00Z\u{1b}", false),
+            ("/intent/goal", "line one\nline two\tand a tab", true),
+            ("/intent/goal", "stop\u{0}here", false),
+        ] {
+            let mut doc = doc.clone();
+            if path.starts_with("/intent") {
+                doc["intent"] = json!({"goal": "", "confidence": 0.9});
+            }
+            *doc.pointer_mut(path).unwrap() = json!(text);
+            let agreed = agree(&serde_json::to_vec(&doc).unwrap(), &schema, path);
+            if !passes {
+                assert!(!agreed, "{path} = {text:?} was bound");
+            }
+        }
+    }
+    assert!(
+        bound > 200,
+        "only {bound} envelopes bound under tight limits"
+    );
+    assert!(refused > 500, "only {refused} envelopes refused");
 }
