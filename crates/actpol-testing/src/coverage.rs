@@ -17,6 +17,7 @@
 //! runtime did, not what a second evaluator thinks.
 
 use actpol::mutate::{Conditions, Location, Observation, Owner, Site, SiteKind};
+use actpol::plan::PlanDecision;
 use actpol::{Decision, Policy};
 use serde::Serialize;
 
@@ -26,9 +27,10 @@ pub struct RuleCoverage {
     /// Whether the rule has a `when`: a rule without one has no
     /// not-matched branch to take.
     pub conditional: bool,
-    /// Cases in which the rule matched.
+    /// Cases (and nodes of plan cases) in which the rule matched.
     pub matched: u32,
-    /// Cases in which the rule was a candidate and its condition was false.
+    /// Cases (and plan nodes) in which the rule was a candidate and its
+    /// condition was false.
     pub not_matched: u32,
     /// Cases in which the rule failed to evaluate.
     pub failed: u32,
@@ -229,6 +231,22 @@ impl Coverage {
     /// Counts what one explained decision shows.
     pub fn observe(&mut self, decision: &Decision) {
         self.cases += 1;
+        self.traces(decision, &decision.rules);
+    }
+
+    /// Counts what a plan case's explained nodes show: one case, and the
+    /// rules and raises each node hit.
+    pub fn observe_plan(&mut self, plan: &PlanDecision) {
+        self.cases += 1;
+        for node in &plan.nodes {
+            self.traces(&node.full, &node.rules);
+        }
+    }
+
+    /// The rules an explained decision traced, and the raises among the
+    /// rules that set it (`rules`: a plan node keeps them beside its
+    /// decision).
+    fn traces(&mut self, decision: &Decision, rules: &[String]) {
         let traces = decision
             .explanation
             .as_ref()
@@ -252,8 +270,7 @@ impl Coverage {
         // A raise that set the decision is listed among its rules; a rule of
         // the same name that matched would be listed there too.
         for raise in &mut self.raises {
-            if decision.rules.contains(&raise.name) && !matched_names.contains(&raise.name.as_str())
-            {
+            if rules.contains(&raise.name) && !matched_names.contains(&raise.name.as_str()) {
                 raise.fired += 1;
             }
         }

@@ -155,6 +155,7 @@ mod tests {
             constraints: vec![],
             budgets: vec![],
             errors: vec![],
+            nodes: vec![],
         }
     }
 

@@ -1,6 +1,7 @@
 //! A case's expectations (`expect.*`): how they are read from a test file,
 //! and how a decision is held to them.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use actpol::values::did_you_mean;
@@ -27,6 +28,20 @@ pub(crate) const EXPECT_KEYS: &[KeySpec] = &[
     key("constraints", Shape::Array),
     key("budgets", Shape::Array),
     key("errors", Shape::Array),
+    key("nodes", Shape::Table),
+];
+
+/// What `expect.nodes.<id>` may hold: a plan case's expectation of one node.
+const NODE_KEYS: &[KeySpec] = &[
+    required(
+        "decision",
+        Shape::String,
+        "add `decision = \"allow\"` (or `constrain`, `escalate`, `deny`)",
+    ),
+    key("approver", Shape::String),
+    key("rules", Shape::Array),
+    key("reasons", Shape::Array),
+    key("blocked_by", Shape::Array),
 ];
 
 /// A field an expected entry may name, and the values it admits (`None`:
@@ -78,6 +93,26 @@ pub struct Expect {
     /// have no errors, so a broken envelope never passes unnoticed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<String>>,
+    /// For a plan case: what some of its nodes must be, by node id.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub nodes: BTreeMap<String, NodeExpect>,
+}
+
+/// What a plan case expects of one node.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NodeExpect {
+    pub decision: Level,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approver: Option<String>,
+    /// Exactly these rules, in any order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules: Option<Vec<String>>,
+    /// Each a substring of some reason of the node.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+    /// Exactly these blocking nodes, nearest the start first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_by: Option<Vec<String>>,
 }
 
 impl Expect {
@@ -124,7 +159,65 @@ impl Expect {
         self.check_constraints(actual, &mut out);
         self.check_budgets(actual, &mut out);
         self.check_errors(actual, &mut out);
+        self.check_nodes(actual, &mut out);
         out
+    }
+
+    fn check_nodes(&self, actual: &Record, out: &mut Vec<Difference>) {
+        for (id, want) in &self.nodes {
+            let Some(node) = actual.nodes.iter().find(|n| &n.id == id) else {
+                let ids: Vec<String> = actual.nodes.iter().map(|n| n.id.clone()).collect();
+                out.push(Difference::new(
+                    "nodes",
+                    format!("a node `{id}`"),
+                    format!("the nodes {}", record::list(&ids)),
+                ));
+                continue;
+            };
+            let mut differ = |what: &str, expected: String, got: String| {
+                out.push(Difference::new(
+                    "nodes",
+                    format!("`{id}` {what} {expected}"),
+                    format!("`{id}` {what} {got}"),
+                ));
+            };
+            if want.decision != node.decision {
+                differ(
+                    "decided",
+                    want.decision.to_string(),
+                    node.decision.to_string(),
+                );
+            }
+            if let Some(approver) = &want.approver {
+                if node.approver.as_ref() != Some(approver) {
+                    let got = node.approver.clone().unwrap_or_else(|| "none".into());
+                    differ("escalated to", approver.clone(), got);
+                }
+            }
+            if let Some(rules) = &want.rules {
+                if sorted(rules) != sorted(&node.rules) {
+                    differ("by", record::list(rules), record::list(&node.rules));
+                }
+            }
+            for wanted in &want.reasons {
+                if !node.reasons.iter().any(|r| r.contains(wanted.as_str())) {
+                    differ(
+                        "with",
+                        format!("a reason containing {wanted:?}"),
+                        record::quoted_list(&node.reasons),
+                    );
+                }
+            }
+            if let Some(blocked_by) = &want.blocked_by {
+                if blocked_by != &node.blocked_by {
+                    differ(
+                        "blocked by",
+                        record::list(blocked_by),
+                        record::list(&node.blocked_by),
+                    );
+                }
+            }
+        }
     }
 
     fn check_reasons(&self, actual: &Record, out: &mut Vec<Difference>) {
@@ -272,8 +365,60 @@ pub(crate) fn parse(
         budgets: get(table, "budgets")
             .map(|_| entries(doc, table, "budgets", BUDGET_FIELDS, any_form)),
         errors: list(doc, "errors"),
+        nodes: parse_nodes(doc, table, case),
     };
     (doc.diagnostics.len() == before).then_some(expect)
+}
+
+/// `expect.nodes`: per node id, what that node of the plan must be.
+fn parse_nodes(doc: &mut Doc, table: &DeTable<'_>, case: &str) -> BTreeMap<String, NodeExpect> {
+    let mut out = BTreeMap::new();
+    let Some(nodes) = get(table, "nodes").and_then(|v| v.get_ref().as_table()) else {
+        return out;
+    };
+    for (id, value) in nodes.iter() {
+        let id = id.get_ref().to_string();
+        let Some(node) = value.get_ref().as_table() else {
+            doc.error(
+                Kind::WrongType,
+                value.span(),
+                format!(
+                    "`expect.nodes.{id}` holds a table such as `{{ decision = \"allow\" }}`, not {}",
+                    crate::shape::describe(value.get_ref())
+                ),
+            );
+            continue;
+        };
+        let what = format!("case `{case}`");
+        let prefix = format!("expect.nodes.{id}.");
+        let place = Place {
+            what: &what,
+            prefix: &prefix,
+        };
+        if !check_keys(doc, node, value.span(), place, NODE_KEYS) {
+            continue;
+        }
+        let Some(decision) = parse_decision(doc, node) else {
+            continue;
+        };
+        let list = |doc: &mut Doc, name: &str| -> Option<Vec<String>> {
+            get(node, name).map(|v| {
+                strings(doc, v, name)
+                    .into_iter()
+                    .map(|s| s.into_inner())
+                    .collect()
+            })
+        };
+        let expect = NodeExpect {
+            decision,
+            approver: get_str(node, "approver").map(|(s, _)| s.to_string()),
+            rules: list(doc, "rules"),
+            reasons: list(doc, "reasons").unwrap_or_default(),
+            blocked_by: list(doc, "blocked_by"),
+        };
+        out.insert(id, expect);
+    }
+    out
 }
 
 fn parse_decision(doc: &mut Doc, table: &DeTable<'_>) -> Option<Level> {
@@ -422,6 +567,7 @@ mod tests {
             ],
             budgets: vec![],
             errors: vec![],
+            nodes: vec![],
         }
     }
 

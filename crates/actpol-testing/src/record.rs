@@ -4,6 +4,7 @@
 //! are equal exactly when an agent would be told the same thing.
 
 use actpol::decision::BudgetUse;
+use actpol::plan::PlanDecision;
 use actpol::values::amount;
 use actpol::{ConstraintOut, Decision, Level};
 use serde::{Deserialize, Serialize};
@@ -26,6 +27,22 @@ pub struct Record {
     /// Error codes, in the decision's order.
     #[serde(default)]
     pub errors: Vec<String>,
+    /// For a plan: each node, in the plan's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeRecord>,
+}
+
+/// One node of a decided plan, as a plan case compares it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeRecord {
+    pub id: String,
+    pub decision: Level,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approver: Option<String>,
+    pub rules: Vec<String>,
+    pub reasons: Vec<String>,
+    pub blocked_by: Vec<String>,
 }
 
 impl From<&Decision> for Record {
@@ -38,6 +55,47 @@ impl From<&Decision> for Record {
             constraints: d.constraints.clone(),
             budgets: d.budgets.clone(),
             errors: d.errors.iter().map(|e| e.code.to_string()).collect(),
+            nodes: Vec::new(),
+        }
+    }
+}
+
+/// A plan's decision: the strictest of its nodes', with the rules, reasons
+/// and errors of every node (each once, in the plan's order), and each node.
+impl From<&PlanDecision> for Record {
+    fn from(plan: &PlanDecision) -> Self {
+        let mut record = Record {
+            decision: plan.decision,
+            approver: None,
+            rules: Vec::new(),
+            reasons: Vec::new(),
+            constraints: Vec::new(),
+            budgets: Vec::new(),
+            errors: Vec::new(),
+            nodes: Vec::with_capacity(plan.nodes.len()),
+        };
+        for node in &plan.nodes {
+            push_new(&mut record.rules, &node.rules);
+            push_new(&mut record.reasons, &node.reasons);
+            let codes: Vec<String> = node.errors.iter().map(|e| e.code.to_string()).collect();
+            push_new(&mut record.errors, &codes);
+            record.nodes.push(NodeRecord {
+                id: node.id.clone(),
+                decision: node.decision,
+                approver: node.approver.clone(),
+                rules: node.rules.clone(),
+                reasons: node.reasons.clone(),
+                blocked_by: node.blocked_by.clone(),
+            });
+        }
+        record
+    }
+}
+
+fn push_new(into: &mut Vec<String>, items: &[String]) {
+    for item in items {
+        if !into.contains(item) {
+            into.push(item.clone());
         }
     }
 }
@@ -186,6 +244,7 @@ mod tests {
             constraints: vec![],
             budgets: vec![],
             errors: vec![],
+            nodes: vec![],
         }
     }
 

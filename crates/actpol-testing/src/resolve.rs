@@ -46,7 +46,10 @@ pub struct Mark {
 pub struct Case {
     pub name: String,
     pub line: usize,
+    /// `null` for a plan case.
     pub envelope: Json,
+    /// A plan case's plan document.
+    pub plan: Option<Json>,
     pub state: Arc<MemoryState>,
     pub expect: Expect,
 }
@@ -67,7 +70,7 @@ pub fn load(path: &Path) -> Result<TestFile, Vec<TestDiagnostic>> {
     let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
     let mut files = Files {
         dir: dir.clone(),
-        envelopes: HashMap::new(),
+        objects: HashMap::new(),
         states: HashMap::new(),
     };
     let policy = locate_policy(&mut doc, &dir, spec.policy.as_ref());
@@ -153,6 +156,21 @@ fn resolve_case(
     template: Option<&Json>,
     default_state: Option<&Arc<MemoryState>>,
 ) -> Option<Case> {
+    let state = match &case.state {
+        Some(s) => files.state(doc, s),
+        None => default_state.cloned(),
+    };
+    if let Some(plan) = &case.plan {
+        let plan = files.plan(doc, plan)?;
+        return Some(Case {
+            name: case.name.clone(),
+            line: line_column(&doc.source, case.span.start).0,
+            envelope: Json::Null,
+            plan: Some(plan),
+            state: state?,
+            expect: case.expect.clone(),
+        });
+    }
     let base = match &case.envelope {
         Some(e) => files.envelope(doc, e),
         None if template.is_some() => template.cloned(),
@@ -167,10 +185,6 @@ fn resolve_case(
             doc.push(d);
             None
         }
-    };
-    let state = match &case.state {
-        Some(s) => files.state(doc, s),
-        None => default_state.cloned(),
     };
     let mut envelope = base?;
     let mut applied = true;
@@ -190,6 +204,7 @@ fn resolve_case(
         name: case.name.clone(),
         line: line_column(&doc.source, case.span.start).0,
         envelope,
+        plan: None,
         state: state?,
         expect: case.expect.clone(),
     })
@@ -198,22 +213,34 @@ fn resolve_case(
 /// Envelopes and states read for one test file, each once.
 struct Files {
     dir: PathBuf,
-    envelopes: HashMap<PathBuf, Option<Json>>,
+    /// Envelopes and plans, by path.
+    objects: HashMap<PathBuf, Option<Json>>,
     states: HashMap<PathBuf, Option<Arc<MemoryState>>>,
 }
 
 impl Files {
     fn envelope(&mut self, doc: &mut Doc, source: &Spanned<Source>) -> Option<Json> {
+        self.object(doc, source, "envelope")
+    }
+
+    /// A plan case's plan: a JSON object, checked against the policy when
+    /// the case runs.
+    fn plan(&mut self, doc: &mut Doc, source: &Spanned<Source>) -> Option<Json> {
+        self.object(doc, source, "plan")
+    }
+
+    /// A JSON object given inline or by path, each file read once.
+    fn object(&mut self, doc: &mut Doc, source: &Spanned<Source>, what: &str) -> Option<Json> {
         let span = source.span();
         match source.get_ref() {
             Source::Inline(json) => Some(json.clone()),
             Source::Path(p) => {
                 let path = self.dir.join(p);
-                if let Some(known) = self.envelopes.get(&path) {
+                if let Some(known) = self.objects.get(&path) {
                     return known.clone();
                 }
-                let read = read_envelope(doc, &path, span);
-                self.envelopes.insert(path, read.clone());
+                let read = read_object(doc, &path, span, what);
+                self.objects.insert(path, read.clone());
                 read
             }
         }
@@ -256,15 +283,15 @@ fn read_bytes(doc: &mut Doc, path: &Path, span: Range<usize>, what: &str) -> Opt
     }
 }
 
-fn read_envelope(doc: &mut Doc, path: &Path, span: Range<usize>) -> Option<Json> {
-    let bytes = read_bytes(doc, path, span.clone(), "envelope")?;
+fn read_object(doc: &mut Doc, path: &Path, span: Range<usize>, what: &str) -> Option<Json> {
+    let bytes = read_bytes(doc, path, span.clone(), what)?;
     match serde_json::from_slice::<Json>(&bytes) {
         Ok(json @ Json::Object(_)) => Some(json),
         Ok(_) => {
             doc.error(
                 Kind::InvalidEnvelope,
                 span,
-                format!("envelope `{}` is not a JSON object", path.display()),
+                format!("{what} `{}` is not a JSON object", path.display()),
             );
             None
         }
@@ -272,7 +299,7 @@ fn read_envelope(doc: &mut Doc, path: &Path, span: Range<usize>) -> Option<Json>
             doc.error(
                 Kind::InvalidEnvelope,
                 span,
-                format!("envelope `{}` is not valid JSON: {e}", path.display()),
+                format!("{what} `{}` is not valid JSON: {e}", path.display()),
             );
             None
         }

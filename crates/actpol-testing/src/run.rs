@@ -9,13 +9,14 @@ use std::sync::Arc;
 
 use actpol::mutate::Conditions;
 use actpol::{Decision, Policy, Request};
+use serde_json::Value as Json;
 
 use crate::coverage::{ConditionCoverage, Coverage};
 use crate::diagnostic::{Kind, TestDiagnostic};
 use crate::discover::{discover, Found};
 use crate::mutation::{self, Killer, MarkIn, MutationReport, Target};
 use crate::policy::{Compiled, PolicyCache, PolicyError};
-use crate::record::Record;
+use crate::record::{self, Difference, Record};
 use crate::resolve::{self, Case, TestFile};
 use crate::results::{CaseResult, RunReport, Status, Suite, SuiteKind};
 use crate::snapshot;
@@ -171,6 +172,12 @@ impl Runner {
         let policy = compiled.policy();
         let tested = self.tested_of(&file, &shared, compiled, options);
         for case in selected {
+            if let Some(plan) = &case.plan {
+                suite
+                    .results
+                    .push(plan_case(policy, case, plan, &mut tested.coverage));
+                continue;
+            }
             let (decision, bytes) = decide(policy, case);
             tested.coverage.observe(&decision);
             if let (Some(conditions), Some(cov)) =
@@ -251,9 +258,12 @@ impl Runner {
             let mut killers = Vec::new();
             let mut marks = Vec::new();
             for file in &tested.files {
+                // A plan case is not run against mutants: a mutant is
+                // judged by the envelopes it decides differently.
                 for case in file
                     .cases
                     .iter()
+                    .filter(|c| c.plan.is_none())
                     .filter(|c| options.filter.as_deref().is_none_or(|f| c.name.contains(f)))
                 {
                     killers.push(Killer::case(
@@ -319,8 +329,45 @@ fn decide(policy: &Policy, case: &Case) -> (Decision, Vec<u8>) {
     (decision, bytes)
 }
 
+/// Decides a plan case, every node explained so rule coverage counts the
+/// rules its nodes hit. A plan that does not hold together fails the case,
+/// with its errors.
+fn plan_case(policy: &Policy, case: &Case, plan: &Json, coverage: &mut Coverage) -> CaseResult {
+    let bytes = serde_json::to_vec(plan).unwrap_or_default();
+    match policy.read_plan(&bytes) {
+        Ok(plan) => {
+            let decided = policy.decide_plan_explained(&plan, &*case.state);
+            coverage.observe_plan(&decided);
+            result_of(case, Record::from(&decided))
+        }
+        Err(refused) => {
+            let errors: Vec<String> = refused
+                .errors
+                .iter()
+                .map(|e| format!("{} at {}: {}", e.code, e.path, e.message))
+                .collect();
+            CaseResult {
+                name: case.name.clone(),
+                line: Some(case.line),
+                status: Status::Failed,
+                expected: case.expect.headline(),
+                expected_json: serde_json::to_value(&case.expect).unwrap_or_default(),
+                actual: None,
+                differences: vec![Difference::new(
+                    "plan",
+                    "a plan that holds together",
+                    record::quoted_list(&errors),
+                )],
+            }
+        }
+    }
+}
+
 fn result(case: &Case, decision: &Decision) -> CaseResult {
-    let actual = Record::from(decision);
+    result_of(case, Record::from(decision))
+}
+
+fn result_of(case: &Case, actual: Record) -> CaseResult {
     let differences = case.expect.check(&actual);
     CaseResult {
         name: case.name.clone(),

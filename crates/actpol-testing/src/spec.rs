@@ -52,6 +52,7 @@ const CASE_KEYS: &[KeySpec] = &[
         "add `name = \"…\"`: results and `--filter` name cases by it",
     ),
     key("envelope", Shape::StringOrTable),
+    key("plan", Shape::StringOrTable),
     key("set", Shape::Table),
     key("unset", Shape::Array),
     key("state", Shape::StringOrTable),
@@ -125,6 +126,8 @@ pub struct CaseSpec {
     pub span: Range<usize>,
     /// `None`: the template.
     pub envelope: Option<Spanned<Source>>,
+    /// A plan case: the plan decided in place of an envelope.
+    pub plan: Option<Spanned<Source>>,
     pub edits: Vec<Edit>,
     /// `None`: the file's state.
     pub state: Option<Spanned<Source>>,
@@ -280,15 +283,62 @@ fn parse_case(
         .as_table()
         .and_then(|t| expect::parse(doc, t, expect_value.span(), &name));
     let edits = edits_of(doc, table);
+    let plan = source_of(doc, table, "plan");
+    let expect = expect?;
+    let sound = plan_case_holds_together(doc, table, span.clone(), &name, plan.is_some(), &expect);
     let case = CaseSpec {
         name,
         span,
         envelope: source_of(doc, table, "envelope"),
+        plan,
         edits,
         state: source_of(doc, table, "state"),
-        expect: expect?,
+        expect,
     };
-    ok.then_some(case)
+    (ok && sound).then_some(case)
+}
+
+/// A plan case gives its steps in the plan, so no envelope or override;
+/// and only a plan case has nodes to expect.
+fn plan_case_holds_together(
+    doc: &mut Doc,
+    table: &DeTable<'_>,
+    span: Range<usize>,
+    name: &str,
+    is_plan: bool,
+    expect: &Expect,
+) -> bool {
+    if is_plan {
+        let envelope_keys: Vec<&str> = ["envelope", "set", "unset"]
+            .into_iter()
+            .filter(|k| get(table, k).is_some())
+            .collect();
+        let Some(first) = envelope_keys.first() else {
+            return true;
+        };
+        let at = get(table, first).map_or(span, |v| v.span());
+        let d = doc
+            .diagnostic(
+                Kind::InvalidValue,
+                at,
+                format!("case `{name}` decides a plan, which has no `{first}`"),
+            )
+            .with_help("give each step's envelope in the plan file, or make this an envelope case without `plan`");
+        doc.push(d);
+        return false;
+    }
+    if expect.nodes.is_empty() {
+        return true;
+    }
+    let d = doc
+        .diagnostic(
+            Kind::InvalidValue,
+            span,
+            format!("case `{name}` expects plan nodes but decides no plan"),
+        )
+        .with_help("add `plan = \"path/to/plan.json\"`, or drop `expect.nodes`");
+    doc.push(d);
+    false
 }
 
 /// `unset` first, then `set`: so `unset = ["action.params"]` with a `set`

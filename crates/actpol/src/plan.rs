@@ -32,7 +32,7 @@ impl Policy {
     /// nodes its actions trigger. Every error is reported, each with a
     /// JSON path into the plan.
     pub fn read_plan(&self, bytes: &[u8]) -> Result<Plan, PlanErrors> {
-        Plan::read(bytes, &Decide(self)).map_err(|errors| PlanErrors { errors })
+        Plan::read(bytes, &Decide::new(self, false)).map_err(|errors| PlanErrors { errors })
     }
 
     /// Decides every node of `plan` in order, each against `state` plus
@@ -40,7 +40,14 @@ impl Policy {
     /// on a node that does not proceed; gathers the escalations into one
     /// packet. The plan's decision is the strictest of its nodes'.
     pub fn decide_plan(&self, plan: &Plan, state: &dyn StateView) -> PlanDecision {
-        plan.decide(&Decide(self), state)
+        plan.decide(&Decide::new(self, false), state)
+    }
+
+    /// Decides a plan as [`Policy::decide_plan`] does, each node's decision
+    /// with its explanation (in [`NodeDecision::full`]): what rule coverage
+    /// reads.
+    pub fn decide_plan_explained(&self, plan: &Plan, state: &dyn StateView) -> PlanDecision {
+        plan.decide(&Decide::new(self, true), state)
     }
 
     /// [`Policy::decide_plan`] against a store's state as a decision at
@@ -67,22 +74,32 @@ impl Policy {
 }
 
 /// A policy as the plan evaluator decides nodes with.
-struct Decide<'p>(&'p Policy);
+/// The policy as a plan's decider: explaining each node's decision or not.
+struct Decide<'p> {
+    policy: &'p Policy,
+    explain: bool,
+}
+
+impl<'p> Decide<'p> {
+    fn new(policy: &'p Policy, explain: bool) -> Self {
+        Decide { policy, explain }
+    }
+}
 
 impl actpol_plan::Decider for Decide<'_> {
     fn schema(&self) -> &Schema {
-        &self.0.runtime.program().schema
+        &self.policy.runtime.program().schema
     }
 
     fn bind(&self, envelope: Envelope) -> Result<BoundEnvelope, EnvelopeError> {
-        self.0.bind(envelope)
+        self.policy.bind(envelope)
     }
 
     fn decide(&self, envelope: &BoundEnvelope, state: &dyn StateView) -> Decision {
-        self.0.runtime.decide(envelope, state)
+        self.policy.run(envelope, self.explain, state)
     }
 
     fn refuse(&self, error: &EnvelopeError) -> Decision {
-        self.0.runtime.refuse(error)
+        self.policy.runtime.refuse(error)
     }
 }
