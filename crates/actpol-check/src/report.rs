@@ -59,7 +59,7 @@ pub fn render_text(db: &SourceDb, diag: &Diagnostic, width: usize) -> String {
         .all(|label| !line_too_long_to_quote(&entry.text, label.offset()));
     let shown = Shown {
         inner: &*diag.inner,
-        source: quotable.then(|| NamedSource::new(entry.path.clone(), entry.text.to_string())),
+        source: quotable.then(|| NamedSource::new(entry.path.clone(), shown_text(&entry.text))),
     };
     let mut out = String::new();
     let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
@@ -76,6 +76,21 @@ pub fn render_text(db: &SourceDb, diag: &Diagnostic, width: usize) -> String {
         ));
     }
     out
+}
+
+/// The text as a rendering quotes it: a text-direction control would
+/// reorder the quoted line on the reader's terminal, so it is shown as `�`
+/// (the same length in bytes, so every span still points where it did).
+fn shown_text(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if actpol_syntax::is_bidi_control(c) {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// The widest line a rendering quotes: miette pads to a column with a

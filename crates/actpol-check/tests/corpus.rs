@@ -16,6 +16,7 @@ const CODES: [&str; 58] = [
     "actpol::syntax::digit_group",
     "actpol::syntax::currency_symbol",
     "actpol::syntax::clock_time",
+    "actpol::syntax::bidi_control",
     "actpol::check::unknown_type",
     "actpol::check::unknown_entity",
     "actpol::check::unknown_attribute",

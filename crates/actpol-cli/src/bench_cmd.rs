@@ -9,13 +9,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actpol::store::{self, Durability, Store};
-use actpol::{Policy, Request};
+use actpol::{LoadOptions, Policy, Request};
 use actpol_server::auth::Tokens;
 use actpol_server::load::{self, Load, LoadReport};
 use actpol_server::policy::{PolicySource, Served};
 use actpol_server::{Limits, ServeConfig};
 use clap::{Args, Subcommand};
 
+use crate::sign_cmd::LoadArgs;
 use crate::{io, load_policy, CliResult};
 
 #[derive(Subcommand, Debug)]
@@ -58,6 +59,10 @@ pub struct ServeBench {
     /// without one.
     #[arg(long)]
     shadow: Option<PathBuf>,
+    /// A signature required of the policy and the shadow (`--verify-key`),
+    /// and where their imports may reach (`--root`).
+    #[command(flatten)]
+    load: LoadArgs,
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
@@ -94,10 +99,10 @@ pub fn run(command: &BenchCommand) -> CliResult {
     }
     let report = load::against_new_servers(configs, &load).map_err(failed)?;
     print_http(&report);
-    let policy = load_policy(&args.policy, &Default::default())?;
+    let policy = load_policy(&args.policy, &args.load)?;
     in_process(&policy, &envelope, &dir, args.store.as_deref(), &report)?;
     if let Some(shadow) = &args.shadow {
-        shadow_cost(shadow, &envelope)?;
+        shadow_cost(shadow, &args.load.options()?, &envelope)?;
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(exit(&report))
@@ -114,17 +119,18 @@ fn exit(report: &LoadReport) -> ExitCode {
 /// One server of the run, with a store handle of its own on `location`.
 fn replica(args: &ServeBench, location: &str) -> Result<ServeConfig, miette::Report> {
     let store: Arc<dyn Store> = Arc::from(store::open(location, Durability::Normal)?);
-    let policy = load_policy(&args.policy, &Default::default())?;
+    let policy = load_policy(&args.policy, &args.load)?;
+    let options = args.load.options()?;
     let shadow = args
         .shadow
         .as_deref()
-        .map(|path| Served::load(PolicySource::of_path(path)))
-        .transpose()
-        .map_err(|reason| miette::miette!("the shadow policy does not load: {reason}"))?;
+        .map(|path| load_shadow(path, &options))
+        .transpose()?;
     Ok(ServeConfig {
-        served: Arc::new(Served::with(
+        served: Arc::new(Served::with_options(
             policy,
             PolicySource::Paths(args.policy.clone()),
+            options,
         )),
         store,
         tokens: Tokens::open(),
@@ -133,6 +139,12 @@ fn replica(args: &ServeBench, location: &str) -> Result<ServeConfig, miette::Rep
         shadow,
         tls: None,
     })
+}
+
+/// The shadow policy, loaded as the served one is.
+fn load_shadow(path: &std::path::Path, options: &LoadOptions) -> Result<Served, miette::Report> {
+    Served::load_with(PolicySource::of_path(path), options.clone())
+        .map_err(|reason| miette::miette!("the shadow policy does not load: {reason}"))
 }
 
 fn failed(e: actpol_server::client::ClientError) -> miette::Report {
@@ -161,10 +173,12 @@ fn print_http(r: &LoadReport) {
 
 /// What the shadow policy's decision of the envelope costs on its own, in
 /// process and without a store: what shadow mode adds to each request.
-fn shadow_cost(shadow: &std::path::Path, envelope: &[u8]) -> Result<(), miette::Report> {
-    let policy = Served::load(PolicySource::of_path(shadow))
-        .map_err(|reason| miette::miette!("the shadow policy does not load: {reason}"))?
-        .current();
+fn shadow_cost(
+    shadow: &std::path::Path,
+    options: &LoadOptions,
+    envelope: &[u8],
+) -> Result<(), miette::Report> {
+    let policy = load_shadow(shadow, options)?.current();
     let state = actpol::MemoryState::default();
     let now = store::system_now();
     let count = 20_000u32;

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use actpol::MemoryState;
+use actpol::{EnvelopeLimits, LoadOptions, MemoryState};
 use actpol_testing::{corpus, diff, policy, TestDiagnostic};
 
 use crate::{CliResult, Format};
@@ -27,10 +27,15 @@ pub struct DiffArgs {
     /// Text for people, or one JSON document.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    /// A signature required of both policies (`--verify-key`), and where
+    /// their imports may reach (`--root`).
+    #[command(flatten)]
+    load: crate::sign_cmd::LoadArgs,
 }
 
 pub fn run(args: &DiffArgs) -> CliResult {
-    match impact(args) {
+    let options = args.load.options()?;
+    match impact(args, &options) {
         Ok(report) => {
             match args.format {
                 Format::Text => out!("{}", report.render_text())?,
@@ -54,9 +59,10 @@ pub fn run(args: &DiffArgs) -> CliResult {
     }
 }
 
-fn impact(args: &DiffArgs) -> Result<diff::DiffReport, TestDiagnostic> {
+fn impact(args: &DiffArgs, options: &LoadOptions) -> Result<diff::DiffReport, TestDiagnostic> {
     let compile = |path: &PathBuf| {
-        policy::load(path).map_err(|e| e.diagnostic(&path.display().to_string(), None))
+        policy::load_with(path, options, &EnvelopeLimits::DEFAULT)
+            .map_err(|e| e.diagnostic(&path.display().to_string(), None))
     };
     let old = compile(&args.old)?;
     let new = compile(&args.new)?;

@@ -14,7 +14,9 @@ pub fn run(paths: &[PathBuf], check: bool) -> Result<ExitCode, miette::Report> {
     let mut failed = false;
     let mut changed = 0usize;
     for file in &files {
-        let text = io::read_to_string(file)?;
+        // The same bound as every load: a device or a huge file named as a
+        // policy is refused, not read into memory.
+        let text = actpol::read_policy_file(file)?;
         match actpol::format_source(&file.display().to_string(), &text) {
             Ok(formatted) if formatted == text => {}
             Ok(formatted) => {

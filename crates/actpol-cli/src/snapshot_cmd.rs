@@ -26,6 +26,10 @@ pub struct SnapshotArgs {
     /// Output format of diagnostics.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    /// A signature required of the policy (`--verify-key`), and where its
+    /// imports may reach (`--root`).
+    #[command(flatten)]
+    load: crate::sign_cmd::LoadArgs,
 }
 
 pub fn run(args: &SnapshotArgs) -> CliResult {
@@ -35,7 +39,7 @@ pub fn run(args: &SnapshotArgs) -> CliResult {
         state: args.state.as_deref(),
         output: &args.output,
     };
-    match snapshot::record(&request) {
+    match snapshot::record_with(&request, &args.load.options()?) {
         Ok(file) => {
             errln!(
                 "recorded {} decision(s) to `{}`",

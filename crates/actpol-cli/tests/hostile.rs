@@ -847,6 +847,7 @@ fn public_key_id(keys: &Signed) -> String {
 /// Every command that loads a policy, given `policy`, requiring `key`.
 fn loading_commands(keys: &Signed, policy: &str, key: &str) -> Vec<Vec<String>> {
     let store = format!("sqlite:{}", keys.path("store.db"));
+    let snapshot = keys.path("refused.snapshot.json");
     let args: Vec<Vec<&str>> = vec![
         vec!["eval", "--policy", policy, "--envelope", GROWTH_ENVELOPE],
         vec!["explain", "--policy", policy, "--envelope", GROWTH_ENVELOPE],
@@ -861,6 +862,36 @@ fn loading_commands(keys: &Signed, policy: &str, key: &str) -> Vec<Vec<String>> 
         vec!["store", "prune", "--store", &store, "--policy", policy],
         vec!["disasm", policy],
         vec!["inspect", policy],
+        vec![
+            "diff",
+            "--old",
+            policy,
+            "--new",
+            policy,
+            "--envelopes",
+            "examples/growth/envelopes",
+        ],
+        vec![
+            "snapshot",
+            "--policy",
+            policy,
+            "--envelopes",
+            "examples/growth/envelopes",
+            "-o",
+            &snapshot,
+        ],
+        vec![
+            "bench",
+            "serve",
+            "--policy",
+            policy,
+            "--envelope",
+            GROWTH_ENVELOPE,
+            "--requests",
+            "1",
+            "--duration",
+            "1s",
+        ],
         vec![
             "serve",
             "--artifact",
@@ -1254,4 +1285,102 @@ fn bounds_that_admit_nothing_or_are_in_another_unit_do_not_compile() {
             "{to}: {d}"
         );
     }
+}
+
+// ----------------------------------------------------------- diagnostics --
+
+/// A schema file with one syntax error, imported by a main file beside two
+/// files of rules that use its names.
+#[test]
+fn a_broken_schema_file_is_one_diagnostic_not_one_per_use() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "pol/main.actpol",
+        "import \"schema.actpol\"\nimport \"rules1.actpol\"\nimport \"rules2.actpol\"\n\
+         policy p { default deny \"no rule matched\" }\n",
+    );
+    write(
+        dir.path(),
+        "pol/schema.actpol",
+        "system crm\nenum Tier { gold, silver }\n\
+         entity Account { name: String tier: Tier }\n\
+         action crm.rename { system crm object Account params { name: String count: } reversible }\n\
+         approver lead\nagent bot { owner \"o@acme.example\" workflow w }\n",
+    );
+    write(
+        dir.path(),
+        "pol/rules1.actpol",
+        "rule big on crm.rename for agent bot { when params.count > 5 escalate to lead \"many\" }\n",
+    );
+    write(
+        dir.path(),
+        "pol/rules2.actpol",
+        "rule gold on crm.rename for workflow w { when object.tier == Tier.gold deny \"gold\" }\n",
+    );
+    for args in [
+        vec!["check", "--format", "json", "pol"],
+        vec!["check", "--format", "json", "pol/main.actpol"],
+    ] {
+        let run = hostile_in(dir.path(), &args, b"");
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        let lines: Vec<&str> = run.stdout.lines().collect();
+        assert!(lines.len() <= 2, "{args:?}: {}", run.stdout);
+        assert_eq!(json(lines[0])["code"], "actpol::syntax::unexpected");
+    }
+}
+
+/// Trojan Source: a text-direction control in a comment would show a
+/// reviewer another rule than the one compiled.
+#[test]
+fn a_text_direction_control_in_a_policy_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = SMALL_POLICY.replace(
+        "rule renames on crm.rename { allow }",
+        "rule renames on crm.rename {\n  // admins only \u{202E} } deny \"x\" {\u{2066}\n  allow\n}",
+    );
+    let path = write(dir.path(), "pol/main.actpol", &text);
+    let out = dir.path().join("out.actpolc");
+    for args in [
+        vec!["check", "pol"],
+        vec!["compile", "pol", "-o", out.to_str().unwrap()],
+        vec!["fmt", "pol"],
+    ] {
+        let run = hostile_in(dir.path(), &args, b"");
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("actpol::syntax::bidi_control"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            !run.stderr.contains('\u{202E}'),
+            "{args:?} echoed the control"
+        );
+    }
+    assert!(!out.exists());
+    assert_eq!(std::fs::read_to_string(path).unwrap(), text);
+}
+
+/// `fmt` reads no more of a file than a load would.
+#[test]
+fn fmt_refuses_a_file_past_the_size_limit() {
+    let run = hostile(&["fmt", "--check", "/dev/zero"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(ErrorCode::LoadTooLarge.as_str()),
+        "{}",
+        run.stderr
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let big = format!(
+        "{SMALL_POLICY}{}",
+        "// padding\n".repeat(usize::try_from(actpol::MAX_FILE_BYTES).unwrap() / 11 + 1)
+    );
+    let path = write(dir.path(), "big.actpol", &big);
+    let (run, peak) = hostile_measured(dir.path(), &["fmt", &path], b"");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains(ErrorCode::LoadTooLarge.as_str()));
+    assert!(peak < 256 << 20, "fmt peaked at {peak} bytes");
+    assert_eq!(std::fs::read_to_string(&path).unwrap().len(), big.len());
 }

@@ -26,6 +26,23 @@ pub enum SyntaxError {
     #[diagnostic(transparent)]
     Habit(Habit),
 
+    /// A text-direction control (U+202A–U+202E, U+2066–U+2069) in the
+    /// source: it makes the text read differently from what the parser
+    /// sees (Trojan Source, CVE-2021-42574).
+    #[error("source holds the invisible text-direction control `{code_point}`")]
+    #[diagnostic(
+        code(actpol::syntax::bidi_control),
+        help("remove it: a text-direction control can make a policy read differently from what it does; a string that needs one writes it as `\\u{{{hex}}}`")
+    )]
+    BidiControl {
+        /// As `U+202E`.
+        code_point: String,
+        /// As `202E`, for the escape the help suggests.
+        hex: String,
+        #[label("an invisible text-direction control")]
+        span: SourceSpan,
+    },
+
     #[error("string literal is not closed")]
     #[diagnostic(
         code(actpol::syntax::unclosed_string),
@@ -89,7 +106,8 @@ impl SyntaxError {
             | SyntaxError::BadEscape { span, .. }
             | SyntaxError::TooDeep { span, .. }
             | SyntaxError::TooLarge { span, .. }
-            | SyntaxError::Limit { span, .. } => *span,
+            | SyntaxError::Limit { span, .. }
+            | SyntaxError::BidiControl { span, .. } => *span,
             SyntaxError::Habit(habit) => habit.span(),
         }
     }

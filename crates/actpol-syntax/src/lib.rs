@@ -14,4 +14,4 @@ mod parser;
 
 pub use error::{Habit, SyntaxError};
 pub use fmt::{format_file, format_source};
-pub use parser::{is_plain_name, parse_expr, parse_file, MAX_DEPTH, MAX_NESTING};
+pub use parser::{is_bidi_control, is_plain_name, parse_expr, parse_file, MAX_DEPTH, MAX_NESTING};

@@ -65,6 +65,9 @@ pub fn parse_file(source: &str) -> Result<File, SyntaxError> {
             span: Span::new(0, 0).into(),
         });
     }
+    if let Some(err) = bidi_control(source) {
+        return Err(err);
+    }
     let mut pairs =
         Grammar::parse(Rule::file, source).map_err(|e| expected::syntax_error(source, e))?;
     let file = pairs.next().expect("grammar: `file` is the root");
@@ -84,8 +87,30 @@ pub fn parse_file(source: &str) -> Result<File, SyntaxError> {
     Ok(File { items, comments })
 }
 
+/// Whether `c` is a text-direction embedding, override or isolate
+/// (U+202A–U+202E, U+2066–U+2069): each is three bytes in UTF-8, as
+/// U+FFFD is, so a renderer may show one as `�` without moving a span.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The first text-direction control in `source`, anywhere (in a comment
+/// or a string too: that is where they hide), as the error refusing it.
+fn bidi_control(source: &str) -> Option<SyntaxError> {
+    let (at, c) = source.char_indices().find(|(_, c)| is_bidi_control(*c))?;
+    let hex = format!("{:04X}", u32::from(c));
+    Some(SyntaxError::BidiControl {
+        code_point: format!("U+{hex}"),
+        hex,
+        span: Span::new(at, at + c.len_utf8()).into(),
+    })
+}
+
 /// Parses a lone expression (for tools and tests).
 pub fn parse_expr(source: &str) -> Result<Expr, SyntaxError> {
+    if let Some(err) = bidi_control(source) {
+        return Err(err);
+    }
     let mut pairs =
         Grammar::parse(Rule::expr_only, source).map_err(|e| expected::syntax_error(source, e))?;
     let root = pairs.next().expect("grammar: `expr_only` is the root");

@@ -466,3 +466,42 @@ fn very_long_chains_are_parsed_or_refused_without_overflow() {
         .join();
     assert!(outcome.is_ok());
 }
+
+// ------------------------------------------------------- text direction --
+
+/// Trojan Source (CVE-2021-42574): a text-direction control makes a line
+/// read differently from what the parser sees. Refused wherever it stands,
+/// in code, strings and comments, with the place and the code point.
+#[test]
+fn text_direction_controls_are_refused_everywhere() {
+    let controls = ('\u{202A}'..='\u{202E}').chain('\u{2066}'..='\u{2069}');
+    for control in controls {
+        for source in [
+            format!("rule r on a.b {{ when params.x == \"admin{control}\" deny \"x\" }}"),
+            format!("// reviewed {control} ok\nrule r on a.b {{ deny \"x\" }}"),
+            format!("rule r on a.b {{ {control}deny \"x\" }}"),
+        ] {
+            let err = parse_file(&source).expect_err("a text-direction control is refused");
+            assert_eq!(
+                err.code().map(|c| c.to_string()).as_deref(),
+                Some("actpol::syntax::bidi_control"),
+                "{source:?}"
+            );
+            let span = err.span();
+            assert_eq!(
+                &source[span.offset()..span.offset() + span.len()],
+                control.to_string()
+            );
+            let code_point = format!("U+{:04X}", u32::from(control));
+            assert!(err.to_string().contains(&code_point), "{err}");
+            let help = err.help().map(|h| h.to_string()).unwrap_or_default();
+            assert!(
+                help.contains(&format!("\\u{{{:04X}}}", u32::from(control))),
+                "{help}"
+            );
+        }
+    }
+    // The escape the help suggests is accepted.
+    assert!(parse_file("rule r on a.b { when params.x == \"\\u{202E}\" deny \"x\" }").is_ok());
+    assert!(actpol_syntax::parse_expr("\"a\u{2067}b\"").is_err());
+}

@@ -100,12 +100,7 @@ pub fn load_with(
         })?;
         return Policy::load_with(&bytes, options)
             .map(|p| Compiled::Artifact(Box::new(p.with_limits(*limits))))
-            .map_err(|e| {
-                PolicyError::new(
-                    Kind::InvalidPolicy,
-                    format!("artifact `{shown}` is unusable: {e}"),
-                )
-            });
+            .map_err(|e| artifact_error(path, &e));
     }
     if options.required_key().is_some() {
         return Err(compile_error(path, CompileFailure::Unsigned));
@@ -113,6 +108,21 @@ pub fn load_with(
     Source::from_paths_with(&[path], options)
         .map(|source| Compiled::Source(Box::new(source.with_limits(*limits))))
         .map_err(|failure| compile_error(path, failure))
+}
+
+/// An artifact that does not load, with its code (`actpol::artifact::…`)
+/// and its own help: a refused signature is not fixed by `actpol check`.
+fn artifact_error(path: &Path, e: &actpol::ArtifactError) -> PolicyError {
+    let mut error = PolicyError::new(
+        Kind::InvalidPolicy,
+        format!(
+            "artifact `{}` is unusable (`{}`): {e}",
+            path.display(),
+            e.code().as_str()
+        ),
+    );
+    error.help = miette::Diagnostic::help(e).map(|h| h.to_string());
+    error
 }
 
 fn compile_error(path: &Path, failure: CompileFailure) -> PolicyError {

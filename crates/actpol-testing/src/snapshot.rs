@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use actpol::MemoryState;
+use actpol::{EnvelopeLimits, LoadOptions, MemoryState};
 use serde::{Deserialize, Serialize};
 
 use crate::corpus;
@@ -62,6 +62,15 @@ pub struct RecordRequest<'a> {
 /// Records the decisions on every envelope of the corpus into the file at
 /// `request.output`.
 pub fn record(request: &RecordRequest<'_>) -> Result<SnapshotFile, TestDiagnostic> {
+    record_with(request, &LoadOptions::default())
+}
+
+/// [`record`], loading the policy as `options` say (with a key required,
+/// only an artifact signed by it loads).
+pub fn record_with(
+    request: &RecordRequest<'_>,
+    options: &LoadOptions,
+) -> Result<SnapshotFile, TestDiagnostic> {
     let output_shown = request.output.display().to_string();
     let dir = parent_dir(request.output);
     let relative = |target: &Path, what: &str| {
@@ -85,7 +94,7 @@ pub fn record(request: &RecordRequest<'_>) -> Result<SnapshotFile, TestDiagnosti
         Some(path) => corpus::read_state(path)?,
         None => MemoryState::default(),
     };
-    let policy = crate::policy::load(request.policy)
+    let policy = crate::policy::load_with(request.policy, options, &EnvelopeLimits::DEFAULT)
         .map_err(|e| e.diagnostic(&request.policy.display().to_string(), None))?;
     let mut file = SnapshotFile {
         policy: policy_rel,

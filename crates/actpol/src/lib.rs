@@ -57,7 +57,7 @@ pub use check::{line_too_long_to_quote, QUOTE_LIMIT};
 pub use compile::{compile_paths, compile_paths_with, compile_sources, CompileFailure};
 pub use explain::explain_text;
 pub use keys::{KeyError, PublicKey, SecretKey};
-pub use load::{LoadError, LoadOptions, ReadFailure, MAX_FILE_BYTES};
+pub use load::{read_policy_file, LoadError, LoadOptions, ReadFailure, MAX_FILE_BYTES};
 pub use policy::{Input, Policy, Request, RuleInfo};
 
 pub use decision::{ConstraintOut, Decision, Escalation, Level};

@@ -187,16 +187,9 @@ pub(crate) fn load<P: AsRef<Path>>(
         }
         let root = Root::of(options.root.as_deref().unwrap_or(&root))?;
         for file in files {
-            loader.read(&file, &root).map_err(|source| match source {
-                ReadFailure::TooLarge => LoadError::TooLarge {
-                    path: display(&file),
-                    limit: MAX_FILE_BYTES,
-                },
-                source => LoadError::Unreadable {
-                    path: display(&file),
-                    source,
-                },
-            })?;
+            loader
+                .read(&file, &root)
+                .map_err(|source| file_error(&file, source))?;
         }
     }
     loader.link();
@@ -411,6 +404,27 @@ fn climbs_out(dir: &Path, root: &Root, written: &str) -> bool {
         }
     }
     false
+}
+
+/// One policy file's text, read as a load reads every file: UTF-8, and
+/// no more than [`MAX_FILE_BYTES`]. For tools that read a file without
+/// loading a policy (the formatter).
+pub fn read_policy_file(path: &Path) -> Result<String, LoadError> {
+    read_text(path).map_err(|source| file_error(path, source))
+}
+
+/// Why the file at `path` could not be read, as a load reports it.
+fn file_error(path: &Path, source: ReadFailure) -> LoadError {
+    match source {
+        ReadFailure::TooLarge => LoadError::TooLarge {
+            path: display(path),
+            limit: MAX_FILE_BYTES,
+        },
+        source => LoadError::Unreadable {
+            path: display(path),
+            source,
+        },
+    }
 }
 
 /// A policy file's text, read no further than [`MAX_FILE_BYTES`] (a device
