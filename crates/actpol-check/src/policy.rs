@@ -57,6 +57,43 @@ struct PendingRecords<'a> {
     predicate: &'a ast::Expr,
 }
 
+/// How to write a budget's limit of type `wanted`, given one of `found`
+/// written as `text`: the literal with its unit set right where it is one.
+fn limit_help(wanted: &Type, w: &str, found: &Type, expr: &ast::Expr, text: &str) -> String {
+    let amount = match &expr.kind {
+        ast::ExprKind::Lit(ast::Literal::Money { amount, .. }) => Some(amount.as_str()),
+        ast::ExprKind::Lit(ast::Literal::Int(n)) => Some(n.as_str()),
+        _ => None,
+    };
+    match (wanted, found, amount) {
+        (Type::Money(c), Type::Money(_), Some(amount)) => {
+            format!("a `{w}` budget counts `{c}`: write `{amount} {c}`")
+        }
+        (Type::Int | Type::Decimal, Type::Money(_), Some(amount)) => {
+            format!("a `{w}` budget counts a number: write `{amount}`")
+        }
+        (Type::Duration, _, Some(amount)) if !amount.contains('.') => {
+            let digits = amount.replace('_', "");
+            format!("write the number with a unit: `{digits}h`, `{digits}m` or `{digits}d`")
+        }
+        _ => match example_of(wanted) {
+            Some(example) => format!("write a `{w}` in place of `{text}`, as in `{example}`"),
+            None => format!("write a `{w}` in place of `{text}`"),
+        },
+    }
+}
+
+/// A literal of `ty`, for a help line.
+fn example_of(ty: &Type) -> Option<String> {
+    Some(match ty {
+        Type::Money(c) => format!("100 {c}"),
+        Type::Duration => "8h".into(),
+        Type::Int => "100".into(),
+        Type::Decimal => "0.5".into(),
+        _ => return None,
+    })
+}
+
 fn deny(reason: &str) -> OutcomeSpec {
     OutcomeSpec {
         level: Level::Deny,
@@ -522,7 +559,7 @@ impl<'a> Checker<'a> {
                 label,
                 also: None,
                 also_label: String::new(),
-                help: format!("write a `{w}`, as in `limit 8h` for a duration"),
+                help: limit_help(wanted, &w, found, expr, text),
             },
             (Clash::Type, _) => CheckError::TypeMismatch {
                 message,

@@ -69,6 +69,11 @@ impl<'a> Unit<'a> {
         Span::new(span.start as usize, end.max(span.start as usize))
     }
 
+    /// The source text of `span` without trailing whitespace.
+    pub(crate) fn tight_text(&self, file: u32, span: Span) -> &'a str {
+        self.text(file, span).trim_end()
+    }
+
     /// `path:line:column`, to point at a place in another file.
     pub(crate) fn place(&self, file: u32, span: Span) -> String {
         let entry = self.db.file(self.file_id(file));

@@ -205,3 +205,128 @@ fn every_case_is_named_for_a_code_it_reports() {
         }
     }
 }
+
+/// The code a help line suggests writing: "did you mean `x`?", or the
+/// code after "write" or "write …:" (`write the amount with its currency:
+/// `500 USD``). `None` for a help line that only explains, shows a use
+/// ("as in `…`"), or whose code has a placeholder to fill in (`…`,
+/// `<approver>`).
+fn suggested_code(help: &str) -> Option<&str> {
+    let after = help
+        .find("did you mean `")
+        .or_else(|| help.find("write "))?;
+    let rest = &help[after..];
+    let start = rest.find('`')? + 1;
+    // "write `x`" or "write the amount with its currency: `x`"; not a
+    // code named in a sentence, nor a use shown "as in `…`".
+    let lead = rest[..start - 1].trim_end();
+    if !(lead == "write" || lead.starts_with("did you mean") || lead.ends_with(':')) {
+        return None;
+    }
+    let len = rest[start..].find('`')?;
+    let code = &rest[start..start + len];
+    let placeholder = code.contains('…')
+        || code.split('<').skip(1).any(|p| {
+            p.split('>')
+                .next()
+                .is_some_and(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == ' '))
+        });
+    (!placeholder && !code.is_empty()).then_some(code)
+}
+
+/// `(start, end)` grown to whole words at either end: a syntax error marks
+/// the first character of a misspelt word.
+fn whole_words(text: &str, (mut start, mut end): (usize, usize)) -> (usize, usize) {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    while start > 0 && text[..start].ends_with(word) && text[start..].starts_with(word) {
+        start -= 1;
+    }
+    while end < text.len() && text[..end].ends_with(word) && text[end..].starts_with(word) {
+        end += 1;
+    }
+    (start, end)
+}
+
+/// `(start, end)` grown leftwards to as many words as `fix` has: a fix such
+/// as `for agent bot` stands in for `for workflow bot`, where the mark is
+/// on the name.
+fn as_many_words(text: &str, (mut start, end): (usize, usize), fix: &str) -> (usize, usize) {
+    let wanted = fix.split_whitespace().count();
+    while text[start..end].split_whitespace().count() < wanted && start > 0 {
+        let before = text[..start].trim_end();
+        start = before.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+    }
+    (start, end)
+}
+
+/// Every help line that suggests code is held to it: that code, written in
+/// place of one of the places the diagnostic marks, makes the mistake go
+/// without a syntax error or the same mistake in its place; a case whose
+/// one error it is then compiles.
+#[test]
+fn suggested_fixes_fix_what_they_are_suggested_for() {
+    let files = corpus();
+    let db = SourceDb::from_sources(files.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+    let shown = |diags: &[Diagnostic]| -> Vec<String> {
+        diags
+            .iter()
+            .map(|d| format!("{}: {}", d.code(), d.inner))
+            .collect()
+    };
+    let mut tried = 0;
+    for (name, id) in cases(&db) {
+        let path = db.file(id).path.clone();
+        let text = db.file(id).text.to_string();
+        let before = diagnostics(&db, id);
+        let errors_before = before.iter().filter(|d| d.is_error()).count();
+        let before = shown(&before);
+        for diag in diagnostics(&db, id) {
+            let help = diag.inner.help().map(|h| h.to_string()).unwrap_or_default();
+            let Some(fix) = suggested_code(&help) else {
+                continue;
+            };
+            tried += 1;
+            let code = format!("{}:", diag.code());
+            let this = format!("{}: {}", diag.code(), diag.inner);
+            let places: Vec<(usize, usize)> = diag
+                .inner
+                .labels()
+                .into_iter()
+                .flatten()
+                .map(|l| whole_words(&text, (l.offset(), l.offset() + l.len())))
+                .flat_map(|place| [place, as_many_words(&text, place, fix)])
+                .collect();
+            let fixed = places.iter().any(|&(start, end)| {
+                let changed = format!("{}{fix}{}", &text[..start], &text[end..]);
+                let sources = files.iter().map(|(p, t)| {
+                    let t = if *p == path {
+                        changed.as_str()
+                    } else {
+                        t.as_str()
+                    };
+                    (p.as_str(), t)
+                });
+                let db = SourceDb::from_sources(sources);
+                let after = diagnostics(&db, id);
+                let errors_after = after.iter().filter(|d| d.is_error()).count();
+                let after = shown(&after);
+                // Gone, and not traded for a syntax error or the same
+                // mistake elsewhere; a case with one error then compiles.
+                // (A fixed name may reveal the next mistake, such as an
+                // optional field read without `has`.)
+                let new: Vec<&String> = after.iter().filter(|d| !before.contains(d)).collect();
+                !after.contains(&this)
+                    && !new
+                        .iter()
+                        .any(|d| d.starts_with("actpol::syntax::") || d.starts_with(&code))
+                    && (errors_before > 1 || errors_after == 0)
+            });
+            assert!(
+                fixed,
+                "case `{name}`: writing `{fix}` as `{}` suggests ({help}) does not fix it",
+                diag.code()
+            );
+        }
+    }
+    assert!(tried >= 15, "only {tried} suggested fixes were tried");
+}

@@ -252,7 +252,7 @@ impl Checker<'_> {
                 );
             }
             Clash::Type => {
-                let help = self.type_help(x, y);
+                let help = self.type_help(op, x, y);
                 self.unit.report(
                     file,
                     CheckError::TypeMismatch {
@@ -280,22 +280,40 @@ impl Checker<'_> {
             );
         }
         // One side is a plain number, the other has a unit.
-        let (num, unit_ty) = if x.is_numeric() { (a, y) } else { (b, x) };
-        let text = self.unit.text(file, num.span);
-        let literal = matches!(
-            strip_parens(num).kind,
-            ExprKind::Lit(Literal::Int(_) | Literal::Decimal(_))
-        );
+        let (num, num_ty, unit_side, unit_ty) = if x.is_numeric() {
+            (a, x, b, y)
+        } else {
+            (b, y, a, x)
+        };
+        let text = self.unit.tight_text(file, num.span);
+        let literal = match &strip_parens(num).kind {
+            ExprKind::Lit(Literal::Int(_)) => Some(true),
+            ExprKind::Lit(Literal::Decimal(_)) => Some(false),
+            _ => None,
+        };
         match (unit_ty, literal) {
-            (Type::Money(c), true) => format!("write the amount with its currency: `{text} {c}`"),
-            (Type::Money(c), false) => format!("turn the number into an amount: `{text} * 1 {c}`"),
-            (Type::Duration, true) => format!("write the number with a unit: `{text}m`, `{text}h` or `{text}d`"),
-            (Type::Duration, false) => format!("turn the number into a duration: `{text} * 1m`"),
+            (Type::Money(c), Some(_)) => format!("write the amount with its currency: `{text} {c}`"),
+            (Type::Money(c), None) => format!("turn the number into an amount: `{text} * 1 {c}`"),
+            // A duration literal is digits and a unit: no `_`, no fraction.
+            (Type::Duration, Some(true)) => {
+                let digits = text.replace('_', "");
+                format!("write the number with a unit: `{digits}m`, `{digits}h` or `{digits}d`")
+            }
+            (Type::Duration, Some(false)) => "a duration is a whole number of a unit: write it in a smaller unit, as in `90m` for one and a half hours".into(),
+            (Type::Duration, None) if *num_ty == Type::Int => {
+                format!("turn the number into a duration: `{text} * 1m`")
+            }
+            // Only whole numbers scale a duration; a duration divided by
+            // one is a decimal.
+            (Type::Duration, None) => {
+                let duration = self.unit.tight_text(file, unit_side.span);
+                format!("compare numbers: `{duration} / 1m` is the duration in minutes, as a decimal")
+            }
             _ => "compare a time with a time, as in `timestamp(\"2026-01-01T00:00:00Z\")`, or a duration with `now - <time>`".into(),
         }
     }
 
-    pub(super) fn type_help(&self, x: &Type, y: &Type) -> String {
+    pub(super) fn type_help(&self, op: &str, x: &Type, y: &Type) -> String {
         // A string literal beside an enum is read as a variant (see
         // `expect`): what is left here is text computed at run time.
         let enum_and_text = match (x, y) {
@@ -311,7 +329,22 @@ impl Checker<'_> {
             );
         }
         let (xn, yn) = (self.type_name(x), self.type_name(y));
+        if xn == yn {
+            return format!("`{op}` does not apply to `{xn}`: {}", operand_kinds(op));
+        }
         format!("both operands must have one type; here one is `{xn}` and the other `{yn}`")
+    }
+}
+
+/// What the operands of `op` may be, for a help line.
+fn operand_kinds(op: &str) -> &'static str {
+    match op {
+        "+" | "-" => "it adds and subtracts numbers, money of one currency, durations, and a duration to a time",
+        "*" | "/" => "it multiplies and divides numbers, and money or a duration by a number",
+        "%" => "it gives the remainder of two `Int`s",
+        "<" | "<=" | ">" | ">=" => "it orders numbers, money of one currency, durations and times",
+        "and" | "or" => "it joins conditions (`Bool`)",
+        _ => "see the operators in docs/language.md",
     }
 }
 
