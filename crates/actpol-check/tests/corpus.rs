@@ -259,6 +259,23 @@ fn as_many_words(text: &str, (mut start, end): (usize, usize), fix: &str) -> (us
     (start, end)
 }
 
+/// The words inside `(start, end)`, each as its own place.
+fn words_within(text: &str, (start, end): (usize, usize)) -> Vec<(usize, usize)> {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut places = Vec::new();
+    let mut at = start;
+    while at < end {
+        if text[at..].starts_with(word) && !text[..at].ends_with(word) {
+            let len = text[at..end].find(|c: char| !word(c)).unwrap_or(end - at);
+            places.push((at, at + len));
+            at += len;
+        } else {
+            at += text[at..].chars().next().map_or(1, char::len_utf8);
+        }
+    }
+    places
+}
+
 /// Every help line that suggests code is held to it: that code, written in
 /// place of one of the places the diagnostic marks, makes the mistake go
 /// without a syntax error or the same mistake in its place; a case whose
@@ -294,7 +311,13 @@ fn suggested_fixes_fix_what_they_are_suggested_for() {
                 .into_iter()
                 .flatten()
                 .map(|l| whole_words(&text, (l.offset(), l.offset() + l.len())))
-                .flat_map(|place| [place, as_many_words(&text, place, fix)])
+                .flat_map(|place| {
+                    let mut places = vec![place, as_many_words(&text, place, fix)];
+                    // A "did you mean" may correct one word of a longer
+                    // mark (a misspelt lint in a whole `// allow(…)` line).
+                    places.extend(words_within(&text, place));
+                    places
+                })
                 .collect();
             let fixed = places.iter().any(|&(start, end)| {
                 let changed = format!("{}{fix}{}", &text[..start], &text[end..]);
