@@ -267,7 +267,8 @@ fn help_for(expected: &str, found: &str) -> String {
     format!("write {expected} here")
 }
 
-fn is_operator(rule: Rule) -> bool {
+/// A binary operator of the expression grammar.
+pub(crate) fn is_binary_operator(rule: Rule) -> bool {
     use Rule::*;
     matches!(
         rule,
@@ -388,7 +389,7 @@ pub(crate) fn syntax_error(source: &str, err: pest::error::Error<Rule>) -> Synta
                     };
                 }
             }
-            let operator_expected = positives.iter().any(|r| is_operator(*r));
+            let operator_expected = positives.iter().any(|r| is_binary_operator(*r));
             if let Some(habit) = crate::habits::habit_at(source, pos, operator_expected) {
                 return SyntaxError::Habit(habit);
             }

@@ -731,27 +731,10 @@ impl Builder<'_> {
     }
 }
 
+/// An operator of the expression grammar: a binary one, or a prefix `not`
+/// or `-`.
 fn is_operator(rule: Rule) -> bool {
-    use Rule::*;
-    matches!(
-        rule,
-        op_or
-            | op_and
-            | op_eq
-            | op_ne
-            | op_lt
-            | op_le
-            | op_gt
-            | op_ge
-            | op_in
-            | op_add
-            | op_sub
-            | op_mul
-            | op_div
-            | op_rem
-            | op_not
-            | op_neg
-    )
+    crate::expected::is_binary_operator(rule) || matches!(rule, Rule::op_not | Rule::op_neg)
 }
 
 fn binary_op(rule: Rule) -> BinaryOp {

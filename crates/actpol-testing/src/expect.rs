@@ -340,14 +340,7 @@ pub(crate) fn parse(
     }
     let before = doc.diagnostics.len();
     let decision = parse_decision(doc, table)?;
-    let list = |doc: &mut Doc, name: &str| -> Option<Vec<String>> {
-        get(table, name).map(|v| {
-            strings(doc, v, name)
-                .into_iter()
-                .map(|s| s.into_inner())
-                .collect()
-        })
-    };
+    let list = |doc: &mut Doc, name: &str| string_list(doc, table, name);
     let expect = Expect {
         decision,
         approver: get_str(table, "approver").map(|(s, _)| s.to_string()),
@@ -368,6 +361,16 @@ pub(crate) fn parse(
         nodes: parse_nodes(doc, table, case),
     };
     (doc.diagnostics.len() == before).then_some(expect)
+}
+
+/// The list of strings under `name` in `table`, if it is there.
+fn string_list(doc: &mut Doc, table: &DeTable<'_>, name: &str) -> Option<Vec<String>> {
+    get(table, name).map(|v| {
+        strings(doc, v, name)
+            .into_iter()
+            .map(|s| s.into_inner())
+            .collect()
+    })
 }
 
 /// `expect.nodes`: per node id, what that node of the plan must be.
@@ -401,14 +404,7 @@ fn parse_nodes(doc: &mut Doc, table: &DeTable<'_>, case: &str) -> BTreeMap<Strin
         let Some(decision) = parse_decision(doc, node) else {
             continue;
         };
-        let list = |doc: &mut Doc, name: &str| -> Option<Vec<String>> {
-            get(node, name).map(|v| {
-                strings(doc, v, name)
-                    .into_iter()
-                    .map(|s| s.into_inner())
-                    .collect()
-            })
-        };
+        let list = |doc: &mut Doc, name: &str| string_list(doc, node, name);
         let expect = NodeExpect {
             decision,
             approver: get_str(node, "approver").map(|(s, _)| s.to_string()),

@@ -43,13 +43,9 @@ impl Checker<'_> {
         entity: EntityId,
         field: &Ident,
     ) -> Typed {
-        let Some(attr) = self.related_slot(cx, entity, field) else {
+        let Some(attr) = self.related_target(cx, e, &recv, entity, field) else {
             return self.error_typed(cx, e.span);
         };
-        if hops(&recv.expr) + 1 > MAX_HOPS {
-            self.too_many_hops(cx, e);
-            return self.error_typed(cx, e.span);
-        }
         let proven = path_key(e).is_some_and(|key| cx.proves_part(&key))
             || (!attr.optional
                 && path_key(base).is_some_and(|key| cx.proves_part(&resolved_key(&key))));
@@ -87,13 +83,9 @@ impl Checker<'_> {
         entity: EntityId,
         field: &Ident,
     ) -> Typed {
-        let Some(attr) = self.related_slot(cx, entity, field) else {
+        let Some(attr) = self.related_target(cx, e, &recv, entity, field) else {
             return self.error_typed(cx, e.span);
         };
-        if hops(&recv.expr) + 1 > MAX_HOPS {
-            self.too_many_hops(cx, e);
-            return self.error_typed(cx, e.span);
-        }
         let found = self.make(
             cx,
             e.span,
@@ -260,6 +252,25 @@ impl Checker<'_> {
             help,
         );
         None
+    }
+
+    /// The attribute `field` of `entity` that `e` reads through `recv`,
+    /// if the entity declares it and the read stays within [`MAX_HOPS`]
+    /// references (each failure reported).
+    fn related_target(
+        &mut self,
+        cx: &Cx<'_>,
+        e: &ast::Expr,
+        recv: &Typed,
+        entity: EntityId,
+        field: &Ident,
+    ) -> Option<Attr> {
+        let attr = self.related_slot(cx, entity, field)?;
+        if hops(&recv.expr) + 1 > MAX_HOPS {
+            self.too_many_hops(cx, e);
+            return None;
+        }
+        Some(attr)
     }
 
     fn too_many_hops(&mut self, cx: &Cx<'_>, e: &ast::Expr) {
