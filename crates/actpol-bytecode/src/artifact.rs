@@ -32,7 +32,7 @@ use crate::verify::{verify, VerifyError};
 use crate::Program;
 
 pub const MAGIC: &[u8; 8] = b"ACTPOLC\0";
-pub const FORMAT_VERSION: u16 = 8;
+pub const FORMAT_VERSION: u16 = 9;
 const HEADER_LEN: usize = 52;
 /// The flag bit of a signed artifact.
 const SIGNED: u16 = 1;

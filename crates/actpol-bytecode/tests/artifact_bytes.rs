@@ -47,6 +47,7 @@ fn field(name: NameId, ty: Type, optional: bool) -> FieldDef {
         ty,
         optional,
         bounds: None,
+        zone: None,
     }
 }
 

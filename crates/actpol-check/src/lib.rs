@@ -41,6 +41,7 @@ mod records;
 mod schema;
 mod suppress;
 mod unit;
+mod zoned;
 
 #[cfg(test)]
 mod tests;

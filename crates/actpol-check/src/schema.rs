@@ -13,6 +13,7 @@ use actpol_core::schema::{
 };
 use actpol_core::types::{Currency, Type};
 use actpol_core::value::parse_duration;
+use actpol_core::zones::Zone;
 use actpol_syntax::ast::{
     ActionDecl, ActionMember, EntityDecl, EntityMember, Field, Ident, NameList, ReversibilityKind,
     Span, Trigger, TypeExpr, TypeExprKind,
@@ -26,6 +27,7 @@ use crate::decls::{check_local_names, BUILTIN_TYPES};
 use crate::diag::{list, suggest, CheckError};
 use crate::literal;
 use crate::members::Members;
+use crate::zoned::declared_zone;
 
 /// A field as the checker knows it: `ty` is `None` when its declared type
 /// was wrong (already reported).
@@ -35,6 +37,7 @@ pub(crate) struct FieldInfo {
     pub ty: Option<Type>,
     pub optional: bool,
     pub bounds: Option<Bounds>,
+    pub zone: Option<Zone>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -347,6 +350,7 @@ impl Checker<'_> {
                     ty,
                     optional: field.optional,
                     bounds,
+                    zone: declared_zone(&field.ty),
                 });
             }
         }
@@ -499,6 +503,7 @@ impl Checker<'_> {
                 None
             }
             TypeExprKind::List(inner) => self.list_type(file, inner),
+            TypeExprKind::Zoned(base, zone) => self.zoned_type(file, te, base, zone),
         }
     }
 
@@ -731,5 +736,6 @@ pub(crate) fn schema_field(f: &FieldInfo) -> FieldDef {
         ty: f.ty.clone().unwrap_or(Type::Bool),
         optional: f.optional,
         bounds: f.bounds,
+        zone: f.zone,
     }
 }

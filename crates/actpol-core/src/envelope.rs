@@ -20,6 +20,7 @@ use crate::schema::{FieldDef, KeyKind, Schema};
 use crate::suggest::did_you_mean;
 use crate::types::Type;
 use crate::value::{parse_duration, parse_timestamp, Value};
+use crate::zones::{local_reading, parse_timestamp_in, Zone};
 
 pub use crate::related::Related;
 
@@ -800,7 +801,7 @@ fn bind_object(
                     describe(&def.ty, schema)
                 ))),
                 Some(json) => {
-                    let value = value_at(json, &def.ty, schema, &field_path)?;
+                    let value = value_at(json, &def.ty, def.zone, schema, &field_path)?;
                     within_bounds(value, def, schema, &field_path).map(Some)
                 }
             }
@@ -837,22 +838,23 @@ fn within_bounds(
     }
 }
 
-/// Converts JSON to a value of type `ty`, as an envelope field of that
-/// type would be; the error names `path`.
+/// Converts JSON to a value of the field `def`'s type, as an envelope's
+/// field would be (its bounds aside); the error names `path`.
 pub fn bind_value(
     json: &Json,
-    ty: &Type,
+    def: &FieldDef,
     schema: &Schema,
     path: &str,
 ) -> Result<Value, EnvelopeError> {
-    value_at(json, ty, schema, &|| path.to_string())
+    value_at(json, &def.ty, def.zone, schema, &|| path.to_string())
 }
 
-/// Converts JSON to a value of type `ty`; errors name the path, built only
-/// if an error needs it.
+/// Converts JSON to a value of type `ty`, offset-less timestamps read in
+/// `zone`; errors name the path, built only if an error needs it.
 fn value_at(
     json: &Json,
     ty: &Type,
+    zone: Option<Zone>,
     schema: &Schema,
     path: &dyn Fn() -> String,
 ) -> Result<Value, EnvelopeError> {
@@ -902,13 +904,9 @@ fn value_at(
         }
         Type::Timestamp => {
             let text = json.as_str().ok_or_else(wrong)?;
-            Value::Timestamp(parse_timestamp(text).ok_or_else(|| {
-                EnvelopeError::new(
-                    ErrorCode::EnvelopeBadValue,
-                    path(),
-                    format!("`{text}` is not an RFC 3339 timestamp"),
-                )
-            })?)
+            Value::Timestamp(
+                parse_timestamp_in(text, zone).ok_or_else(|| not_a_timestamp(text, path()))?,
+            )
         }
         Type::String => Value::String(Arc::from(json.as_str().ok_or_else(wrong)?)),
         Type::Entity(_) => Value::Ref(Arc::from(json.as_str().ok_or_else(wrong)?)),
@@ -940,7 +938,7 @@ fn value_at(
             let values = items
                 .iter()
                 .enumerate()
-                .map(|(i, item)| value_at(item, elem, schema, &|| format!("{}[{i}]", path())))
+                .map(|(i, item)| value_at(item, elem, zone, schema, &|| format!("{}[{i}]", path())))
                 .collect::<Result<Vec<_>, _>>()?;
             match ty {
                 Type::List(_) => Value::List(values.into()),
@@ -953,6 +951,27 @@ fn value_at(
             record_at(given, *id, &def.fields, schema, path)?
         }
     })
+}
+
+/// Why `text` did not read as a timestamp: one written without an offset,
+/// for a field that declares no zone, is told how to say which instant it
+/// means.
+fn not_a_timestamp(text: &str, path: String) -> EnvelopeError {
+    let err = EnvelopeError::new(ErrorCode::EnvelopeBadValue, path, {
+        if local_reading(text).is_some() {
+            format!("`{text}` has no UTC offset, and the field declares no time zone")
+        } else {
+            format!("`{text}` is not an RFC 3339 timestamp")
+        }
+    });
+    if local_reading(text).is_some() {
+        err.help(format!(
+            "send the offset (`{text}Z`, `{text}+02:00`), or declare the zone the field's local \
+             times are in, as in `departs: Timestamp<\"Europe/Paris\">`"
+        ))
+    } else {
+        err.help("write a date, time and offset, such as `2026-11-25T14:00:00Z`")
+    }
 }
 
 /// The most elements one list or set of an envelope may hold. It bounds

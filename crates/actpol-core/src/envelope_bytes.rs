@@ -29,7 +29,8 @@ use crate::envelope::{
 use crate::envelope_screen::{string_passes, EnvelopeLimits};
 use crate::schema::{FieldDef, Schema};
 use crate::types::Type;
-use crate::value::{parse_duration, parse_timestamp, Value};
+use crate::value::{parse_duration, Value};
+use crate::zones::{parse_timestamp_in, Zone};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -273,6 +274,7 @@ impl<'de> Visitor<'de> for FieldsVisitor<'_> {
             let def = &self.defs[slot];
             slots[slot] = map.next_value_seed(Typed {
                 ty: &def.ty,
+                zone: def.zone,
                 schema: self.schema,
                 limits: self.limits,
                 depth: self.depth + 1,
@@ -330,6 +332,9 @@ impl Given {
 #[derive(Clone, Copy)]
 struct Typed<'s> {
     ty: &'s Type,
+    /// The zone an offset-less timestamp is local time in, if the field
+    /// declares one.
+    zone: Option<Zone>,
     schema: &'s Schema,
     limits: &'s EnvelopeLimits,
     /// How deep the value sits, should it be an array or an object.
@@ -401,7 +406,7 @@ impl<'de> Visitor<'de> for Typed<'_> {
             Type::Entity(_) => Value::Ref(Arc::from(s)),
             Type::Enum(id) => Value::Enum(self.schema.enum_def(*id).variant(s).ok_or_else(bad)?),
             Type::Duration => Value::Duration(parse_duration(s).ok_or_else(bad)?),
-            Type::Timestamp => Value::Timestamp(parse_timestamp(s).ok_or_else(bad)?),
+            Type::Timestamp => Value::Timestamp(parse_timestamp_in(s, self.zone).ok_or_else(bad)?),
             Type::Decimal => Value::Decimal(amount::from_text(s).ok_or_else(bad)?),
             Type::Money(currency) => {
                 let (num, cur) = amount::split_unit(s);

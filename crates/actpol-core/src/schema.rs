@@ -203,9 +203,26 @@ pub struct FieldDef {
     /// The least and most a number may be (`in 0 USD..`), checked when an
     /// envelope is bound.
     pub bounds: Option<Bounds>,
+    /// The zone an offset-less timestamp of the field is local time in
+    /// (`Timestamp<"Europe/Paris">`, or the elements of a
+    /// `List<Timestamp<"Europe/Paris">>`); without one, a timestamp must
+    /// carry its offset.
+    pub zone: Option<crate::zones::Zone>,
 }
 
 impl FieldDef {
+    /// The field's type as a policy writes it, its zone included:
+    /// `List<Timestamp<"Europe/Paris">>`.
+    pub fn type_text(&self, schema: &Schema) -> String {
+        let name = schema.type_name(&self.ty);
+        match self.zone {
+            // A zone is declared only on a timestamp or a collection of
+            // them, whose name holds `Timestamp` once.
+            Some(zone) => name.replacen("Timestamp", &format!("Timestamp<\"{zone}\">"), 1),
+            None => name,
+        }
+    }
+
     /// Whether `value` is within the field's bounds (anything is, without
     /// bounds; only numbers are bounded).
     pub fn admits(&self, value: &Value) -> bool {

@@ -535,12 +535,13 @@ impl MemoryState {
                         ),
                     ));
                 };
-                crate::envelope::bind_value(value, &field.ty, schema, &format!("$.{path}"))
-                    .map_err(|e| StateError::Mismatch {
+                crate::envelope::bind_value(value, field, schema, &format!("$.{path}")).map_err(
+                    |e| StateError::Mismatch {
                         path: path.clone(),
                         message: e.message.clone(),
                         source: Some(Arc::new(e)),
-                    })?;
+                    },
+                )?;
             }
         }
         Ok(())

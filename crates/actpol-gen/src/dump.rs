@@ -33,11 +33,7 @@ pub fn dump(p: &Policy) -> String {
                     .bounds
                     .map(|b| format!(" in {}", b.text(&f.ty)))
                     .unwrap_or_default();
-                format!(
-                    "{}{q}: {}{bounds}",
-                    s.field_name(f.name),
-                    s.type_name(&f.ty)
-                )
+                format!("{}{q}: {}{bounds}", s.field_name(f.name), f.type_text(s))
             })
             .collect::<Vec<_>>()
             .join(", ")

@@ -8,6 +8,7 @@ use actpol_core::schema::{
     ReversibilityClass, Schema, TriggerDef,
 };
 use actpol_core::types::{Currency, Type};
+use actpol_core::zones::Zone;
 use actpol_core::Decimal;
 
 use crate::{Rng, Stream, MINUTE};
@@ -91,6 +92,7 @@ pub fn schema(seed: u64) -> Schema {
             ty,
             optional,
             bounds: None,
+            zone: None,
         })
         .collect();
     s.records.insert("Line".to_string(), RecordDef { fields });
@@ -136,6 +138,7 @@ pub fn schema(seed: u64) -> Schema {
                     ty: ty.clone(),
                     optional,
                     bounds: declared_bounds(name),
+                    zone: declared_zone(name),
                 }
             })
             .collect();
@@ -167,6 +170,7 @@ pub fn schema(seed: u64) -> Schema {
                 ty: ty.clone(),
                 optional,
                 bounds: declared_bounds(name),
+                zone: declared_zone(name),
             });
         }
     }
@@ -191,6 +195,19 @@ fn declared_bounds(name: &str) -> Option<Bounds> {
             least: Some(Decimal::ZERO),
             most: Some(Decimal::from(1000)),
         }),
+        _ => None,
+    }
+}
+
+/// The zone a catalogue field declares for its offset-less timestamps,
+/// wherever it is used: `due` is local time in New York, whose clock
+/// changes the generated envelopes' local times straddle; `slots` (a list)
+/// in London; `since` declares none, so an offset-less `since` is refused.
+/// Drawn from no randomness, as [`declared_bounds`].
+pub(crate) fn declared_zone(name: &str) -> Option<Zone> {
+    match name {
+        "due" => Zone::named("America/New_York"),
+        "slots" => Zone::named("Europe/London"),
         _ => None,
     }
 }
@@ -301,6 +318,7 @@ fn actions(rng: &mut Rng, s: &mut Schema, catalogue: &[(String, Type)]) {
                     ty: ty.clone(),
                     optional,
                     bounds: declared_bounds(field),
+                    zone: declared_zone(field),
                 }
             })
             .collect();

@@ -248,6 +248,30 @@ pub enum TypeExprKind {
     Set(Box<TypeExpr>),
     List(Box<TypeExpr>),
     Money(Ident),
+    /// `Timestamp<"Europe/Paris">`: a type with a time zone. Only a
+    /// `Timestamp` takes one, quoted; the checker says so of the rest.
+    Zoned(Ident, Box<ZoneArg>),
+}
+
+/// The zone argument of a type, as written between its `<` and `>`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ZoneArg {
+    /// The name: the text between the quotes (kept as written), or the bare
+    /// word when it was not quoted.
+    pub name: String,
+    pub quoted: bool,
+    pub span: Span,
+}
+
+impl ZoneArg {
+    /// As written in the canonical layout: `"Europe/Paris"`.
+    pub fn text(&self) -> String {
+        if self.quoted {
+            format!("\"{}\"", self.name)
+        } else {
+            self.name.clone()
+        }
+    }
 }
 
 /// `record Traveller { name: String  birth_date?: Timestamp }`

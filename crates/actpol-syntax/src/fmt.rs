@@ -992,6 +992,9 @@ fn type_text(ty: &TypeExpr) -> String {
     match &inner.kind {
         TypeExprKind::Named(name) => out.push_str(&name.name),
         TypeExprKind::Money(currency) => write!(out, "Money<{}>", currency.name).unwrap_or(()),
+        TypeExprKind::Zoned(base, zone) => {
+            write!(out, "{}<{}>", base.name, zone.text()).unwrap_or(())
+        }
         // The loop above unwound every `Set` and `List`.
         TypeExprKind::Set(_) | TypeExprKind::List(_) => {}
     }

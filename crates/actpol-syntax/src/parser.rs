@@ -820,9 +820,28 @@ fn type_expr(pair: Pair<'_, Rule>) -> TypeExpr {
         Rule::set_type => TypeExprKind::Set(Box::new(type_expr(Children::of(inner).next()))),
         Rule::list_type => TypeExprKind::List(Box::new(type_expr(Children::of(inner).next()))),
         Rule::money_type => TypeExprKind::Money(ident(Children::of(inner).next())),
+        Rule::zoned_type => {
+            let mut c = Children::of(inner);
+            let base = ident(c.next());
+            TypeExprKind::Zoned(base, Box::new(zone_arg(c.next())))
+        }
         _ => TypeExprKind::Named(ident(inner)),
     };
     TypeExpr { kind, span }
+}
+
+/// A type's zone argument, kept as written: a zone name has no escapes, and
+/// one that holds a `\\` is no zone the checker knows.
+fn zone_arg(pair: Pair<'_, Rule>) -> ZoneArg {
+    let span = span_of(&pair);
+    let text = pair.as_str();
+    let quoted = pair.as_rule() == Rule::string;
+    let name = if quoted {
+        text[1..text.len() - 1].to_string()
+    } else {
+        text.to_string()
+    };
+    ZoneArg { name, quoted, span }
 }
 
 fn name_list(pair: Pair<'_, Rule>) -> NameList {

@@ -21,6 +21,20 @@ fn canonical(source: &str) -> String {
     formatted
 }
 
+/// A declared zone is printed back as written, inside the type, with the
+/// spaces around its `<` and `>` dropped; bounds and zones sit side by side.
+#[test]
+fn zoned_timestamps() {
+    golden!(
+        r#"
+record Leg{departs:Timestamp < "Europe/Paris" >  arrives ? : Timestamp<"America/New_York">}
+context{ opened_at:Timestamp<"UTC">  }
+action gds.rebook{system gds object Trip params{stops?:List< Timestamp<"Australia/Sydney"> >  seats:Int in 1..9
+window:Set<Timestamp <"Europe/London">>}reversible}
+"#
+    );
+}
+
 #[test]
 fn schema() {
     golden!(

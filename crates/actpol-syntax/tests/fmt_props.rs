@@ -155,6 +155,19 @@ fn type_expr() -> impl Strategy<Value = TypeExpr> {
         ])
         .prop_map(|n| TypeExprKind::Named(ident_of(n))),
         currency().prop_map(|c| TypeExprKind::Money(ident_of(&c))),
+        prop::sample::select(vec!["\"Europe/Paris\"", "\"America/New_York\"", "UTC"]).prop_map(
+            |z| {
+                let quoted = z.starts_with('"');
+                TypeExprKind::Zoned(
+                    ident_of("Timestamp"),
+                    Box::new(ZoneArg {
+                        name: z.trim_matches('"').to_string(),
+                        quoted,
+                        span: Span::default(),
+                    }),
+                )
+            }
+        ),
     ];
     leaf.prop_map(|kind| TypeExpr {
         kind,

@@ -148,6 +148,22 @@ fn envelopes() -> Vec<String> {
             "context":{{"on_shift":1}},"time":"2026-11-25T14:00:00Z"}}"#
         ));
     }
+    // A departure in the zone its field declares (the clocks skip 02:30 that
+    // night: it is read as 03:30), and one with its offset.
+    for departs in [
+        "2026-03-29T02:30:00",
+        "2026-03-29T07:00:00",
+        "2026-03-29T05:30:00Z",
+    ] {
+        out.push(format!(
+            r#"{{"agent":{{"id":"bot","owner":"o@acme.example","workflow":"w"}},
+            "action":{{"name":"crm.update","params":{{"amount":"40 USD","count":1,
+            "ratio":"0.2","a":"x","b":"y","departs":"{departs}"}}}},
+            "object":{{"type":"Account","id":"acc-1","attrs":{{"tier":"pro",
+            "regions":[],"limit":"30 USD"}}}},
+            "context":{{"on_shift":1}},"time":"2026-11-25T14:00:00Z"}}"#
+        ));
+    }
     out
 }
 

@@ -2,8 +2,6 @@
 //! `t.hour_in("America/New_York")` is resolved here, against the IANA
 //! database the runtime carries, so a misspelt zone is a compile error.
 
-use actpol_core::zones;
-
 use super::*;
 
 impl Checker<'_> {
@@ -22,21 +20,7 @@ impl Checker<'_> {
             );
             return None;
         };
-        if zones::zone(name).is_none() {
-            let help = suggest(name, zones::zone_names(), || {
-                "name an IANA zone such as `America/New_York`, `Europe/Paris` or `UTC`".into()
-            });
-            let span = self.unit.tight(cx.file(), arg.span);
-            self.unit.report(
-                cx.file(),
-                CheckError::UnknownZone {
-                    name: name.clone(),
-                    span: span.into(),
-                    help,
-                },
-            );
-            return None;
-        }
+        self.known_zone(cx.file(), name, arg.span)?;
         Some(
             self.make(
                 cx,

@@ -58,6 +58,7 @@ fn field(schema: &mut Schema, name: &str, ty: Type, optional: bool) -> FieldDef 
         ty,
         optional,
         bounds: None,
+        zone: None,
     }
 }
 
