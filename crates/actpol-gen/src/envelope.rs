@@ -11,6 +11,7 @@ use actpol_core::ids::ActionId;
 use actpol_core::schema::{AgentDef, FieldDef, Schema};
 use actpol_core::types::Type;
 use actpol_core::value::format_timestamp;
+use actpol_core::zones::Zone;
 use actpol_core::Envelope;
 use actpol_ir::Policy;
 use serde_json::{json, Map, Value as Json};
@@ -267,14 +268,15 @@ fn fields(rng: &mut Rng, schema: &Schema, defs: &[FieldDef]) -> Map<String, Json
                 _ => {}
             }
         }
-        out.insert(name, value(rng, schema, &def.ty));
+        out.insert(name, value(rng, schema, &def.ty, def.zone));
     }
     out
 }
 
 /// A JSON value that binds to `ty`, in any of the forms the envelope
-/// contract accepts, often at the edges of the type's range.
-fn value(rng: &mut Rng, schema: &Schema, ty: &Type) -> Json {
+/// contract accepts, often at the edges of the type's range; timestamps of
+/// a field that declares `zone` often as local time there.
+fn value(rng: &mut Rng, schema: &Schema, ty: &Type, zone: Option<Zone>) -> Json {
     match ty {
         Type::Bool => json!(rng.chance(50)),
         Type::Int => {
@@ -307,12 +309,11 @@ fn value(rng: &mut Rng, schema: &Schema, ty: &Type) -> Json {
             json!(format!("1000000000000000 {c}")),
         ]),
         Type::Duration => json!(rng.pick(&["0s", "250ms", "15m", "1h30m", "1d", "7d", "2w"])),
-        Type::Timestamp if rng.chance(20) => json!(format_timestamp(rng.pick(&crate::DST_EDGES))),
-        Type::Timestamp => json!(format_timestamp(instant(rng))),
+        Type::Timestamp => timestamp(rng, zone),
         Type::String => json!(rng.pick(&STRINGS)),
         Type::Set(elem) => Json::Array(
             (0..rng.below(4))
-                .map(|_| value(rng, schema, elem))
+                .map(|_| value(rng, schema, elem, zone))
                 .collect(),
         ),
         Type::Enum(id) => json!(rng.pick(&schema.enum_def(*id).variants)),
@@ -325,7 +326,7 @@ fn value(rng: &mut Rng, schema: &Schema, ty: &Type) -> Json {
                 1 => 100 + rng.below(200),
                 _ => rng.below(5),
             };
-            Json::Array((0..len).map(|_| value(rng, schema, elem)).collect())
+            Json::Array((0..len).map(|_| value(rng, schema, elem, zone)).collect())
         }
         Type::Record(id) => {
             let mut fields = serde_json::Map::new();
@@ -335,11 +336,35 @@ fn value(rng: &mut Rng, schema: &Schema, ty: &Type) -> Json {
                         continue;
                     }
                     let name = schema.field_name(f.name).to_string();
-                    fields.insert(name, value(rng, schema, &f.ty));
+                    fields.insert(name, value(rng, schema, &f.ty, f.zone));
                 }
             }
             Json::Object(fields)
         }
+    }
+}
+
+/// A timestamp: in a field that declares a zone, often a local reading
+/// without an offset next to one of the zone's clock changes (skipped,
+/// passed twice, or either side); elsewhere, now and then one without an
+/// offset, which the field refuses; otherwise an instant with its offset,
+/// often either side of a change.
+fn timestamp(rng: &mut Rng, zone: Option<Zone>) -> Json {
+    let local: Vec<&str> = crate::LOCAL_EDGES
+        .iter()
+        .filter(|e| zone.is_some_and(|z| z.name() == e.zone))
+        .map(|e| e.text)
+        .collect();
+    if !local.is_empty() && rng.chance(35) {
+        return json!(rng.pick(&local));
+    }
+    if zone.is_none() && rng.chance(2) {
+        return json!(rng.pick(&crate::LOCAL_EDGES).text);
+    }
+    if rng.chance(20) {
+        json!(format_timestamp(rng.pick(&crate::DST_EDGES)))
+    } else {
+        json!(format_timestamp(instant(rng)))
     }
 }
 

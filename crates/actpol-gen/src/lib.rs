@@ -75,6 +75,53 @@ const DST_EDGES: [i64; 6] = [
     1_792_890_000_000, // 2026-10-25T01:00:00Z
 ];
 
+/// What the clocks do at a wall-clock reading of [`LOCAL_EDGES`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clocks {
+    /// They skip it (spring forward): it is read after the gap.
+    Skip,
+    /// They pass it twice (fall back): it is read as the earlier.
+    Twice,
+    /// They pass it once, next to a change.
+    Once,
+}
+
+/// A wall-clock reading without an offset, next to a daylight-saving change
+/// of a zone the generated fields declare, as an envelope sends it.
+#[derive(Clone, Copy, Debug)]
+pub struct LocalEdge {
+    pub zone: &'static str,
+    pub text: &'static str,
+    pub clocks: Clocks,
+}
+
+const fn edge(zone: &'static str, text: &'static str, clocks: Clocks) -> LocalEdge {
+    LocalEdge { zone, text, clocks }
+}
+
+/// Readings in, and either side of, the gaps and overlaps of the zones the
+/// generated schemas declare (New York, London, Paris), in 2026.
+pub const LOCAL_EDGES: [LocalEdge; 18] = [
+    edge("America/New_York", "2026-03-08T02:30:00", Clocks::Skip),
+    edge("America/New_York", "2026-03-08T02:00:00", Clocks::Skip),
+    edge("America/New_York", "2026-03-08T01:59:59", Clocks::Once),
+    edge("America/New_York", "2026-03-08T03:00:00", Clocks::Once),
+    edge("America/New_York", "2026-11-01T01:30:00", Clocks::Twice),
+    edge("America/New_York", "2026-11-01T01:00:00", Clocks::Twice),
+    edge("America/New_York", "2026-11-01T00:59:59", Clocks::Once),
+    edge("America/New_York", "2026-11-01T02:00:00", Clocks::Once),
+    edge("Europe/London", "2026-03-29T01:30:00", Clocks::Skip),
+    edge("Europe/London", "2026-03-29T00:59:59", Clocks::Once),
+    edge("Europe/London", "2026-10-25T01:30:00", Clocks::Twice),
+    edge("Europe/London", "2026-10-25T02:00:00", Clocks::Once),
+    edge("Europe/London", "2026-10-25T00:59:59.500", Clocks::Once),
+    edge("Europe/Paris", "2026-03-29T02:30:00", Clocks::Skip),
+    edge("Europe/Paris", "2026-03-29T03:00:00", Clocks::Once),
+    edge("Europe/Paris", "2026-10-25T02:30:00", Clocks::Twice),
+    edge("Europe/Paris", "2026-10-25T02:59:59", Clocks::Twice),
+    edge("Europe/Paris", "2026-10-25T03:00:00", Clocks::Once),
+];
+
 /// The hours of day envelopes and events cluster around, so short windows
 /// hold events as often as not.
 const HOURS: [i64; 4] = [3, 9, 14, 20];

@@ -84,6 +84,7 @@ pub fn schema(seed: u64) -> Schema {
         ("price", usd, false),
         ("label", Type::String, false),
         ("note", Type::String, true),
+        ("at", Type::Timestamp, true),
     ];
     let fields = line_fields
         .into_iter()
@@ -92,7 +93,7 @@ pub fn schema(seed: u64) -> Schema {
             ty,
             optional,
             bounds: None,
-            zone: None,
+            zone: declared_zone(name),
         })
         .collect();
     s.records.insert("Line".to_string(), RecordDef { fields });
@@ -202,12 +203,14 @@ fn declared_bounds(name: &str) -> Option<Bounds> {
 /// The zone a catalogue field declares for its offset-less timestamps,
 /// wherever it is used: `due` is local time in New York, whose clock
 /// changes the generated envelopes' local times straddle; `slots` (a list)
-/// in London; `since` declares none, so an offset-less `since` is refused.
+/// in London; a `Line`'s `at` in Paris; `since` declares none, so an
+/// offset-less `since` is refused.
 /// Drawn from no randomness, as [`declared_bounds`].
 pub(crate) fn declared_zone(name: &str) -> Option<Zone> {
     match name {
         "due" => Zone::named("America/New_York"),
         "slots" => Zone::named("Europe/London"),
+        "at" => Zone::named("Europe/Paris"),
         _ => None,
     }
 }
@@ -257,6 +260,7 @@ fn catalogue(
         ("prices".into(), list(Type::Money(currency("USD")))),
         ("counts".into(), list(Type::Int)),
         ("words".into(), list(Type::String)),
+        ("slots".into(), list(Type::Timestamp)),
     ];
     // Named after their enums (`tier: Tier`), which no other field is.
     for id in enum_ids {

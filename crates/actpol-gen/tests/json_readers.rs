@@ -31,6 +31,15 @@ fn awkward() -> Vec<Json> {
         json!("15m"),
         json!("1h30x"),
         json!("2026-11-25T14:00:00Z"),
+        // Local readings without an offset: read in a field's declared zone
+        // (skipped, passed twice), refused where none is declared; and text
+        // that is not quite one.
+        json!("2026-03-08T02:30:00"),
+        json!("2026-11-01T01:30:00"),
+        json!("2026-10-25T02:30:00.5"),
+        json!("2026-03-29T02:30"),
+        json!("2026-03-29T02:30:00+01"),
+        json!(["2026-03-29T01:30:00", "2026-03-29T01:30:00Z"]),
         json!("5 USD"),
         json!("5 EUR"),
         json!("1.5"),

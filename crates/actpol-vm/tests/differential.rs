@@ -18,8 +18,9 @@ use std::fmt;
 use std::time::Instant;
 
 use actpol_core::decision::{self, ConstraintOut, Decision, ErrorOut, Level, Settle};
+use actpol_core::error::ErrorFamily;
 use actpol_core::{Envelope, ErrorCode, MemoryState};
-use actpol_gen::Input;
+use actpol_gen::{Clocks, Input};
 use actpol_ir::Policy;
 use actpol_vm::Runtime;
 
@@ -214,6 +215,26 @@ const HELD_DENIALS: u64 = 20;
 const RELATED_CASES: u64 = 1_200;
 const MISSING_ENTITIES: u64 = 30;
 const ENTITY_ERRORS: u64 = 20;
+const LOCAL_SKIPPED: u64 = 1_800;
+const LOCAL_TWICE: u64 = 1_800;
+const LOCAL_REFUSED: u64 = 150;
+const LOCAL_JSON: u64 = 30;
+
+/// The input as JSON text.
+fn json_text(input: &Input) -> String {
+    match input {
+        Input::Json(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        Input::Envelope(env) => serde_json::to_string(env).unwrap_or_default(),
+    }
+}
+
+/// Whether the input sends, as a JSON string, a local reading of
+/// [`actpol_gen::LOCAL_EDGES`] the clocks treat as `clocks`.
+fn sends_local(text: &str, clocks: actpol_gen::Clocks) -> bool {
+    actpol_gen::LOCAL_EDGES
+        .iter()
+        .any(|e| e.clocks == clocks && text.contains(&format!("\"{}\"", e.text)))
+}
 
 /// Whether an expression reads through a reference to a related entity.
 fn reads_related(e: &actpol_ir::Expr) -> bool {
@@ -311,6 +332,15 @@ struct Coverage {
     related_cases: u64,
     /// Reads of an entity the envelope does not carry, unguarded.
     missing_entities: u64,
+    /// Envelopes bound with an offset-less reading the clocks skip, and one
+    /// they pass twice (in a field that declares its zone); and offset-less
+    /// timestamps refused in a field that declares none.
+    local_skipped: u64,
+    local_twice: u64,
+    local_refused: u64,
+    /// JSON inputs bound with a local reading at a clock change, which the
+    /// VM's one-pass reader and the reference's envelope reader both read.
+    local_json: u64,
 }
 
 impl Coverage {
@@ -344,6 +374,22 @@ impl Coverage {
         if matches!(input, Input::Json(_)) {
             self.json_inputs += 1;
         }
+        let text = json_text(input);
+        let bound = d
+            .errors
+            .iter()
+            .all(|e| e.code.family() != ErrorFamily::Envelope);
+        self.local_skipped += u64::from(bound && sends_local(&text, Clocks::Skip));
+        self.local_twice += u64::from(bound && sends_local(&text, Clocks::Twice));
+        self.local_json += u64::from(
+            bound
+                && matches!(input, Input::Json(_))
+                && (sends_local(&text, Clocks::Skip) || sends_local(&text, Clocks::Twice)),
+        );
+        self.local_refused +=
+            u64::from(d.errors.iter().any(|e| {
+                e.code == ErrorCode::EnvelopeBadValue && e.message.contains("no UTC offset")
+            }));
         *self.levels.entry(d.decision).or_default() += 1;
         if !d.errors.is_empty() {
             self.with_errors += 1;
@@ -490,6 +536,26 @@ impl Coverage {
                 code(ErrorCode::EnvelopeDuplicateEntity),
                 ENTITY_ERRORS,
             ),
+            (
+                "local times the clocks skip, bound",
+                self.local_skipped,
+                LOCAL_SKIPPED,
+            ),
+            (
+                "local times the clocks pass twice, bound",
+                self.local_twice,
+                LOCAL_TWICE,
+            ),
+            (
+                "offset-less timestamps refused",
+                self.local_refused,
+                LOCAL_REFUSED,
+            ),
+            (
+                "local times at a clock change, bound from JSON",
+                self.local_json,
+                LOCAL_JSON,
+            ),
         ];
         let short: Vec<String> = wanted
             .iter()
@@ -542,6 +608,11 @@ impl fmt::Display for Coverage {
             f,
             "\nrelated entities: cases {}, missing entities read {}",
             self.related_cases, self.missing_entities
+        )?;
+        write!(
+            f,
+            "\nlocal times: skipped {}, passed twice {}, refused without a zone {}, from JSON {}",
+            self.local_skipped, self.local_twice, self.local_refused, self.local_json
         )
     }
 }
