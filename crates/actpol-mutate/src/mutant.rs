@@ -589,7 +589,14 @@ impl Walk<'_> {
                     ExprKind::And(..) => ("and", "or"),
                     _ => ("or", "and"),
                 };
-                let span = text::token_between(p, a.span, b.span, word).unwrap_or(e.span);
+                // The checker writes conjunctions of its own: `has
+                // l.payee.status` proves `l.payee` and then the payee. With
+                // no `and` in the source between the operands, there is
+                // nothing an author could have mistyped.
+                let Some(span) = logic_token(p, e) else {
+                    self.children(cx, root, e, path, atom);
+                    return;
+                };
                 let nudges = self.nudges(Some(e));
                 self.push(
                     cx,
@@ -602,7 +609,7 @@ impl Walk<'_> {
                 for (i, operand) in [a, b].into_iter().enumerate() {
                     // Within a chain (`a and b and c`) each operand is
                     // dropped on its own, never a run of them.
-                    if same_logic(operand, e) {
+                    if same_logic(operand, e) && logic_token(p, operand).is_some() {
                         continue;
                     }
                     self.push(
@@ -628,11 +635,32 @@ impl Walk<'_> {
             }
             _ => {}
         }
+        self.children(cx, root, e, path, atom);
+    }
+
+    /// The mutants of everything under `e`.
+    fn children(
+        &mut self,
+        cx: &Context,
+        root: Root,
+        e: &Expr,
+        path: &mut Vec<u8>,
+        atom: Option<&Expr>,
+    ) {
         for (i, child) in e.children().into_iter().enumerate() {
             path.push(i as u8);
             self.expr(cx, root, child, path, atom);
             path.pop();
         }
+    }
+}
+
+/// Where the `and` or `or` of `e` is written, if it is.
+fn logic_token(p: &Policy, e: &Expr) -> Option<SrcSpan> {
+    match &e.kind {
+        ExprKind::And(a, b) => text::token_between(p, a.span, b.span, "and"),
+        ExprKind::Or(a, b) => text::token_between(p, a.span, b.span, "or"),
+        _ => None,
     }
 }
 

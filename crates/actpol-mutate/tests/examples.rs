@@ -71,3 +71,44 @@ fn every_part_of_a_condition_has_a_pair_of_probes() {
         }
     }
 }
+
+/// `has l.payee.status` proves the line's payee, then the payee's status:
+/// the checker joins the two with an `and` no author wrote, and no mutant
+/// changes it. The `and` written beside it is mutated as ever.
+#[test]
+fn a_has_through_a_reference_is_mutated_only_where_and_is_written() {
+    let text = r#"
+policy p { default deny "no rule" }
+approver boss { title "Boss" contact "boss@acme.example" }
+system bank "bank"
+enum Status { verified, blocked }
+entity Payee { status: Status  system bank }
+entity Account { system bank }
+record Line { payee: Payee  amount: Int }
+action bank.pay { system bank object Account params { lines: List<Line> } reversible }
+rule unverified on bank.pay {
+  when not params.lines.all(l, has l.payee.status and l.payee.status == Status.verified)
+  deny "every payee must be verified"
+}
+"#;
+    let db = SourceDb::from_sources([("main.actpol", text)]);
+    let entry = db.ids().find(|id| db.is_entry(*id)).expect("a header");
+    let policy = actpol_check::check(&db, entry)
+        .policy
+        .expect("the policy checks");
+    let ids: Vec<String> = mutants(&policy, ".").into_iter().map(|m| m.id).collect();
+    assert!(
+        !ids.iter().any(|id| id.contains("`l.payee` dropped")),
+        "{ids:#?}"
+    );
+    for written in [
+        "`has l.payee.status` dropped",
+        "`l.payee.status == Status.verified` dropped",
+        "`and` → `or`",
+    ] {
+        assert!(
+            ids.iter().any(|id| id.contains(written)),
+            "{written}: {ids:#?}"
+        );
+    }
+}
