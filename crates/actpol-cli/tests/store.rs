@@ -688,7 +688,7 @@ fn the_walkthroughs_in_the_examples_readme_run_as_written() {
         rewritten.push_str(rest);
         assert!(shown > 0, "{title}: the walkthrough shows no output");
     }
-    assert_eq!(walked.len(), 3, "a walkthrough per example: {walked:?}");
+    assert_eq!(walked.len(), 4, "a walkthrough per example: {walked:?}");
     if std::env::var_os("ACTPOL_UPDATE_DOCS").is_some() {
         std::fs::write(&readme_path, &rewritten).unwrap();
     } else {
@@ -704,6 +704,7 @@ fn the_walkthroughs_in_the_examples_readme_run_as_written() {
         "customer_credits object:Customer/cus-4417 (window 2026-11-03T00:00:00Z): 500 of 500 USD",
         "dec-7 deny: ap-bot payments.run.submit",
         "dec-8 allow: ap-bot payments.run.submit",
+        "daily_payments agent:assistant (window 2026-11-25T00:00:00Z): 1600.20 of 1500 EUR consumed",
     ] {
         assert!(
             rewritten.contains(shown),

@@ -388,7 +388,7 @@ fn the_examples_pass_with_full_coverage() {
     let stdout = run.stdout;
     assert_eq!(run.code, 0, "{stdout}");
     assert!(stdout.contains(" 0 failed\n"), "{stdout}");
-    assert!(stdout.contains("3 snapshot(s)"), "{stdout}");
+    assert!(stdout.contains("4 snapshot(s)"), "{stdout}");
 }
 
 #[test]
@@ -525,7 +525,7 @@ fn the_examples_reach_their_mutation_score() {
         .iter()
         .map(|r| r["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["finance", "growth", "support"]);
+    assert_eq!(names, ["assistant", "finance", "growth", "support"]);
     for r in &reports {
         assert!(r["score"].as_f64().unwrap() >= 90.0, "{r}");
         assert_eq!(r["invalid"], 0, "{r}");

@@ -107,7 +107,7 @@ fn decisions_match_snapshots() {
 #[test]
 fn every_set_shows_every_decision() {
     let sets = sets();
-    assert_eq!(sets, ["finance", "growth", "support"]);
+    assert_eq!(sets, ["assistant", "finance", "growth", "support"]);
     for set in &sets {
         let decisions = decisions(set);
         assert!(
@@ -220,13 +220,23 @@ fn every_state_file_pairs_with_an_envelope() {
 
 #[test]
 fn disassembly_of_selected_rules() {
-    let picks: [(&str, &[&str]); 3] = [
+    let picks: [(&str, &[&str]); 4] = [
         // `or` over an `and`; a window count against a baseline.
         ("growth", &["enrich_weak_match", "mass_suppression"]),
         // a budget read in the condition, constraint bounds, consumes with `min`.
         ("support", &["goodwill_credit"]),
         // risks and timestamp arithmetic in a constraint, two consumes; sums over a plan.
         ("finance", &["pay_known_vendor", "run_total_mismatch"]),
+        // a quantifier over the union of three lists; a sum of money over a
+        // list of records; a read through a related entity in a quantifier.
+        (
+            "assistant",
+            &[
+                "unknown_recipient",
+                "payment_lines_total",
+                "unverified_payee",
+            ],
+        ),
     ];
     for (set, rules) in picks {
         let policy = policy(set);
