@@ -9,7 +9,7 @@ use actpol::{MemoryState, Policy};
 use crate::engines::Res;
 
 /// The examples measured, by directory name.
-pub const NAMES: [&str; 3] = ["growth", "support", "finance"];
+pub const NAMES: [&str; 4] = ["growth", "support", "finance", "assistant"];
 
 /// One example policy with the envelopes it ships.
 pub struct Example {

@@ -259,3 +259,57 @@ fn finance_vendor_record_then_remittance_is_a_leak_escalated() {
     assert_eq!(send.approver.as_deref(), Some("treasury-lead"));
     assert_eq!(decided.decision, Level::Escalate);
 }
+
+#[test]
+fn assistant_statement_then_mail_to_the_accountant_is_a_leak_escalated() {
+    let (decided, alone) = decide("assistant", "statement-to-accountant");
+    assert_each_alone_proceeds(&alone);
+    assert!(alone.iter().all(|(_, l)| *l == Level::Allow), "{alone:?}");
+    assert_eq!(node(&decided, "download").decision, Level::Allow);
+    let mail = node(&decided, "mail-accountant");
+    assert_eq!(mail.decision, Level::Escalate);
+    assert_eq!(mail.rules, ["financial_leaves"]);
+    assert_eq!(mail.approver.as_deref(), Some("claire"));
+    assert_eq!(decided.decision, Level::Escalate);
+}
+
+#[test]
+fn assistant_bills_each_inside_the_limit_pass_it_together() {
+    let (decided, alone) = decide("assistant", "bills-over-daily-limit");
+    assert!(
+        alone.iter().all(|(_, l)| *l == Level::Constrain),
+        "{alone:?}"
+    );
+    use Level::*;
+    let levels: Vec<Level> = (1..=3)
+        .map(|i| node(&decided, &format!("batch-{i}")).decision)
+        .collect();
+    assert_eq!(levels, [Constrain, Constrain, Escalate]);
+    let consumed = |id: &str| node(&decided, id).budgets[0].consumed.value().to_string();
+    assert_eq!(consumed("batch-1"), "600.00");
+    assert_eq!(consumed("batch-2"), "1100.00");
+    let last = node(&decided, "batch-3");
+    assert_eq!(last.reasons, ["more than 1,500 EUR paid out today"]);
+    assert_eq!(last.approver.as_deref(), Some("claire"));
+    assert_eq!(decided.decision, Escalate);
+}
+
+#[test]
+fn assistant_agenda_waits_behind_the_invitation_it_announces() {
+    let (decided, alone) = decide("assistant", "invite-then-agenda");
+    let agenda_alone = alone.iter().find(|(id, _)| id == "agenda").unwrap().1;
+    assert_eq!(agenda_alone, Level::Allow);
+    let invite = node(&decided, "invite");
+    assert_eq!(invite.decision, Level::Escalate);
+    assert_eq!(invite.rules, ["new_invitee"]);
+    let agenda = node(&decided, "agenda");
+    assert_eq!(agenda.decision, Level::Allow);
+    assert_eq!(agenda.blocked_by, ["invite"]);
+    assert!(!agenda.runs());
+    let packet = decided
+        .packet
+        .as_ref()
+        .expect("an escalated plan has a packet");
+    assert_eq!(packet.escalated[0].blocks, ["agenda"]);
+    assert_eq!(decided.decision, Level::Escalate);
+}
