@@ -386,7 +386,7 @@ pub(crate) fn load_state(
 enum Backing {
     /// A state file (or nothing): each decision that proceeds is recorded
     /// in it, so later lines of a batch see what earlier ones consumed.
-    Memory(MemoryState),
+    Memory(Box<MemoryState>),
     /// A store: each decision is made and logged in its transaction.
     Store(Box<dyn actpol::store::Store>),
 }
@@ -395,7 +395,7 @@ impl Backing {
     fn open(args: &DecideArgs, policy: &Policy) -> Result<Backing, miette::Report> {
         Ok(match args.store.open()? {
             Some(store) => Backing::Store(store),
-            None => Backing::Memory(load_state(args.state.as_deref(), policy)?),
+            None => Backing::Memory(Box::new(load_state(args.state.as_deref(), policy)?)),
         })
     }
 
@@ -425,12 +425,12 @@ impl Backing {
                 .iter()
                 .map(|line| match policy.bind_json(line) {
                     Ok(env) => {
-                        let d = policy.decide(options.request(&env).explain(explain), state);
+                        let d = policy.decide(options.request(&env).explain(explain), &**state);
                         policy.record(state, &env, &d);
-                        Ok(Decided::Memory(d))
+                        Ok(Decided::Bound(d, env.id.clone()))
                     }
                     Err(_) => Ok(Decided::Memory(
-                        policy.decide(options.request(*line).explain(explain), state),
+                        policy.decide(options.request(*line).explain(explain), &**state),
                     )),
                 })
                 .collect()),
@@ -441,14 +441,25 @@ impl Backing {
 /// A decision `eval` made, with the store's record of it if one was kept.
 enum Decided {
     Memory(Decision),
+    /// A decision on an envelope that bound, with the envelope's `id`.
+    Bound(Decision, Option<std::sync::Arc<str>>),
     Stored(actpol::store::Stored),
 }
 
 impl Decided {
     fn decision(&self) -> &Decision {
         match self {
-            Decided::Memory(d) => d,
+            Decided::Memory(d) | Decided::Bound(d, _) => d,
             Decided::Stored(s) => s.decision(),
+        }
+    }
+
+    /// The envelope's `id`, when binding it read one: otherwise the line
+    /// is read for it.
+    fn envelope_id(&self, line: &[u8]) -> Option<String> {
+        match self {
+            Decided::Bound(_, id) => id.as_deref().map(str::to_string),
+            _ => batch::envelope_id(line),
         }
     }
 
@@ -648,7 +659,11 @@ fn decide_group<W: Write>(
                 let Some(result) = decided.next() else {
                     return Err(miette::miette!("a line of the batch went undecided"));
                 };
-                (result, batch::envelope_id(bytes))
+                let id = match &result {
+                    Ok(decided) => decided.envelope_id(bytes),
+                    Err(_) => batch::envelope_id(bytes),
+                };
+                (result, id)
             }
             batch::Line::TooLarge(len) => {
                 let err = actpol::EnvelopeError::too_large(*len, policy.limits());

@@ -237,6 +237,8 @@ impl Envelope {
 /// An envelope checked against the schema, its values in typed slots.
 #[derive(Clone, Debug)]
 pub struct BoundEnvelope {
+    /// The envelope's own `id`, if it gave one.
+    pub id: Option<Arc<str>>,
     pub agent_id: Arc<str>,
     pub owner: Arc<str>,
     pub workflow: Arc<str>,
@@ -272,25 +274,63 @@ pub struct BoundEnvelope {
 #[derive(Clone, Debug)]
 pub(crate) enum Source {
     Parsed(Arc<Envelope>),
-    Json(Arc<str>, Arc<OnceLock<Arc<Envelope>>>),
+    Json(EnvelopeText),
+}
+
+impl Source {
+    /// The source of a bound envelope read from `text`.
+    pub(crate) fn json(text: &str) -> Source {
+        Source::Json(EnvelopeText::new(Arc::from(text)))
+    }
 }
 
 /// An envelope as an exception packet carries it: the parsed envelope, or
-/// the JSON text it arrived as (written out as is, never re-read).
+/// the JSON text it arrived as.
 #[derive(Clone, Debug)]
 pub enum EnvelopeCopy {
     Parsed(Arc<Envelope>),
-    Json(Arc<str>),
+    Json(EnvelopeText),
+}
+
+/// An envelope's JSON text as it was bound, and the envelope read from it
+/// the first time anyone asks: the bound envelope and every packet copied
+/// from it share that one reading.
+#[derive(Clone, Debug)]
+pub struct EnvelopeText {
+    text: Arc<str>,
+    read: Arc<OnceLock<Option<Arc<Envelope>>>>,
+}
+
+impl EnvelopeText {
+    fn new(text: Arc<str>) -> EnvelopeText {
+        EnvelopeText {
+            text,
+            read: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// The text, as received.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The envelope the text holds, read once.
+    fn envelope(&self) -> Option<Arc<Envelope>> {
+        // The text passed a reader (and the screen's rules) that accepts
+        // no more than this one, perhaps under wider limits than the
+        // defaults, so it is read without the screen or path tracking.
+        self.read
+            .get_or_init(|| serde_json::from_str(&self.text).ok().map(Arc::new))
+            .clone()
+    }
 }
 
 impl EnvelopeCopy {
-    /// The envelope itself (reads JSON text if that is what is held).
+    /// The envelope itself (reads JSON text if that is what is held, once).
     pub fn envelope(&self) -> Option<Arc<Envelope>> {
         match self {
             EnvelopeCopy::Parsed(env) => Some(Arc::clone(env)),
-            // The text was screened when it was bound, perhaps under wider
-            // limits than the defaults.
-            EnvelopeCopy::Json(text) => Envelope::read_screened(text.as_bytes()).ok().map(Arc::new),
+            EnvelopeCopy::Json(text) => text.envelope(),
         }
     }
 }
@@ -298,7 +338,7 @@ impl EnvelopeCopy {
 impl PartialEq for EnvelopeCopy {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
-            (EnvelopeCopy::Json(a), EnvelopeCopy::Json(b)) if a == b => true,
+            (EnvelopeCopy::Json(a), EnvelopeCopy::Json(b)) if a.text == b.text => true,
             _ => self.envelope() == other.envelope(),
         }
     }
@@ -326,7 +366,8 @@ impl<'de> Deserialize<'de> for EnvelopeCopy {
 
 impl PartialEq for BoundEnvelope {
     fn eq(&self, other: &Self) -> bool {
-        self.agent_id == other.agent_id
+        self.id == other.id
+            && self.agent_id == other.agent_id
             && self.owner == other.owner
             && self.workflow == other.workflow
             && self.action == other.action
@@ -358,6 +399,7 @@ pub struct BoundRollback {
 /// The parts of an envelope both readers (of an [`Envelope`] and of JSON
 /// bytes) hold in the same form.
 pub(crate) struct Parts<'e> {
+    pub(crate) id: Option<&'e str>,
     pub(crate) agent: &'e str,
     pub(crate) owner: &'e str,
     pub(crate) workflow: &'e str,
@@ -446,6 +488,7 @@ impl BoundEnvelope {
             bind_fields(given, defs, schema, fields)
         };
         let parts = Parts {
+            id: env.id.as_deref(),
             agent: &env.agent.id,
             owner: &env.agent.owner,
             workflow: &env.agent.workflow,
@@ -502,11 +545,9 @@ impl BoundEnvelope {
     pub fn raw(&self) -> Arc<Envelope> {
         match &self.source {
             Source::Parsed(env) => Arc::clone(env),
-            Source::Json(text, cell) => Arc::clone(cell.get_or_init(|| {
-                // INVARIANT: this text was read as an envelope already, by a
-                // reader that accepts no more than this one.
-                Arc::new(Envelope::read_screened(text.as_bytes()).unwrap_or_else(|_| self.sketch()))
-            })),
+            // INVARIANT: this text was read as an envelope already, by a
+            // reader that accepts no more than this one.
+            Source::Json(text) => text.envelope().unwrap_or_else(|| Arc::new(self.sketch())),
         }
     }
 
@@ -514,7 +555,7 @@ impl BoundEnvelope {
     pub fn copy(&self) -> EnvelopeCopy {
         match &self.source {
             Source::Parsed(env) => EnvelopeCopy::Parsed(Arc::clone(env)),
-            Source::Json(text, _) => EnvelopeCopy::Json(Arc::clone(text)),
+            Source::Json(text) => EnvelopeCopy::Json(text.clone()),
         }
     }
 
@@ -670,6 +711,7 @@ pub(crate) fn assemble<E: From<EnvelopeError>>(
         }),
     };
     Ok(BoundEnvelope {
+        id: p.id.map(Arc::from),
         agent_id: Arc::from(p.agent),
         owner: Arc::from(p.owner),
         workflow: Arc::from(p.workflow),

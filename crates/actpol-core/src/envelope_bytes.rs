@@ -14,7 +14,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -108,6 +108,7 @@ pub(crate) fn bind(
         return Err(Refused);
     }
     let parts = Parts {
+        id: raw.id.as_deref(),
         agent: &raw.agent.id,
         owner: &raw.agent.owner,
         workflow: &raw.agent.workflow,
@@ -150,7 +151,7 @@ pub(crate) fn bind(
             }
         }
     };
-    let source = Source::Json(Arc::from(text), Arc::new(OnceLock::new()));
+    let source = Source::json(text);
     assemble(&parts, schema, &mut read, source)
 }
 

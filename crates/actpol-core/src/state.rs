@@ -23,6 +23,10 @@ use crate::schema::{KeyKind, Window};
 use crate::suggest::did_you_mean_clause;
 use crate::value::parse_timestamp;
 
+mod index;
+
+use index::{BudgetIndex, EventIndex, EventKeys};
+
 /// A state view that cannot answer, or a state file that does not read.
 #[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -308,13 +312,58 @@ pub const BASELINE_SPAN_MS: i64 = 7 * 86_400_000;
 /// A budget entry with a `time` counts only in the budget's window that
 /// holds that time (see [`Window::bucket`]); one without counts in every
 /// window, as a snapshot of the current one.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+///
+/// Entries and events are added through [`MemoryState::push_budget`],
+/// [`MemoryState::push_event`] and [`MemoryState::apply`], which keep the
+/// tables reads use: a window read costs the distinct times it finds, not
+/// the number of events held, so a long batch decided against one state
+/// stays linear.
+#[derive(Clone, Debug, Default)]
 pub struct MemoryState {
+    budgets: Vec<BudgetEntry>,
+    events: Vec<Event>,
+    budget_index: BudgetIndex,
+    event_index: EventIndex,
+}
+
+/// The state file's shape, as read.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateFile {
     #[serde(default)]
-    pub budgets: Vec<BudgetEntry>,
+    budgets: Vec<BudgetEntry>,
     #[serde(default)]
-    pub events: Vec<Event>,
+    events: Vec<Event>,
+}
+
+/// The state file's shape, as written from a state without copying it.
+#[derive(Serialize)]
+struct StateFileRef<'a> {
+    budgets: &'a [BudgetEntry],
+    events: &'a [Event],
+}
+
+impl Serialize for MemoryState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        StateFileRef {
+            budgets: &self.budgets,
+            events: &self.events,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for MemoryState {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let file = StateFile::deserialize(deserializer)?;
+        MemoryState::from_file(file).map_err(serde::de::Error::custom)
+    }
+}
+
+impl PartialEq for MemoryState {
+    fn eq(&self, other: &Self) -> bool {
+        self.budgets == other.budgets && self.events == other.events
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -347,57 +396,84 @@ pub struct Event {
     pub params: Map<String, Json>,
 }
 
-impl Event {
-    /// Whether the event is kept under `key` (`agent:growth-bot`), a key
-    /// of `kind`: compared in place, without writing the event's key out.
-    fn has_key(&self, kind: KeyKind, key: &str) -> bool {
-        let name = match kind {
-            KeyKind::Agent => Some(&self.agent),
-            KeyKind::Workflow => self.workflow.as_ref(),
-            KeyKind::Owner => self.owner.as_ref(),
-            KeyKind::Object => self.object.as_ref(),
-            KeyKind::Plan => self.plan.as_ref(),
-        };
-        let Some(name) = name else { return false };
-        key.strip_prefix(kind.as_str())
-            .and_then(|rest| rest.strip_prefix(':'))
-            .is_some_and(|rest| rest == name)
-    }
-}
-
 impl MemoryState {
     pub fn from_json(bytes: &[u8]) -> Result<MemoryState, StateError> {
         let mut de = serde_json::Deserializer::from_slice(bytes);
-        let state: MemoryState =
+        let file: StateFile =
             serde_path_to_error::deserialize(&mut de).map_err(|e| StateError::Invalid {
                 path: e.path().to_string(),
                 source: Arc::new(e.into_inner()),
             })?;
-        for (index, event) in state.events.iter().enumerate() {
-            if parse_timestamp(&event.time).is_none() {
-                return Err(StateError::BadTimestamp {
-                    path: format!("events[{index}].time"),
-                    text: event.time.clone(),
-                });
-            }
+        MemoryState::from_file(file)
+    }
+
+    fn from_file(file: StateFile) -> Result<MemoryState, StateError> {
+        let mut state = MemoryState::default();
+        for entry in file.budgets {
+            state.push_budget(entry)?;
         }
-        for (index, entry) in state.budgets.iter().enumerate() {
-            if let Some(time) = &entry.time {
-                if parse_timestamp(time).is_none() {
-                    return Err(StateError::BadTimestamp {
-                        path: format!("budgets[{index}].time"),
-                        text: time.clone(),
-                    });
-                }
-            }
-            if entry.consumed < Decimal::ZERO {
-                return Err(StateError::Negative {
-                    index,
-                    amount: entry.consumed,
-                });
-            }
+        for event in file.events {
+            state.push_event(event)?;
         }
         Ok(state)
+    }
+
+    /// The budget entries, in the order they were added.
+    pub fn budgets(&self) -> &[BudgetEntry] {
+        &self.budgets
+    }
+
+    /// The events, in the order they were added.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// Adds a budget entry: its time, if it has one, must be a timestamp,
+    /// and its amount zero or more.
+    pub fn push_budget(&mut self, entry: BudgetEntry) -> Result<(), StateError> {
+        let index = self.budgets.len();
+        let time = match &entry.time {
+            None => None,
+            Some(text) => Some(
+                parse_timestamp(text).ok_or_else(|| StateError::BadTimestamp {
+                    path: format!("budgets[{index}].time"),
+                    text: text.clone(),
+                })?,
+            ),
+        };
+        if entry.consumed < Decimal::ZERO {
+            return Err(StateError::Negative {
+                index,
+                amount: entry.consumed,
+            });
+        }
+        self.budget_index
+            .insert(&entry.name, &entry.key, time, index);
+        self.budgets.push(entry);
+        Ok(())
+    }
+
+    /// Adds an event: its time must be a timestamp.
+    pub fn push_event(&mut self, event: Event) -> Result<(), StateError> {
+        let time = parse_timestamp(&event.time).ok_or_else(|| StateError::BadTimestamp {
+            path: format!("events[{}].time", self.events.len()),
+            text: event.time.clone(),
+        })?;
+        self.index_event(&event, time);
+        self.events.push(event);
+        Ok(())
+    }
+
+    fn index_event(&mut self, event: &Event, time: i64) {
+        let keys = EventKeys {
+            agent: &event.agent,
+            workflow: event.workflow.as_deref(),
+            owner: event.owner.as_deref(),
+            object: event.object.as_deref(),
+            plan: event.plan.as_deref(),
+        };
+        self.event_index
+            .insert(keys, &event.action, time, &event.params);
     }
 
     /// Records consumption in the current window (no time), as a snapshot.
@@ -408,21 +484,23 @@ impl MemoryState {
     /// Records consumption at `time` (milliseconds), as a store would after
     /// a decision proceeds: it counts in the window that holds `time`.
     pub fn add_consumed_at(&mut self, name: &str, key: &str, amount: Decimal, time: Option<i64>) {
-        let time = time.map(crate::value::format_timestamp);
-        match self
-            .budgets
-            .iter_mut()
-            .find(|b| b.name == name && b.key == key && b.time == time)
-        {
+        match self.budget_index.find(name, key, time) {
             // Saturating: a total past the range then fails every read of it
             // (`StateError::Overflow`) instead of handing budget back.
-            Some(entry) => entry.consumed = entry.consumed.saturating_add(amount),
-            None => self.budgets.push(BudgetEntry {
-                name: name.to_string(),
-                key: key.to_string(),
-                consumed: amount,
-                time,
-            }),
+            Some(position) => {
+                let entry = &mut self.budgets[position];
+                entry.consumed = entry.consumed.saturating_add(amount);
+            }
+            None => {
+                let position = self.budgets.len();
+                self.budget_index.insert(name, key, time, position);
+                self.budgets.push(BudgetEntry {
+                    name: name.to_string(),
+                    key: key.to_string(),
+                    consumed: amount,
+                    time: time.map(crate::value::format_timestamp),
+                });
+            }
         }
     }
 
@@ -449,7 +527,7 @@ impl MemoryState {
             .key(KeyKind::Object, schema)
             .ok()
             .map(|k| k.strip_prefix("object:").unwrap_or(k).to_string());
-        self.events.push(Event {
+        let event = Event {
             action: raw.action.name.clone(),
             agent: raw.agent.id.clone(),
             workflow: Some(raw.agent.workflow.clone()),
@@ -458,7 +536,9 @@ impl MemoryState {
             plan: raw.plan.as_ref().map(|p| p.id.clone()),
             time: crate::value::format_timestamp(env.time),
             params: raw.action.params.clone(),
-        });
+        };
+        self.index_event(&event, env.time);
+        self.events.push(event);
     }
 
     /// Checks the state against the policy it is used with: every budget
@@ -546,21 +626,6 @@ impl MemoryState {
         }
         Ok(())
     }
-
-    fn matching<'a>(
-        &'a self,
-        q: &'a WindowQuery<'_>,
-        from: i64,
-        to: i64,
-    ) -> impl Iterator<Item = &'a Event> + 'a {
-        // The cheap tests first: the time is parsed only for events of the
-        // window's actions under its key.
-        self.events.iter().filter(move |e| {
-            e.has_key(q.key, q.key_value)
-                && pattern_matches(q.pattern, &e.action)
-                && parse_timestamp(&e.time).is_some_and(|t| t > from && t <= to)
-        })
-    }
 }
 
 /// Whether `key` is a key of kind `kind` for something the policy declares.
@@ -619,14 +684,11 @@ impl StateView for MemoryState {
         now: i64,
     ) -> Result<Decimal, StateError> {
         let (start, end) = window.bucket(now);
-        self.budgets
-            .iter()
-            .filter(|b| b.name == budget && b.key == key)
-            .filter(|b| match &b.time {
-                None => true,
-                Some(t) => parse_timestamp(t).is_some_and(|t| t >= start && t < end),
+        self.budget_index
+            .in_period(budget, key, start, end)
+            .try_fold(Decimal::ZERO, |total, p| {
+                total.checked_add(self.budgets[p].consumed)
             })
-            .try_fold(Decimal::ZERO, |total, b| total.checked_add(b.consumed))
             .ok_or_else(|| StateError::Overflow {
                 what: format!("budget `{budget}` under `{key}`"),
             })
@@ -635,17 +697,9 @@ impl StateView for MemoryState {
     fn window(&self, q: &WindowQuery<'_>) -> Result<Decimal, StateError> {
         let (from, to) = q.range();
         match q.kind {
-            WindowKind::Count => Ok(Decimal::from(self.matching(q, from, to).count() as u64)),
-            WindowKind::Sum => {
-                let param = q.param.unwrap_or_default();
-                q.sum_of(
-                    self.matching(q, from, to)
-                        .filter_map(|e| e.params.get(param)),
-                )
-            }
-            WindowKind::Baseline => {
-                q.baseline(|from, to| Ok(self.matching(q, from, to).count() as u64))
-            }
+            WindowKind::Count => Ok(Decimal::from(self.event_index.count(q, from, to))),
+            WindowKind::Sum => self.event_index.sum(q, from, to),
+            WindowKind::Baseline => q.baseline(|from, to| Ok(self.event_index.count(q, from, to))),
         }
     }
 }
@@ -691,6 +745,175 @@ mod tests {
             ..q
         };
         assert_eq!(state.window(&sum).unwrap(), Decimal::from(7));
+    }
+
+    /// What a window reads, by scanning every event: the tables must
+    /// answer the same.
+    fn scanned(state: &MemoryState, q: &WindowQuery<'_>, from: i64, to: i64) -> Vec<Event> {
+        state
+            .events()
+            .iter()
+            .filter(|e| {
+                let name = match q.key {
+                    KeyKind::Agent => Some(&e.agent),
+                    KeyKind::Workflow => e.workflow.as_ref(),
+                    KeyKind::Owner => e.owner.as_ref(),
+                    KeyKind::Object => e.object.as_ref(),
+                    KeyKind::Plan => e.plan.as_ref(),
+                };
+                name.is_some_and(|n| q.key_value == format!("{}:{n}", q.key.as_str()))
+                    && pattern_matches(q.pattern, &e.action)
+                    && parse_timestamp(&e.time).is_some_and(|t| t > from && t <= to)
+            })
+            .cloned()
+            .collect()
+    }
+
+    proptest::proptest! {
+        /// Counts, sums and baselines read from the tables equal those of
+        /// a scan over every event, for events added in any time order.
+        #[test]
+        fn windows_read_from_tables_equal_a_scan(
+            events in proptest::collection::vec(
+                (0usize..3, 0usize..3, proptest::option::of(0usize..2), 0i64..40, proptest::option::of(0i64..4)),
+                0..60,
+            ),
+            queries in proptest::collection::vec(
+                (0usize..4, 0usize..5, 0usize..4, 0i64..45, 0usize..3),
+                1..20,
+            ),
+        ) {
+            const ACTIONS: [&str; 3] = ["crm.update_owner", "crm.route_lead", "pay.send"];
+            const AGENTS: [&str; 3] = ["a", "b", "c"];
+            const MINUTE: i64 = 60_000;
+            let base = parse_timestamp("2026-11-25T00:00:00Z").unwrap();
+            let mut state = MemoryState::default();
+            for (action, agent, plan, minute, n) in &events {
+                let mut params = Map::new();
+                if let Some(n) = n {
+                    params.insert("n".into(), if *n == 3 { Json::from("lots") } else { Json::from(*n) });
+                }
+                state.push_event(Event {
+                    action: ACTIONS[*action].into(),
+                    agent: AGENTS[*agent].into(),
+                    workflow: Some("w".into()),
+                    owner: None,
+                    object: None,
+                    plan: plan.map(|p| format!("p{p}")),
+                    time: crate::value::format_timestamp(base + minute * MINUTE),
+                    params,
+                }).unwrap();
+            }
+            let patterns = ["*", "crm.*", "crm.update_owner", "pay.*"];
+            let keys = [
+                (KeyKind::Agent, "agent:a"),
+                (KeyKind::Agent, "agent:b"),
+                (KeyKind::Workflow, "workflow:w"),
+                (KeyKind::Plan, "plan:p1"),
+                (KeyKind::Owner, "agent:a"),
+            ];
+            let windows = [
+                Window::Span(10 * MINUTE),
+                Window::Span(0),
+                Window::Plan,
+                Window::Upstream(Some(5 * MINUTE)),
+            ];
+            for (pattern, key, window, minute, kind) in queries {
+                let (key, key_value) = keys[key];
+                let q = WindowQuery {
+                    kind: [WindowKind::Count, WindowKind::Sum, WindowKind::Baseline][kind],
+                    pattern: patterns[pattern],
+                    param: Some("n"),
+                    window: windows[window],
+                    key,
+                    key_value,
+                    now: base + minute * MINUTE,
+                };
+                let (from, to) = q.range();
+                let got = state.window(&q);
+                match q.kind {
+                    WindowKind::Count => proptest::prop_assert_eq!(
+                        got.unwrap(),
+                        Decimal::from(scanned(&state, &q, from, to).len())
+                    ),
+                    WindowKind::Sum => {
+                        let seen = scanned(&state, &q, from, to);
+                        let want = q.sum_of(seen.iter().filter_map(|e| e.params.get("n")));
+                        proptest::prop_assert_eq!(got.ok(), want.ok());
+                    }
+                    WindowKind::Baseline => {
+                        let want = q
+                            .baseline(|f, t| Ok::<_, StateError>(scanned(&state, &q, f, t).len() as u64))
+                            .unwrap();
+                        proptest::prop_assert_eq!(got.unwrap(), want);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Budget reads from the tables: untimed entries count in every
+    /// period, timed ones only in theirs, and a later amount at the same
+    /// time and key adds to its entry.
+    #[test]
+    fn budgets_count_in_their_period() {
+        let hour = Window::Span(3_600_000);
+        let at = |t: &str| parse_timestamp(t).unwrap();
+        let mut state = MemoryState::from_json(
+            br#"{"budgets": [
+                {"name": "sends", "key": "agent:a", "consumed": 5},
+                {"name": "sends", "key": "agent:a", "consumed": 7, "time": "2026-11-25T09:10:00Z"},
+                {"name": "sends", "key": "agent:b", "consumed": 100, "time": "2026-11-25T09:20:00Z"},
+                {"name": "other", "key": "agent:a", "consumed": 100, "time": "2026-11-25T09:20:00Z"}
+            ]}"#,
+        )
+        .unwrap();
+        let read = |s: &MemoryState, t: &str| s.consumed("sends", "agent:a", hour, at(t)).unwrap();
+        assert_eq!(read(&state, "2026-11-25T09:59:59Z"), Decimal::from(12));
+        assert_eq!(read(&state, "2026-11-25T10:00:00Z"), Decimal::from(5));
+        // The same instant written with an offset is the same entry.
+        state.add_consumed_at(
+            "sends",
+            "agent:a",
+            Decimal::from(3),
+            Some(at("2026-11-25T10:10:00+01:00")),
+        );
+        assert_eq!(state.budgets().len(), 4);
+        assert_eq!(read(&state, "2026-11-25T09:30:00Z"), Decimal::from(15));
+        state.add_consumed_at(
+            "sends",
+            "agent:a",
+            Decimal::from(1),
+            Some(at("2026-11-25T10:30:00Z")),
+        );
+        assert_eq!(state.budgets().len(), 5);
+        assert_eq!(read(&state, "2026-11-25T10:45:00Z"), Decimal::from(6));
+    }
+
+    /// A state read from a file and written again is the same file, and
+    /// the tables are rebuilt when it is read back.
+    #[test]
+    fn a_state_writes_back_what_it_read() {
+        let text = br#"{"budgets": [{"name": "sends", "key": "agent:a", "consumed": 5}],
+            "events": [{"action": "crm.update_owner", "agent": "a", "time": "2026-11-25T13:30:00Z", "params": {"n": 2}}]}"#;
+        let state = MemoryState::from_json(text).unwrap();
+        let written = serde_json::to_vec(&state).unwrap();
+        let again = MemoryState::from_json(&written).unwrap();
+        assert_eq!(again, state);
+        let q = WindowQuery {
+            kind: WindowKind::Count,
+            pattern: "crm.*",
+            param: None,
+            window: Window::Span(3_600_000),
+            key: KeyKind::Agent,
+            key_value: "agent:a",
+            now: parse_timestamp("2026-11-25T14:00:00Z").unwrap(),
+        };
+        assert_eq!(again.window(&q).unwrap(), Decimal::ONE);
+        let bad: Result<MemoryState, _> = serde_json::from_str(
+            r#"{"events": [{"action": "x.y", "agent": "a", "time": "yesterday"}]}"#,
+        );
+        assert!(bad.unwrap_err().to_string().contains("events[0].time"));
     }
 
     /// Sums past the decimal range are an error the decision fails closed

@@ -41,7 +41,9 @@ pub fn state(seed: u64, policy: &Policy) -> MemoryState {
         let limit = def.limit.as_amount().unwrap_or_default();
         for key in keys(schema, meta, def.key) {
             if rng.chance(35) {
-                state.budgets.push(BudgetEntry {
+                // A negative amount is drawn, then refused as a state file
+                // refuses it: the draw keeps the stream of later draws.
+                let _refused = state.push_budget(BudgetEntry {
                     name: name.clone(),
                     key,
                     consumed: consumed(&mut rng, limit),
@@ -52,7 +54,9 @@ pub fn state(seed: u64, policy: &Policy) -> MemoryState {
     }
     for _ in 0..rng.below(13) {
         if let Some(event) = event(&mut rng, schema, meta) {
-            state.events.push(event);
+            state
+                .push_event(event)
+                .expect("a generated event's time is a timestamp");
         }
     }
     state
@@ -82,7 +86,7 @@ fn keys(schema: &Schema, meta: &PolicyMeta, kind: KeyKind) -> Vec<String> {
 }
 
 /// Consumption around `limit`: nothing, just under, at, just past, far
-/// past; rarely negative, fractional, or beyond what an `Int` holds.
+/// past; rarely negative (which a state refuses), fractional, or beyond what an `Int` holds.
 fn consumed(rng: &mut Rng, limit: Decimal) -> Decimal {
     let one = Decimal::ONE;
     match rng.below(100) {

@@ -48,7 +48,7 @@ pub fn decision_record(
         Proposed::Bound(env) => {
             text.push_str(",\"envelope\":");
             match env.copy() {
-                EnvelopeCopy::Json(raw) => text.push_str(raw.trim()),
+                EnvelopeCopy::Json(raw) => text.push_str(raw.text().trim()),
                 EnvelopeCopy::Parsed(parsed) => text.push_str(
                     &serde_json::to_string(&*parsed)
                         .map_err(|e| StoreError::backend("write an envelope", e))?,

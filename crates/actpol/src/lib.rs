@@ -83,7 +83,8 @@ pub mod decision {
 pub mod envelope {
     pub use actpol_core::envelope::{
         ActionInfo, AgentInfo, BoundEnvelope, BoundRollback, Envelope, EnvelopeCopy, EnvelopeError,
-        EnvelopeLimits, IntentInfo, ObjectInfo, PlanInfo, RollbackInfo, FREE_TEXT, MAX_ELEMENTS,
+        EnvelopeLimits, EnvelopeText, IntentInfo, ObjectInfo, PlanInfo, RollbackInfo, FREE_TEXT,
+        MAX_ELEMENTS,
     };
 }
 
