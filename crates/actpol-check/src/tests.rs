@@ -475,3 +475,47 @@ fn deep_expressions_do_not_exhaust_the_stack() {
     ));
     assert!(s.codes.is_empty(), "{:?}", s.codes);
 }
+
+/// A collection with one element has both ends, a least and a greatest:
+/// `has` of any of them proves the others, and `at(i)` proves none of them.
+#[test]
+fn has_of_one_end_of_a_list_proves_the_other() {
+    let action = r#"
+action crm.plan {
+  system crm
+  object Account
+  params { days: List<Int>  sizes: Set<Int> }
+  reversible
+}
+"#;
+    for (condition, codes) in [
+        (
+            "has params.days.first() and params.days.last() - params.days.first() > 3",
+            &[][..],
+        ),
+        (
+            "has params.days.last() and params.days.max() > params.days.first()",
+            &[],
+        ),
+        ("not has params.days.min() or params.days.last() > 3", &[]),
+        ("has params.sizes.min() and params.sizes.max() > 2", &[]),
+        (
+            "has params.days.at(0) and params.days.last() > 3",
+            &["optional_without_has"],
+        ),
+        (
+            "has params.days.first() and params.days.at(1) > 3",
+            &["optional_without_has"],
+        ),
+    ] {
+        let body = format!("{action}rule r on crm.plan {{\n  when {condition}\n  deny \"x\"\n}}\n");
+        let said = said(&body);
+        let errors: Vec<&str> = said
+            .codes
+            .iter()
+            .map(String::as_str)
+            .filter(|c| *c != "guarded_by_has")
+            .collect();
+        assert_eq!(errors, codes, "{condition}: {:?}", said.helps);
+    }
+}

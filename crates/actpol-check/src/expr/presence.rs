@@ -116,6 +116,7 @@ impl Checker<'_> {
             if let Some(key) = collections::path_key(at) {
                 out.push(Fact::Part(key));
             }
+            nonempty_facts(at, out);
             let base = match &at.kind {
                 ExprKind::Field(base, _) => {
                     if let Some(key) = collections::path_key(base) {
@@ -157,5 +158,27 @@ impl Checker<'_> {
             }
             _ => {}
         }
+    }
+}
+
+/// The parts of a list or set that are absent exactly when it is empty:
+/// proving one present proves the others.
+const NONEMPTY_PARTS: [&str; 4] = ["first", "last", "min", "max"];
+
+/// `has xs.first()` proves `xs.last()`, `xs.min()` and `xs.max()` too (and
+/// each of them the others): a collection with one element has them all.
+fn nonempty_facts(at: &ast::Expr, out: &mut Vec<Fact>) {
+    let ExprKind::Method(base, method, args) = &at.kind else {
+        return;
+    };
+    if !args.is_empty() || !NONEMPTY_PARTS.contains(&method.name.as_str()) {
+        return;
+    }
+    if let Some(base) = collections::path_key(base) {
+        out.extend(
+            NONEMPTY_PARTS
+                .iter()
+                .map(|part| Fact::Part(format!("{base}.{part}()"))),
+        );
     }
 }
