@@ -250,7 +250,7 @@ fn compiled_artifacts_decide_as_the_sources_do_and_disassemble() {
     let artifact = artifact.to_str().unwrap();
     let run = actpol(&["compile", "examples/growth", "-o", artifact]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("56 rules"), "{}", run.stderr);
+    assert!(run.stderr.contains("57 rules"), "{}", run.stderr);
     let from_sources = actpol(&[
         "eval",
         "--policy",
@@ -265,7 +265,7 @@ fn compiled_artifacts_decide_as_the_sources_do_and_disassemble() {
     let all = actpol(&["disasm", artifact]);
     assert_eq!(all.code, 0, "{}", all.stderr);
     assert!(
-        all.stdout.starts_with("policy growth: 56 rules"),
+        all.stdout.starts_with("policy growth: 57 rules"),
         "{}",
         all.stdout
     );

@@ -52,7 +52,7 @@ fn plan_bytes() -> Vec<u8> {
         }
     }
     let lead = json!({"type": "Lead", "id": "lead-list", "attrs": {
-        "email_domain": "prospects.example", "lifecycle": "churned", "score": 40, "region": "na",
+        "email": "list@prospects.example", "lifecycle": "churned", "score": 40, "region": "na",
         "consent": "opted_in", "opted_out_channels": [], "source": "winback"}});
     serde_json::to_vec(&json!({
         "id": "plan-bench", "agent": send["agent"], "time": send["time"], "context": send["context"],
