@@ -332,16 +332,24 @@ const SCAN_DISTINCT: usize = 8;
 /// the texts however many rules matched (a scan while they are few, a hash
 /// set beyond), so a decision with a thousand hits settles in a thousand
 /// steps, not half a million.
+///
+/// The set is sized for every text the decision could name, so it never
+/// grows while settling, and hashes with foldhash: SipHash's resistance to
+/// chosen collisions is not needed for at most one entry a matched rule,
+/// and it was a sixth of a thousand-hit decision. foldhash's seed is still
+/// random per process.
 fn distinct<'s>(texts: impl Iterator<Item = &'s str>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+    let most = texts.size_hint().1.unwrap_or(SCAN_DISTINCT);
+    let mut out: Vec<String> = Vec::with_capacity(most.min(SCAN_DISTINCT));
     // The first texts kept, borrowed, for the scan; the set once past them.
     let mut first: [&'s str; SCAN_DISTINCT] = [""; SCAN_DISTINCT];
-    let mut seen: HashSet<&'s str> = HashSet::new();
+    let mut seen: HashSet<&'s str, foldhash::fast::RandomState> = HashSet::default();
     for text in texts {
         let new = if out.len() < SCAN_DISTINCT {
             !first[..out.len()].contains(&text)
         } else {
             if seen.is_empty() {
+                seen.reserve(most);
                 seen.extend(first);
             }
             seen.insert(text)
