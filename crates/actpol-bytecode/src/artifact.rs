@@ -146,6 +146,7 @@ impl Artifact {
             return Err(ArtifactError::TrailingBytes(rest.len()));
         }
         verify(&artifact.program)?;
+        artifact.program.shrink_to_fit();
         artifact.signature = signature;
         Ok(artifact)
     }

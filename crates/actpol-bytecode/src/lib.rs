@@ -296,6 +296,31 @@ pub struct Program {
 }
 
 impl Program {
+    /// Gives back the spare capacity of the program's tables. A table the
+    /// compiler builds, or one read from an artifact past a mebibyte
+    /// (serde pre-sizes no more), grows by doubling, so a large program
+    /// would keep up to as much again as slack for as long as it is loaded.
+    pub fn shrink_to_fit(&mut self) {
+        self.consts.shrink_to_fit();
+        self.code.shrink_to_fit();
+        self.blocks.shrink_to_fit();
+        self.rules.shrink_to_fit();
+        for action in &mut self.index {
+            action.any_agent.shrink_to_fit();
+            for (_, rules) in &mut action.by_agent {
+                rules.shrink_to_fit();
+            }
+            action.by_agent.shrink_to_fit();
+        }
+        self.index.shrink_to_fit();
+        self.scopes.shrink_to_fit();
+        self.raises.shrink_to_fit();
+        self.risks.shrink_to_fit();
+        self.windows.shrink_to_fit();
+        self.explain.shrink_to_fit();
+        self.meta.rules.shrink_to_fit();
+    }
+
     pub fn block(&self, id: BlockId) -> &Block {
         &self.blocks[id.index()]
     }

@@ -797,3 +797,27 @@ fn generated_artifacts_load_back() {
         assert_eq!(Artifact::decode(&bytes), Ok(artifact), "policy seed {seed}");
     }
 }
+
+/// A loaded program keeps no spare capacity in its tables: they live as
+/// long as the policy does, and a table grown by doubling can hold as much
+/// again as slack.
+#[test]
+fn a_program_keeps_no_spare_capacity() {
+    fn tight(p: &actpol_bytecode::Program) -> bool {
+        p.code.capacity() == p.code.len()
+            && p.blocks.capacity() == p.blocks.len()
+            && p.rules.capacity() == p.rules.len()
+            && p.consts.capacity() == p.consts.len()
+            && p.explain.capacity() == p.explain.len()
+            && p.index.capacity() == p.index.len()
+            && p.index
+                .iter()
+                .all(|a| a.any_agent.capacity() == a.any_agent.len())
+    }
+    let compiled = artifact();
+    assert!(compiled.program.code.len() > 4, "the test policy has code");
+    assert!(tight(&compiled.program), "the compiler left slack");
+    let bytes = compiled.encode().expect("encodes");
+    let decoded = Artifact::decode(&bytes).expect("decodes");
+    assert!(tight(&decoded.program), "decoding left slack");
+}

@@ -106,7 +106,7 @@ pub fn lower(policy: &Policy) -> Result<Program, CompileError> {
         .iter()
         .map(|e| c.block(e))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Program {
+    let mut program = Program {
         schema: policy.schema.clone(),
         meta: policy.meta.clone(),
         consts: c.consts,
@@ -119,7 +119,9 @@ pub fn lower(policy: &Policy) -> Result<Program, CompileError> {
         risks,
         windows: c.windows,
         explain,
-    })
+    };
+    program.shrink_to_fit();
+    Ok(program)
 }
 
 /// Per action: the rules for any agent, and per agent the pinned ones.

@@ -16,8 +16,7 @@ use std::ops::Bound;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value as Json};
 
-use super::{pattern_matches, StateError, WindowQuery};
-use crate::amount;
+use super::{pattern_matches, StateError, Summed, WindowQuery};
 use crate::schema::KeyKind;
 
 /// Events by kind of key, then key name, then action, then time.
@@ -26,36 +25,17 @@ pub(super) struct EventIndex {
     by_key: [HashMap<String, ByAction>; KeyKind::COUNT],
 }
 
-type ByAction = HashMap<String, BTreeMap<i64, Tally>>;
+/// Actions in name order, so a window over several of them reads its
+/// tallies in the same order in every run.
+type ByAction = BTreeMap<String, BTreeMap<i64, Tally>>;
 
 /// What the events of one action under one key at one time add up to.
 #[derive(Clone, Debug, Default)]
 struct Tally {
     count: u64,
-    /// Per parameter, in the order first seen: few parameters a tally.
-    sums: Vec<(String, ParamSum)>,
-}
-
-/// The total of one parameter's values, or why there is none.
-#[derive(Clone, Debug)]
-enum ParamSum {
-    Total(Decimal),
-    /// The first value that is not a number: summing it is an error.
-    NotANumber(String),
-    /// The total passed what a decimal holds.
-    Overflow,
-}
-
-impl ParamSum {
-    fn add(&mut self, value: &Json) {
-        let ParamSum::Total(total) = self else { return };
-        *self = match amount::from_json(value) {
-            None => ParamSum::NotANumber(value.to_string()),
-            Some(amount) => total
-                .checked_add(amount)
-                .map_or(ParamSum::Overflow, ParamSum::Total),
-        };
-    }
+    /// Per parameter name: an event may carry many, and a hostile state
+    /// file thousands, so they are found by a search, not a scan.
+    sums: BTreeMap<String, Summed>,
 }
 
 /// The key names an event is kept under, one per kind it has.
@@ -130,26 +110,13 @@ impl EventIndex {
         to: i64,
     ) -> Result<Decimal, StateError> {
         let param = q.param.unwrap_or_default();
-        let overflow = || StateError::Overflow {
-            what: format!("the sum of `{param}` over `{}`", q.pattern),
-        };
-        let mut total = Decimal::ZERO;
+        let mut total = Summed::default();
         for tally in self.tallies(q, from, to) {
-            let Some((_, sum)) = tally.sums.iter().find(|(name, _)| name == param) else {
-                continue;
-            };
-            match sum {
-                ParamSum::Total(part) => total = total.checked_add(*part).ok_or_else(overflow)?,
-                ParamSum::NotANumber(value) => {
-                    return Err(StateError::NotANumber {
-                        param: param.to_string(),
-                        value: value.clone(),
-                    })
-                }
-                ParamSum::Overflow => return Err(overflow()),
+            if let Some(sum) = tally.sums.get(param) {
+                total.merge(sum);
             }
         }
-        Ok(total)
+        total.total(q)
     }
 }
 
@@ -157,12 +124,12 @@ impl Tally {
     fn add(&mut self, params: &Map<String, Json>) {
         self.count += 1;
         for (name, value) in params {
-            match self.sums.iter_mut().find(|(n, _)| n == name) {
-                Some((_, sum)) => sum.add(value),
+            match self.sums.get_mut(name) {
+                Some(sum) => sum.add_json(value),
                 None => {
-                    let mut sum = ParamSum::Total(Decimal::ZERO);
-                    sum.add(value);
-                    self.sums.push((name.clone(), sum));
+                    let mut sum = Summed::default();
+                    sum.add_json(value);
+                    self.sums.insert(name.clone(), sum);
                 }
             }
         }
