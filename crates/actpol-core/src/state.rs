@@ -255,7 +255,7 @@ impl WindowQuery<'_> {
 /// digits, so values that far apart in magnitude (`10` and `5e-28`) can
 /// sum differently in another order.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Summed {
+pub struct Summed {
     positive: Decimal,
     negative: Decimal,
     overflow: bool,
@@ -264,7 +264,8 @@ pub(crate) struct Summed {
 }
 
 impl Summed {
-    pub(crate) fn add_json(&mut self, value: &Json) {
+    /// Adds a value as an event holds it: a number, or money as text.
+    pub fn add_json(&mut self, value: &Json) {
         match amount::from_json(value) {
             Some(amount) => self.add(amount),
             None => {
@@ -275,7 +276,8 @@ impl Summed {
         }
     }
 
-    fn add(&mut self, amount: Decimal) {
+    /// Adds a number.
+    pub fn add(&mut self, amount: Decimal) {
         let side = if amount.is_sign_negative() {
             &mut self.negative
         } else {
@@ -288,7 +290,7 @@ impl Summed {
     }
 
     /// Adds another sum's values to this one's.
-    pub(crate) fn merge(&mut self, other: &Summed) {
+    pub fn merge(&mut self, other: &Summed) {
         self.add(other.positive);
         self.add(other.negative);
         self.overflow |= other.overflow;
@@ -297,7 +299,8 @@ impl Summed {
         }
     }
 
-    pub(crate) fn total(&self, q: &WindowQuery<'_>) -> Result<Decimal, StateError> {
+    /// The total for the window `q` reads, or why there is none.
+    pub fn total(&self, q: &WindowQuery<'_>) -> Result<Decimal, StateError> {
         let param = q.param.unwrap_or_default();
         if let Some(value) = &self.not_a_number {
             return Err(StateError::NotANumber {

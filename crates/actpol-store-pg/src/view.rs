@@ -9,9 +9,9 @@
 //! window, not by its history before.
 
 use actpol_core::schema::KeyKind;
-use actpol_core::state::{StateError, WindowQuery};
+use actpol_core::state::{StateError, Summed, WindowQuery};
 use actpol_core::Decimal;
-use actpol_store::ledger::{add_amount, key_column, Pattern};
+use actpol_store::ledger::{key_column, parse_amount, Pattern};
 use postgres::types::ToSql;
 
 use crate::tx::Tx;
@@ -51,14 +51,14 @@ pub(crate) fn sum(
     params.push(&param);
     let sql = window_sql(q.key, &format!("amounts::jsonb ->> {name}"), &pattern);
     let rows = tx.query(&sql, &params).map_err(state_error)?;
-    let mut total = Decimal::ZERO;
+    let mut sum = Summed::default();
     for row in rows {
         let Some(text) = row.get::<_, Option<&str>>(0) else {
             continue;
         };
-        total = add_amount(total, text)?;
+        sum.add(parse_amount(text)?);
     }
-    Ok(total)
+    sum.total(q)
 }
 
 /// The condition a pattern puts on `action`, its parameters from `$4`.

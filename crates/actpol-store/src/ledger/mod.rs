@@ -276,14 +276,12 @@ impl ReservationRow {
     }
 }
 
-/// Adds a window's amount, as decimal text, to `total`.
-pub fn add_amount(total: Decimal, text: &str) -> Result<Decimal, StateError> {
-    let amount: Decimal = text
-        .parse()
-        .map_err(|e| StateError::backend("the store could not be read", e))?;
-    total
-        .checked_add(amount)
-        .ok_or_else(|| StateError::unavailable("a window's sum overflows"))
+/// An amount as the ledger stores it (decimal text). Amounts are summed
+/// with [`actpol_core::state::Summed`], as a state in memory sums them, so
+/// a window reads the same from a store as from a state file.
+pub fn parse_amount(text: &str) -> Result<Decimal, StateError> {
+    text.parse()
+        .map_err(|e| StateError::backend("the store could not be read", e))
 }
 
 /// How an action pattern reads over the `action` column: one name, a

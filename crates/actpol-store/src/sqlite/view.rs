@@ -17,11 +17,11 @@
 //! matching reservation's parameter: bounded by the window, not the history.
 
 use actpol_core::schema::KeyKind;
-use actpol_core::state::{StateError, WindowQuery};
+use actpol_core::state::{StateError, Summed, WindowQuery};
 use actpol_core::Decimal;
 use rusqlite::{params, Transaction};
 
-use crate::ledger::{add_amount, key_column, Pattern};
+use crate::ledger::{key_column, parse_amount, Pattern};
 
 fn state_error(e: impl std::error::Error + Send + Sync + 'static) -> StateError {
     StateError::backend("the store could not be read", e)
@@ -275,14 +275,14 @@ pub(super) fn window_sum(
     let mut rows = stmt
         .query(params![q.key_value, from, to, low, high, path])
         .map_err(state_error)?;
-    let mut total = Decimal::ZERO;
+    let mut sum = Summed::default();
     while let Some(row) = rows.next().map_err(state_error)? {
         let Some(text) = row.get::<_, Option<String>>(0).map_err(state_error)? else {
             continue;
         };
-        total = add_amount(total, &text)?;
+        sum.add(parse_amount(&text)?);
     }
-    Ok(total)
+    sum.total(q)
 }
 
 #[cfg(test)]
@@ -449,5 +449,72 @@ mod counts {
             checked += u64::from(rows > 0);
         }
         assert!(checked > 200, "the windows saw history ({checked})");
+    }
+
+    /// A window's sum from the store follows the rule a state in memory
+    /// follows (`Summed`), whatever order the rows come in: out of range
+    /// when the positives alone pass what a decimal holds, even where a
+    /// running total in row order would not have.
+    #[test]
+    fn sums_read_as_a_state_in_memory_sums() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(include_str!("migrations/001_initial.sql"))
+            .unwrap();
+        let tx = conn.transaction().unwrap();
+        let q = |key: &'static str| WindowQuery {
+            kind: WindowKind::Sum,
+            pattern: "*",
+            param: Some("n"),
+            window: Window::Span(DAY),
+            key: KeyKind::Agent,
+            key_value: key,
+            now: T0,
+        };
+        let runs: [(&str, &[&str]); 2] = [
+            (
+                "agent:edge",
+                &[
+                    "50000000000000000000000000000",
+                    "-50000000000000000000000000000",
+                    "50000000000000000000000000000",
+                ],
+            ),
+            (
+                "agent:fits",
+                &[
+                    "30000000000000000000000000000",
+                    "-50000000000000000000000000000",
+                    "30000000000000000000000000000",
+                ],
+            ),
+        ];
+        for (key, amounts) in runs {
+            for (i, n) in amounts.iter().enumerate() {
+                let at = T0 - 1_000 * (3 - i64::try_from(i).unwrap());
+                tx.execute(
+                    "INSERT INTO reservations (decision, state, at, expires_at, action, k_agent, k_workflow, k_owner, k_object, amounts, holds)
+                     VALUES (1, 'held', ?1, ?2, 'ops.send', ?3, 'workflow:w', 'owner:o', 'object:A/1', ?4, '[]')",
+                    params![at, at + DAY, key, format!("{{\"n\": \"{n}\"}}")],
+                )
+                .unwrap();
+            }
+        }
+        let memory = |amounts: &[&str]| {
+            let mut sum = Summed::default();
+            for n in amounts {
+                sum.add(n.parse().unwrap());
+            }
+            sum
+        };
+        let edge = q("agent:edge");
+        assert!(matches!(
+            window_sum(&tx, &edge, T0 - DAY, T0),
+            Err(StateError::Overflow { .. })
+        ));
+        assert!(memory(runs[0].1).total(&edge).is_err());
+        let fits = q("agent:fits");
+        let want: Decimal = "10000000000000000000000000000".parse().unwrap();
+        assert_eq!(window_sum(&tx, &fits, T0 - DAY, T0).unwrap(), want);
+        assert_eq!(memory(runs[1].1).total(&fits).unwrap(), want);
     }
 }
