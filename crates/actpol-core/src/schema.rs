@@ -578,8 +578,17 @@ impl RaiseDef {
 }
 
 impl PolicyMeta {
+    /// The agent of this name. Every decision asks once; a policy usually
+    /// declares a handful of agents, and comparing a few short names costs
+    /// less than hashing one with SipHash, so only a longer list is hashed.
     pub fn agent_id(&self, name: &str) -> Option<AgentId> {
-        self.agents.get_index_of(name).map(AgentId::from_index)
+        const SCAN_AGENTS: usize = 8;
+        let at = if self.agents.len() <= SCAN_AGENTS {
+            self.agents.keys().position(|agent| agent == name)
+        } else {
+            self.agents.get_index_of(name)
+        };
+        at.map(AgentId::from_index)
     }
 
     pub fn approver_name(&self, id: ApproverId) -> &str {
@@ -610,6 +619,47 @@ mod tests {
             crate::value::format_timestamp(start),
             crate::value::format_timestamp(end),
         )
+    }
+
+    /// An agent is found by name whether the policy declares a few (a
+    /// scan) or many (a hash).
+    #[test]
+    fn agents_are_found_by_name_among_few_and_many() {
+        for declared in [1usize, 3, 8, 9, 40] {
+            let spec = OutcomeSpec {
+                level: crate::decision::Level::Deny,
+                approver: None,
+                reason: None,
+                requires: Vec::new(),
+            };
+            let meta = PolicyMeta {
+                name: "p".into(),
+                agents: (0..declared)
+                    .map(|i| {
+                        let def = AgentDef {
+                            owner: "o".into(),
+                            workflow: "w".into(),
+                            scope: None,
+                        };
+                        (format!("bot-{i}"), def)
+                    })
+                    .collect(),
+                approvers: IndexMap::new(),
+                budgets: IndexMap::new(),
+                default: spec.clone(),
+                on_error: spec,
+                rules: Vec::new(),
+                raises: Vec::new(),
+                risks: Vec::new(),
+                timing: Timing::default(),
+            };
+            for i in 0..declared {
+                let found = meta.agent_id(&format!("bot-{i}"));
+                assert_eq!(found.map(AgentId::index), Some(i), "{declared} agents");
+            }
+            assert_eq!(meta.agent_id("bot-"), None);
+            assert_eq!(meta.agent_id(&format!("bot-{declared}")), None);
+        }
     }
 
     #[test]
