@@ -397,12 +397,17 @@ async fn over_the_concurrency_limit_a_request_is_shed_with_retry_after() {
     );
     let mut c = server.client().await;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut attempt = 0u64;
     let (shed, mut slow) = 'held: loop {
         assert!(std::time::Instant::now() < deadline, "no request was shed");
         let mut slow = tokio::net::TcpStream::connect(server.addr).await.unwrap();
         slow.write_all(head.as_bytes()).await.unwrap();
         slow.write_all(&body[..10]).await.unwrap();
         slow.flush().await.unwrap();
+        // Give the server the time to take the slow request's slot before
+        // asking for another, longer each time it lost the race.
+        attempt += 1;
+        tokio::time::sleep(Duration::from_millis(10 * attempt.min(20))).await;
         loop {
             let answer = c
                 .send(Method::GET, "/v1/policy", Default::default())
