@@ -263,33 +263,28 @@ pub struct BoundEnvelope {
     /// The related entities, bound to their declarations.
     pub entities: Related,
     /// The envelope as received, for exception packets.
-    source: Source,
+    source: EnvelopeCopy,
     /// Budget and window keys, each built the first time it is asked for:
     /// rules, budgets and windows of one decision share them.
     keys: [OnceLock<Box<str>>; KeyKind::COUNT],
 }
 
-/// Where a bound envelope came from. JSON text is read into an
-/// [`Envelope`] only if someone asks for one: decisions never need to.
-#[derive(Clone, Debug)]
-pub(crate) enum Source {
-    Parsed(Arc<Envelope>),
-    Json(EnvelopeText),
-}
-
-impl Source {
-    /// The source of a bound envelope read from `text`.
-    pub(crate) fn json(text: &str) -> Source {
-        Source::Json(EnvelopeText::new(Arc::from(text)))
-    }
-}
-
-/// An envelope as an exception packet carries it: the parsed envelope, or
-/// the JSON text it arrived as.
+/// An envelope as received: the parsed envelope, or the JSON text it
+/// arrived as. A bound envelope keeps it as its source, and an exception
+/// packet carries a copy (sharing it, not copying the text). JSON text is
+/// read into an [`Envelope`] only if someone asks for one: decisions never
+/// need to.
 #[derive(Clone, Debug)]
 pub enum EnvelopeCopy {
     Parsed(Arc<Envelope>),
     Json(EnvelopeText),
+}
+
+impl EnvelopeCopy {
+    /// The copy of an envelope read from `text`.
+    pub(crate) fn json(text: &str) -> EnvelopeCopy {
+        EnvelopeCopy::Json(EnvelopeText::new(Arc::from(text)))
+    }
 }
 
 /// An envelope's JSON text as it was bound, and the envelope read from it
@@ -505,7 +500,12 @@ impl BoundEnvelope {
                 .map(|e| (e.ty.as_str(), e.id.as_str()))
                 .collect(),
         };
-        assemble(&parts, schema, &mut read, Source::Parsed(Arc::clone(&env)))
+        assemble(
+            &parts,
+            schema,
+            &mut read,
+            EnvelopeCopy::Parsed(Arc::clone(&env)),
+        )
     }
 
     /// Reads and binds JSON bytes, screened under the default
@@ -543,20 +543,16 @@ impl BoundEnvelope {
 
     /// The envelope as received.
     pub fn raw(&self) -> Arc<Envelope> {
-        match &self.source {
-            Source::Parsed(env) => Arc::clone(env),
-            // INVARIANT: this text was read as an envelope already, by a
-            // reader that accepts no more than this one.
-            Source::Json(text) => text.envelope().unwrap_or_else(|| Arc::new(self.sketch())),
-        }
+        // INVARIANT: text was read as an envelope already, by a reader that
+        // accepts no more than this one.
+        self.source
+            .envelope()
+            .unwrap_or_else(|| Arc::new(self.sketch()))
     }
 
     /// The envelope as received, without reading JSON text again.
     pub fn copy(&self) -> EnvelopeCopy {
-        match &self.source {
-            Source::Parsed(env) => EnvelopeCopy::Parsed(Arc::clone(env)),
-            Source::Json(text) => EnvelopeCopy::Json(text.clone()),
-        }
+        self.source.clone()
     }
 
     /// An envelope rebuilt from what was bound, should the bytes not read.
@@ -629,7 +625,7 @@ pub(crate) fn assemble<E: From<EnvelopeError>>(
     p: &Parts<'_>,
     schema: &Schema,
     read: FieldReader<'_, E>,
-    source: Source,
+    source: EnvelopeCopy,
 ) -> Result<BoundEnvelope, E> {
     let action = schema.action_id(p.action).ok_or_else(|| {
         let names = schema.actions.keys().map(String::as_str);
@@ -999,20 +995,23 @@ fn value_at(
 /// for a field that declares no zone, is told how to say which instant it
 /// means.
 fn not_a_timestamp(text: &str, path: String) -> EnvelopeError {
-    let err = EnvelopeError::new(ErrorCode::EnvelopeBadValue, path, {
-        if local_reading(text).is_some() {
-            format!("`{text}` has no UTC offset, and the field declares no time zone")
-        } else {
-            format!("`{text}` is not an RFC 3339 timestamp")
-        }
-    });
     if local_reading(text).is_some() {
-        err.help(format!(
+        EnvelopeError::new(
+            ErrorCode::EnvelopeBadValue,
+            path,
+            format!("`{text}` has no UTC offset, and the field declares no time zone"),
+        )
+        .help(format!(
             "send the offset (`{text}Z`, `{text}+02:00`), or declare the zone the field's local \
              times are in, as in `departs: Timestamp<\"Europe/Paris\">`"
         ))
     } else {
-        err.help("write a date, time and offset, such as `2026-11-25T14:00:00Z`")
+        EnvelopeError::new(
+            ErrorCode::EnvelopeBadValue,
+            path,
+            format!("`{text}` is not an RFC 3339 timestamp"),
+        )
+        .help("write a date, time and offset, such as `2026-11-25T14:00:00Z`")
     }
 }
 

@@ -23,8 +23,8 @@ use serde_json::value::RawValue;
 
 use crate::amount;
 use crate::envelope::{
-    assemble, BoundEnvelope, EnvelopeError, Fields, IntentInfo, Parts, PlanInfo, RollbackInfo,
-    Source,
+    assemble, BoundEnvelope, EnvelopeCopy, EnvelopeError, Fields, IntentInfo, Parts, PlanInfo,
+    RollbackInfo,
 };
 use crate::envelope_screen::{string_passes, EnvelopeLimits};
 use crate::schema::{FieldDef, Schema};
@@ -151,7 +151,7 @@ pub(crate) fn bind(
             }
         }
     };
-    let source = Source::json(text);
+    let source = EnvelopeCopy::json(text);
     assemble(&parts, schema, &mut read, source)
 }
 

@@ -518,10 +518,15 @@ impl MemoryState {
                 amount: entry.consumed,
             });
         }
-        self.budget_index
-            .insert(&entry.name, &entry.key, time, index);
-        self.budgets.push(entry);
+        self.keep_budget(entry, time);
         Ok(())
+    }
+
+    /// Keeps a checked budget entry, and its place in the tables.
+    fn keep_budget(&mut self, entry: BudgetEntry, time: Option<i64>) {
+        self.budget_index
+            .insert(&entry.name, &entry.key, time, self.budgets.len());
+        self.budgets.push(entry);
     }
 
     /// Adds an event: its time must be a timestamp.
@@ -530,12 +535,12 @@ impl MemoryState {
             path: format!("events[{}].time", self.events.len()),
             text: event.time.clone(),
         })?;
-        self.index_event(&event, time);
-        self.events.push(event);
+        self.keep_event(event, time);
         Ok(())
     }
 
-    fn index_event(&mut self, event: &Event, time: i64) {
+    /// Keeps an event whose time reads as `time`, and its tallies.
+    fn keep_event(&mut self, event: Event, time: i64) {
         let keys = EventKeys {
             agent: &event.agent,
             workflow: event.workflow.as_deref(),
@@ -545,6 +550,7 @@ impl MemoryState {
         };
         self.event_index
             .insert(keys, &event.action, time, &event.params);
+        self.events.push(event);
     }
 
     /// Records consumption in the current window (no time), as a snapshot.
@@ -562,16 +568,15 @@ impl MemoryState {
                 let entry = &mut self.budgets[position];
                 entry.consumed = entry.consumed.saturating_add(amount);
             }
-            None => {
-                let position = self.budgets.len();
-                self.budget_index.insert(name, key, time, position);
-                self.budgets.push(BudgetEntry {
+            None => self.keep_budget(
+                BudgetEntry {
                     name: name.to_string(),
                     key: key.to_string(),
                     consumed: amount,
                     time: time.map(crate::value::format_timestamp),
-                });
-            }
+                },
+                time,
+            ),
         }
     }
 
@@ -608,8 +613,7 @@ impl MemoryState {
             time: crate::value::format_timestamp(env.time),
             params: raw.action.params.clone(),
         };
-        self.index_event(&event, env.time);
-        self.events.push(event);
+        self.keep_event(event, env.time);
     }
 
     /// Checks the state against the policy it is used with: every budget

@@ -107,22 +107,23 @@ pub fn instant_of_local(wall_ms: i64, tz: Tz) -> Option<i64> {
 /// be under one side's offset lies on the other side: so two steps from
 /// any offset find both, and the offset before a gap is the smaller.
 fn offset_before_gap(wall_ms: i64, tz: Tz) -> Option<i64> {
-    let offset_at = |ms: i64| -> Option<i64> {
-        let utc = DateTime::from_timestamp_millis(ms)?.naive_utc();
-        Some(i64::from(tz.offset_from_utc_datetime(&utc).fix().local_minus_utc()) * 1000)
-    };
-    let first = offset_at(wall_ms)?;
-    let one_side = offset_at(wall_ms.checked_sub(first)?)?;
-    let other_side = offset_at(wall_ms.checked_sub(one_side)?)?;
+    let first = offset_ms(wall_ms, tz)?;
+    let one_side = offset_ms(wall_ms.checked_sub(first)?, tz)?;
+    let other_side = offset_ms(wall_ms.checked_sub(one_side)?, tz)?;
     Some(one_side.min(other_side))
+}
+
+/// The zone's offset from UTC at the instant `ms`, in milliseconds. `None`
+/// outside the range chrono represents.
+fn offset_ms(ms: i64, tz: Tz) -> Option<i64> {
+    let utc = DateTime::from_timestamp_millis(ms)?.naive_utc();
+    Some(i64::from(tz.offset_from_utc_datetime(&utc).fix().local_minus_utc()) * 1000)
 }
 
 /// `ms` read on a wall clock in `tz`: the instant shifted by the zone's
 /// offset at that instant. `None` outside the range chrono represents.
 fn local_ms(ms: i64, tz: Tz) -> Option<i64> {
-    let utc = DateTime::from_timestamp_millis(ms)?.naive_utc();
-    let offset = tz.offset_from_utc_datetime(&utc).fix().local_minus_utc();
-    ms.checked_add(i64::from(offset) * 1000)
+    ms.checked_add(offset_ms(ms, tz)?)
 }
 
 /// The local hour, 0–23.

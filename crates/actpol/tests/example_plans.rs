@@ -46,6 +46,13 @@ fn node<'a>(decided: &'a PlanDecision, id: &str) -> &'a NodeDecision {
         .unwrap_or_else(|| panic!("no node `{id}` in {}", decided.plan))
 }
 
+/// The node escalated by `rule` alone, to `approver`.
+fn assert_escalated_to(node: &NodeDecision, rule: &str, approver: &str) {
+    assert_eq!(node.decision, Level::Escalate);
+    assert_eq!(node.rules, [rule]);
+    assert_eq!(node.approver.as_deref(), Some(approver));
+}
+
 fn assert_each_alone_proceeds(alone: &[(String, Level)]) {
     for (id, level) in alone {
         assert!(level.proceeds(), "`{id}` alone is {level:?}");
@@ -112,9 +119,7 @@ fn growth_audience_export_then_send_is_a_leak_escalated() {
     assert_each_alone_proceeds(&alone);
     assert_eq!(node(&decided, "export-audience").decision, Level::Allow);
     let send = node(&decided, "send");
-    assert_eq!(send.decision, Level::Escalate);
-    assert_eq!(send.rules, ["pii_sent_outside"]);
-    assert_eq!(send.approver.as_deref(), Some("privacy-officer"));
+    assert_escalated_to(send, "pii_sent_outside", "privacy-officer");
     let packet = decided.packet.as_ref().expect("a packet");
     assert_eq!(packet.escalated.len(), 1);
     assert_eq!(packet.escalated[0].node, "send");
@@ -180,9 +185,7 @@ fn support_thread_export_then_vendor_handover_is_a_leak_escalated() {
     assert_each_alone_proceeds(&alone);
     assert_eq!(node(&decided, "export-thread").decision, Level::Allow);
     let handover = node(&decided, "hand-to-processor");
-    assert_eq!(handover.decision, Level::Escalate);
-    assert_eq!(handover.rules, ["pii_to_vendor"]);
-    assert_eq!(handover.approver.as_deref(), Some("support-lead"));
+    assert_escalated_to(handover, "pii_to_vendor", "support-lead");
     assert_eq!(decided.decision, Level::Escalate);
 }
 
@@ -254,9 +257,7 @@ fn finance_vendor_record_then_remittance_is_a_leak_escalated() {
     assert_each_alone_proceeds(&alone);
     assert_eq!(node(&decided, "check-vendor").decision, Level::Allow);
     let send = node(&decided, "send-remittance");
-    assert_eq!(send.decision, Level::Escalate);
-    assert_eq!(send.rules, ["bank_details_leave"]);
-    assert_eq!(send.approver.as_deref(), Some("treasury-lead"));
+    assert_escalated_to(send, "bank_details_leave", "treasury-lead");
     assert_eq!(decided.decision, Level::Escalate);
 }
 
@@ -267,9 +268,7 @@ fn assistant_statement_then_mail_to_the_accountant_is_a_leak_escalated() {
     assert!(alone.iter().all(|(_, l)| *l == Level::Allow), "{alone:?}");
     assert_eq!(node(&decided, "download").decision, Level::Allow);
     let mail = node(&decided, "mail-accountant");
-    assert_eq!(mail.decision, Level::Escalate);
-    assert_eq!(mail.rules, ["financial_leaves"]);
-    assert_eq!(mail.approver.as_deref(), Some("claire"));
+    assert_escalated_to(mail, "financial_leaves", "claire");
     assert_eq!(decided.decision, Level::Escalate);
 }
 

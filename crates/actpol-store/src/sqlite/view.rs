@@ -369,13 +369,18 @@ mod counts {
             let at = T0 - i64::try_from(rng.below(9 * DAY as u64)).unwrap();
             let agent = format!("agent:a{}", rng.below(2));
             let action = ACTIONS[rng.below(3) as usize];
-            tx.execute(
-                "INSERT INTO reservations (decision, state, at, expires_at, action, k_agent, k_workflow, k_owner, k_object, amounts, holds)
-                 VALUES (1, 'held', ?1, ?2, ?3, ?4, 'workflow:w', 'owner:o', 'object:A/1', '{}', '[]')",
-                params![at, at + DAY, action, agent],
-            )
-            .unwrap();
+            reserve(tx, at, action, &agent, "{}");
         }
+    }
+
+    /// A held reservation of `action` by `agent` at `at`, with `amounts`.
+    fn reserve(tx: &Transaction<'_>, at: i64, action: &str, agent: &str, amounts: &str) {
+        tx.execute(
+            "INSERT INTO reservations (decision, state, at, expires_at, action, k_agent, k_workflow, k_owner, k_object, amounts, holds)
+             VALUES (1, 'held', ?1, ?2, ?3, ?4, 'workflow:w', 'owner:o', 'object:A/1', ?5, '[]')",
+            params![at, at + DAY, action, agent, amounts],
+        )
+        .unwrap();
     }
 
     fn release_some(tx: &Transaction<'_>, rng: &mut Jitter) {
@@ -491,12 +496,7 @@ mod counts {
         for (key, amounts) in runs {
             for (i, n) in amounts.iter().enumerate() {
                 let at = T0 - 1_000 * (3 - i64::try_from(i).unwrap());
-                tx.execute(
-                    "INSERT INTO reservations (decision, state, at, expires_at, action, k_agent, k_workflow, k_owner, k_object, amounts, holds)
-                     VALUES (1, 'held', ?1, ?2, 'ops.send', ?3, 'workflow:w', 'owner:o', 'object:A/1', ?4, '[]')",
-                    params![at, at + DAY, key, format!("{{\"n\": \"{n}\"}}")],
-                )
-                .unwrap();
+                reserve(&tx, at, "ops.send", key, &format!("{{\"n\": \"{n}\"}}"));
             }
         }
         let memory = |amounts: &[&str]| {
