@@ -401,7 +401,8 @@ pub(crate) struct Parts<'e> {
     pub(crate) action: &'e str,
     pub(crate) object_type: &'e str,
     pub(crate) object_id: &'e str,
-    pub(crate) intent: Option<&'e IntentInfo>,
+    /// The intent's goal and confidence.
+    pub(crate) intent: Option<(&'e str, f64)>,
     pub(crate) rollback: Option<&'e RollbackInfo>,
     pub(crate) plan: Option<&'e PlanInfo>,
     pub(crate) time: &'e str,
@@ -490,7 +491,7 @@ impl BoundEnvelope {
             action: &env.action.name,
             object_type: &env.object.ty,
             object_id: &env.object.id,
-            intent: env.intent.as_ref(),
+            intent: env.intent.as_ref().map(|i| (i.goal.as_str(), i.confidence)),
             rollback: env.rollback.as_ref(),
             plan: env.plan.as_ref(),
             time: &env.time,
@@ -669,22 +670,22 @@ pub(crate) fn assemble<E: From<EnvelopeError>>(
     })?;
     let intent = match p.intent {
         None => None,
-        Some(i) => {
-            if !(0.0..=1.0).contains(&i.confidence) {
+        Some((goal, confidence)) => {
+            if !(0.0..=1.0).contains(&confidence) {
                 return Err(E::from(EnvelopeError::new(
                     ErrorCode::EnvelopeBadValue,
                     "$.intent.confidence",
-                    format!("confidence {} is outside 0..1", i.confidence),
+                    format!("confidence {confidence} is outside 0..1"),
                 )));
             }
-            let confidence = amount::from_f64(i.confidence).ok_or_else(|| {
+            let confidence = amount::from_f64(confidence).ok_or_else(|| {
                 EnvelopeError::new(
                     ErrorCode::EnvelopeBadValue,
                     "$.intent.confidence",
                     "confidence is not a decimal number",
                 )
             })?;
-            Some((Arc::from(i.goal.as_str()), confidence))
+            Some((Arc::from(goal), confidence))
         }
     };
     let rollback = match p.rollback {

@@ -23,8 +23,7 @@ use serde_json::value::RawValue;
 
 use crate::amount;
 use crate::envelope::{
-    assemble, BoundEnvelope, EnvelopeCopy, EnvelopeError, Fields, IntentInfo, Parts, PlanInfo,
-    RollbackInfo,
+    assemble, BoundEnvelope, EnvelopeCopy, EnvelopeError, Fields, Parts, PlanInfo, RollbackInfo,
 };
 use crate::envelope_screen::{string_passes, EnvelopeLimits};
 use crate::schema::{FieldDef, Schema};
@@ -32,31 +31,30 @@ use crate::types::Type;
 use crate::value::{parse_duration, Value};
 use crate::zones::{parse_timestamp_in, Zone};
 
+/// The envelope as the reader met it: strings borrowed from the text where
+/// they hold no escape, and each field object read into its slots as it
+/// was met when its declarations were known by then (see [`Fieldset`]).
+struct RawEnvelope<'a, 's> {
+    id: Option<Text<'a>>,
+    agent: RawAgent<'a>,
+    action: RawAction<'a, 's>,
+    object: RawSubject<'a, 's>,
+    intent: Option<RawIntent<'a>>,
+    rollback: Option<RollbackInfo>,
+    plan: Option<PlanInfo>,
+    time: Text<'a>,
+    context: Fieldset<'a, 's>,
+    approval: Option<Text<'a>>,
+    entities: Option<Vec<RawSubject<'a, 's>>>,
+}
+
+/// An intent (`crate::envelope::IntentInfo`), its goal borrowed.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawEnvelope<'a> {
-    #[serde(default, borrow)]
-    id: Option<Cow<'a, str>>,
+struct RawIntent<'a> {
     #[serde(borrow)]
-    agent: RawAgent<'a>,
-    #[serde(borrow)]
-    action: RawAction<'a>,
-    #[serde(borrow)]
-    object: RawObject<'a>,
-    #[serde(default)]
-    intent: Option<IntentInfo>,
-    #[serde(default)]
-    rollback: Option<RollbackInfo>,
-    #[serde(default)]
-    plan: Option<PlanInfo>,
-    #[serde(borrow)]
-    time: Cow<'a, str>,
-    #[serde(default, borrow)]
-    context: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    approval: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    entities: Option<Vec<RawObject<'a>>>,
+    goal: Cow<'a, str>,
+    confidence: f64,
 }
 
 #[derive(Deserialize)]
@@ -70,24 +68,372 @@ struct RawAgent<'a> {
     workflow: Cow<'a, str>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawAction<'a> {
-    #[serde(borrow)]
-    name: Cow<'a, str>,
-    #[serde(default, borrow)]
-    params: Option<&'a RawValue>,
+struct RawAction<'a, 's> {
+    name: Text<'a>,
+    params: Fieldset<'a, 's>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawObject<'a> {
-    #[serde(rename = "type", borrow)]
-    ty: Cow<'a, str>,
-    #[serde(borrow)]
-    id: Cow<'a, str>,
-    #[serde(default, borrow)]
-    attrs: Option<&'a RawValue>,
+/// The envelope's object, or one of its related entities: its attributes
+/// read as they were met when its type came first.
+struct RawSubject<'a, 's> {
+    ty: Text<'a>,
+    id: Text<'a>,
+    attrs: Fieldset<'a, 's>,
+}
+
+/// A field object (`params`, `attrs`, `context`) as the reader met it.
+/// Objects are read in one pass where they can be: a field's declaration
+/// gives its type, so an object is read straight into typed slots when
+/// what names its declarations (the action's name, the object's type)
+/// came before it, as it does in nearly every envelope. Otherwise its text
+/// is kept, to be read once the declarations are known.
+enum Fieldset<'a, 's> {
+    /// Read against these declarations.
+    Read(&'s [FieldDef], Vec<Option<Value>>),
+    /// The object's text (`None`: absent), not read yet.
+    Text(Option<&'a RawValue>),
+}
+
+impl<'a, 's> Fieldset<'a, 's> {
+    /// This field object, leaving an absent one in its place.
+    fn take(&mut self) -> Self {
+        std::mem::replace(self, Fieldset::Text(None))
+    }
+
+    /// The slots for `defs`, reading the text if it was kept. Slots read
+    /// against other declarations than `defs` are refused, never used.
+    fn bind(
+        &mut self,
+        defs: &[FieldDef],
+        schema: &Schema,
+        screen: Screen<'_>,
+        depth: usize,
+    ) -> Result<Vec<Option<Value>>, Refused> {
+        match self.take() {
+            Fieldset::Read(read, slots) if std::ptr::eq(read, defs) => Ok(slots),
+            Fieldset::Read(..) => Err(Refused),
+            Fieldset::Text(None) => absent_fields(defs),
+            Fieldset::Text(Some(text)) => {
+                let mut de = serde_json::Deserializer::from_str(text.get());
+                de.deserialize_any(FieldsVisitor {
+                    defs,
+                    schema,
+                    screen,
+                    depth,
+                })
+                .map_err(|_| Refused)
+            }
+        }
+    }
+}
+
+/// Reads a field object now if `defs` are known, else keeps its text.
+fn read_or_keep<'de, 's, A: MapAccess<'de>>(
+    map: &mut A,
+    defs: Option<&'s [FieldDef]>,
+    schema: &'s Schema,
+    screen: Screen<'s>,
+    depth: usize,
+) -> Result<Fieldset<'de, 's>, A::Error> {
+    Ok(match defs {
+        Some(defs) => Fieldset::Read(
+            defs,
+            map.next_value_seed(FieldsSeed(FieldsVisitor {
+                defs,
+                schema,
+                screen,
+                depth,
+            }))?,
+        ),
+        None => Fieldset::Text(map.next_value()?),
+    })
+}
+
+/// The envelope's keys, a bit each, to refuse one given twice.
+#[derive(Clone, Copy)]
+#[repr(u16)]
+enum Key {
+    Id = 1 << 0,
+    Agent = 1 << 1,
+    Action = 1 << 2,
+    Object = 1 << 3,
+    Intent = 1 << 4,
+    Rollback = 1 << 5,
+    Plan = 1 << 6,
+    Time = 1 << 7,
+    Context = 1 << 8,
+    Approval = 1 << 9,
+    Entities = 1 << 10,
+}
+
+impl Key {
+    fn of(name: &str) -> Option<Key> {
+        Some(match name {
+            "id" => Key::Id,
+            "agent" => Key::Agent,
+            "action" => Key::Action,
+            "object" => Key::Object,
+            "intent" => Key::Intent,
+            "rollback" => Key::Rollback,
+            "plan" => Key::Plan,
+            "time" => Key::Time,
+            "context" => Key::Context,
+            "approval" => Key::Approval,
+            "entities" => Key::Entities,
+            _ => return None,
+        })
+    }
+}
+
+/// Reads the envelope against `schema`. Like the derived readers it
+/// replaces, it refuses a key not in the contract, a key given twice and a
+/// required key left out.
+struct EnvelopeSeed<'s> {
+    schema: &'s Schema,
+    screen: Screen<'s>,
+}
+
+impl<'de, 's> DeserializeSeed<'de> for EnvelopeSeed<'s> {
+    type Value = RawEnvelope<'de, 's>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, 's> Visitor<'de> for EnvelopeSeed<'s> {
+    type Value = RawEnvelope<'de, 's>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an envelope")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        use serde::de::Error;
+        let (schema, screen) = (self.schema, self.screen);
+        let mut seen = 0u16;
+        let (mut id, mut agent, mut action, mut object) = (None, None, None, None);
+        let (mut intent, mut rollback, mut plan, mut time) = (None, None, None, None);
+        let (mut context, mut approval, mut entities) = (None, None, None);
+        while let Some(Text(name)) = map.next_key::<Text<'de>>()? {
+            let key = Key::of(&name).ok_or_else(|| A::Error::custom("an unknown key"))?;
+            if seen & key as u16 != 0 {
+                return Err(A::Error::custom("a key given twice"));
+            }
+            seen |= key as u16;
+            match key {
+                Key::Id => id = map.next_value()?,
+                Key::Agent => agent = Some(map.next_value()?),
+                Key::Action => action = Some(map.next_value_seed(ActionSeed { schema, screen })?),
+                Key::Object => {
+                    let seed = SubjectSeed {
+                        schema,
+                        screen,
+                        depth: PARAMS_DEPTH,
+                    };
+                    object = Some(map.next_value_seed(seed)?);
+                }
+                Key::Intent => intent = map.next_value()?,
+                Key::Rollback => rollback = map.next_value()?,
+                Key::Plan => plan = map.next_value()?,
+                Key::Time => time = Some(map.next_value()?),
+                Key::Context => {
+                    let defs = Some(&schema.context[..]);
+                    context = Some(read_or_keep(&mut map, defs, schema, screen, CONTEXT_DEPTH)?);
+                }
+                Key::Approval => approval = map.next_value()?,
+                Key::Entities => entities = map.next_value_seed(EntitiesSeed { schema, screen })?,
+            }
+        }
+        let missing = || A::Error::custom("a required key is missing");
+        Ok(RawEnvelope {
+            id,
+            agent: agent.ok_or_else(missing)?,
+            action: action.ok_or_else(missing)?,
+            object: object.ok_or_else(missing)?,
+            intent,
+            rollback,
+            plan,
+            time: time.ok_or_else(missing)?,
+            context: context.unwrap_or(Fieldset::Text(None)),
+            approval,
+            entities,
+        })
+    }
+}
+
+/// Reads `action`: its parameters straight into slots when its name came
+/// first and names a declared action.
+struct ActionSeed<'s> {
+    schema: &'s Schema,
+    screen: Screen<'s>,
+}
+
+impl<'de, 's> DeserializeSeed<'de> for ActionSeed<'s> {
+    type Value = RawAction<'de, 's>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, 's> Visitor<'de> for ActionSeed<'s> {
+    type Value = RawAction<'de, 's>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an action")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        use serde::de::Error;
+        let schema = self.schema;
+        let (mut name, mut params): (Option<Text<'de>>, _) = (None, None);
+        while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+            match &*key {
+                "name" if name.is_none() => name = Some(map.next_value()?),
+                "params" if params.is_none() => {
+                    let defs = name
+                        .as_ref()
+                        .and_then(|n| schema.action_id(&n.0))
+                        .map(|a| &schema.action(a).params[..]);
+                    params = Some(read_or_keep(
+                        &mut map,
+                        defs,
+                        schema,
+                        self.screen,
+                        PARAMS_DEPTH,
+                    )?);
+                }
+                _ => return Err(A::Error::custom("an unknown key, or one given twice")),
+            }
+        }
+        Ok(RawAction {
+            name: name.ok_or_else(|| A::Error::custom("no name"))?,
+            params: params.unwrap_or(Fieldset::Text(None)),
+        })
+    }
+}
+
+/// Reads `object` or a related entity: its attributes straight into slots
+/// when its type came first and names a declared entity.
+#[derive(Clone, Copy)]
+struct SubjectSeed<'s> {
+    schema: &'s Schema,
+    screen: Screen<'s>,
+    /// How deep its attributes sit.
+    depth: usize,
+}
+
+impl<'de, 's> DeserializeSeed<'de> for SubjectSeed<'s> {
+    type Value = RawSubject<'de, 's>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, 's> Visitor<'de> for SubjectSeed<'s> {
+    type Value = RawSubject<'de, 's>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        use serde::de::Error;
+        let schema = self.schema;
+        let (mut ty, mut id, mut attrs): (Option<Text<'de>>, Option<Text<'de>>, _) =
+            (None, None, None);
+        while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+            match &*key {
+                "type" if ty.is_none() => ty = Some(map.next_value()?),
+                "id" if id.is_none() => id = Some(map.next_value()?),
+                "attrs" if attrs.is_none() => {
+                    let defs = ty
+                        .as_ref()
+                        .and_then(|t| schema.entities.get(&*t.0))
+                        .map(|e| &e.attrs[..]);
+                    attrs = Some(read_or_keep(
+                        &mut map,
+                        defs,
+                        schema,
+                        self.screen,
+                        self.depth,
+                    )?);
+                }
+                _ => return Err(A::Error::custom("an unknown key, or one given twice")),
+            }
+        }
+        let missing = || A::Error::custom("a required key is missing");
+        Ok(RawSubject {
+            ty: ty.ok_or_else(missing)?,
+            id: id.ok_or_else(missing)?,
+            attrs: attrs.unwrap_or(Fieldset::Text(None)),
+        })
+    }
+}
+
+/// Reads `entities`: a list of [`SubjectSeed`]s, or `null`.
+struct EntitiesSeed<'s> {
+    schema: &'s Schema,
+    screen: Screen<'s>,
+}
+
+impl<'de, 's> DeserializeSeed<'de> for EntitiesSeed<'s> {
+    type Value = Option<Vec<RawSubject<'de, 's>>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de, 's> Visitor<'de> for EntitiesSeed<'s> {
+    type Value = Option<Vec<RawSubject<'de, 's>>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of entities")
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self).map(Some).map(Option::flatten)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        use serde::de::Error;
+        let seed = SubjectSeed {
+            schema: self.schema,
+            screen: self.screen,
+            depth: ENTITY_ATTRS_DEPTH,
+        };
+        let most = self.screen.limits.max_array;
+        let mut entities = Vec::new();
+        while let Some(entity) = seq.next_element_seed(seed)? {
+            if entities.len() == most {
+                return Err(A::Error::custom("too many entities"));
+            }
+            entities.push(entity);
+        }
+        Ok(Some(entities))
+    }
+}
+
+/// [`FieldsVisitor`] as a seed, for a value read in place.
+struct FieldsSeed<'s>(FieldsVisitor<'s>);
+
+impl<'de> DeserializeSeed<'de> for FieldsSeed<'_> {
+    type Value = Vec<Option<Value>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self.0)
+    }
 }
 
 /// Binds `bytes`, or refuses (the caller then screens them and reads them
@@ -101,55 +447,58 @@ pub(crate) fn bind(
         return Err(Refused);
     }
     let text = std::str::from_utf8(bytes).map_err(|_| Refused)?;
-    // The derived readers refuse a key given twice and any key not in the
-    // contract, as the screen and the slow reader do.
-    let raw: RawEnvelope<'_> = serde_json::from_str(text).map_err(|_| Refused)?;
-    if !raw.strings_pass(limits) {
+    let screen = Screen {
+        limits,
+        plain: no_control_character_possible(bytes),
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let mut raw = EnvelopeSeed { schema, screen }
+        .deserialize(&mut de)
+        .and_then(|raw| de.end().map(|()| raw))
+        .map_err(|_| Refused)?;
+    if !raw.strings_pass(screen) {
         return Err(Refused);
     }
+    // The field objects are taken out, to be bound as the parts ask.
+    let (mut params, mut attrs, mut context) = (
+        raw.action.params.take(),
+        raw.object.attrs.take(),
+        raw.context.take(),
+    );
+    let mut related: Vec<Fieldset<'_, '_>> = raw
+        .entities
+        .iter_mut()
+        .flatten()
+        .map(|e| e.attrs.take())
+        .collect();
     let parts = Parts {
-        id: raw.id.as_deref(),
+        id: raw.id.as_ref().map(|t| &*t.0),
         agent: &raw.agent.id,
         owner: &raw.agent.owner,
         workflow: &raw.agent.workflow,
-        action: &raw.action.name,
-        object_type: &raw.object.ty,
-        object_id: &raw.object.id,
-        intent: raw.intent.as_ref(),
+        action: &raw.action.name.0,
+        object_type: &raw.object.ty.0,
+        object_id: &raw.object.id.0,
+        intent: raw.intent.as_ref().map(|i| (&*i.goal, i.confidence)),
         rollback: raw.rollback.as_ref(),
         plan: raw.plan.as_ref(),
-        time: &raw.time,
-        approval: raw.approval.as_deref(),
+        time: &raw.time.0,
+        approval: raw.approval.as_ref().map(|t| &*t.0),
         entities: raw
             .entities
             .iter()
             .flatten()
-            .map(|e| (&*e.ty, &*e.id))
+            .map(|e| (&*e.ty.0, &*e.id.0))
             .collect(),
     };
-    let mut read = |fields: Fields, defs: &[FieldDef]| {
-        let (text, depth) = match fields {
-            Fields::Params => (raw.action.params, PARAMS_DEPTH),
-            Fields::Attrs => (raw.object.attrs, PARAMS_DEPTH),
-            Fields::Context => (raw.context, CONTEXT_DEPTH),
-            Fields::Entity(i) => (
-                raw.entities.as_ref().and_then(|e| e.get(i)?.attrs),
-                ENTITY_ATTRS_DEPTH,
-            ),
-        };
-        match text {
+    let mut read = |fields: Fields, defs: &[FieldDef]| match fields {
+        Fields::Params => params.bind(defs, schema, screen, PARAMS_DEPTH),
+        Fields::Attrs => attrs.bind(defs, schema, screen, PARAMS_DEPTH),
+        Fields::Context => context.bind(defs, schema, screen, CONTEXT_DEPTH),
+        Fields::Entity(i) => match related.get_mut(i) {
+            Some(set) => set.bind(defs, schema, screen, ENTITY_ATTRS_DEPTH),
             None => absent_fields(defs),
-            Some(text) => {
-                let mut de = serde_json::Deserializer::from_str(text.get());
-                de.deserialize_any(FieldsVisitor {
-                    defs,
-                    schema,
-                    limits,
-                    depth,
-                })
-                .map_err(|_| Refused)
-            }
-        }
+        },
     };
     let source = EnvelopeCopy::json(text);
     assemble(&parts, schema, &mut read, source)
@@ -176,37 +525,70 @@ fn frame_fits(limits: &EnvelopeLimits) -> bool {
         && limits.max_string >= FRAME_KEY_BYTES
 }
 
-impl RawEnvelope<'_> {
+impl RawEnvelope<'_, '_> {
     /// Whether every string of the envelope's frame passes the screen; the
     /// agent's goal is free text.
-    fn strings_pass(&self, limits: &EnvelopeLimits) -> bool {
+    fn strings_pass(&self, screen: Screen<'_>) -> bool {
         let rollback = self.rollback.as_ref();
         let strings = [
-            self.id.as_deref(),
+            self.id.as_ref().map(|t| &*t.0),
             Some(&*self.agent.id),
             Some(&*self.agent.owner),
             Some(&*self.agent.workflow),
-            Some(&*self.action.name),
-            Some(&*self.object.ty),
-            Some(&*self.object.id),
+            Some(&*self.action.name.0),
+            Some(&*self.object.ty.0),
+            Some(&*self.object.id.0),
             rollback.map(|r| r.kind.as_str()),
             rollback.and_then(|r| r.action.as_deref()),
             rollback.and_then(|r| r.within.as_deref()),
             self.plan.as_ref().map(|p| p.id.as_str()),
-            Some(&*self.time),
-            self.approval.as_deref(),
+            Some(&*self.time.0),
+            self.approval.as_ref().map(|t| &*t.0),
         ];
-        let goal = self.intent.as_ref().map(|i| i.goal.as_str());
+        let goal = self.intent.as_ref().map(|i| &*i.goal);
         let entities = self.entities.as_deref().unwrap_or_default();
-        let entity_strings = entities.iter().flat_map(|e| [&*e.ty, &*e.id]);
-        entities.len() <= limits.max_array
+        let entity_strings = entities.iter().flat_map(|e| [&*e.ty.0, &*e.id.0]);
+        entities.len() <= screen.limits.max_array
             && strings
                 .into_iter()
                 .flatten()
                 .chain(entity_strings)
-                .all(|text| string_passes(text, limits, false))
-            && goal.is_none_or(|text| string_passes(text, limits, true))
+                .all(|text| screen.passes(text, false))
+            && goal.is_none_or(|text| screen.passes(text, true))
     }
+}
+
+/// The screen's rules on strings as this reader applies them.
+#[derive(Clone, Copy)]
+struct Screen<'s> {
+    limits: &'s EnvelopeLimits,
+    /// Whether no string of the text can hold a control character, so
+    /// only lengths are left to check (see
+    /// [`no_control_character_possible`]).
+    plain: bool,
+}
+
+impl Screen<'_> {
+    /// Whether `text` passes the screen; free text may hold a tab or a
+    /// line break.
+    fn passes(&self, text: &str, free_text: bool) -> bool {
+        if self.plain {
+            text.len() <= self.limits.max_string
+        } else {
+            string_passes(text, self.limits, free_text)
+        }
+    }
+}
+
+/// Whether no string read from `bytes` can hold a control character. A
+/// JSON string holds one only raw or escaped: raw, `U+0000`–`U+001F` are
+/// refused by the parser itself, `U+007F` is the byte 0x7F and
+/// `U+0080`–`U+009F` begin with 0xC2; every escape begins with a
+/// backslash. Text with none of those three bytes (nearly every envelope)
+/// is screened for control characters by one scan of the whole, rather
+/// than one scan of each string.
+fn no_control_character_possible(bytes: &[u8]) -> bool {
+    memchr::memchr3(0x7f, 0xc2, b'\\', bytes).is_none()
 }
 
 /// The reader's refusal; never shown (the slow reader words the error).
@@ -233,7 +615,7 @@ fn absent_fields(defs: &[FieldDef]) -> Result<Vec<Option<Value>>, Refused> {
 struct FieldsVisitor<'s> {
     defs: &'s [FieldDef],
     schema: &'s Schema,
-    limits: &'s EnvelopeLimits,
+    screen: Screen<'s>,
     depth: usize,
 }
 
@@ -251,14 +633,14 @@ impl<'de> Visitor<'de> for FieldsVisitor<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         use serde::de::Error;
-        if self.depth > self.limits.max_depth {
+        if self.depth > self.screen.limits.max_depth {
             return Err(A::Error::custom("too deep"));
         }
         let mut slots: Vec<Option<Value>> = vec![None; self.defs.len()];
         // A key given as `null` leaves its slot empty, so what was given is
         // kept apart from what was read.
         let mut given = Given::new(self.defs.len());
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
             let slot = self
                 .defs
                 .iter()
@@ -269,7 +651,9 @@ impl<'de> Visitor<'de> for FieldsVisitor<'_> {
             if !given.first(slot) {
                 return Err(A::Error::custom("a key given twice"));
             }
-            if given.count > self.limits.max_keys || key.len() > self.limits.max_string {
+            if given.count > self.screen.limits.max_keys
+                || key.len() > self.screen.limits.max_string
+            {
                 return Err(A::Error::custom("past a limit"));
             }
             let def = &self.defs[slot];
@@ -277,7 +661,7 @@ impl<'de> Visitor<'de> for FieldsVisitor<'_> {
                 ty: &def.ty,
                 zone: def.zone,
                 schema: self.schema,
-                limits: self.limits,
+                screen: self.screen,
                 depth: self.depth + 1,
             })?;
             if slots[slot].as_ref().is_some_and(|v| !def.admits(v)) {
@@ -290,6 +674,33 @@ impl<'de> Visitor<'de> for FieldsVisitor<'_> {
             }
         }
         Ok(slots)
+    }
+}
+
+/// A string or an object's key, borrowed from the text unless it holds an
+/// escape. (`Cow<str>` deserialises owned, but for a derived field marked
+/// `borrow`: a key or an optional string would each allocate.)
+struct Text<'de>(Cow<'de, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TextVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for TextVisitor<'a> {
+            type Value = Text<'a>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E: serde::de::Error>(self, s: &'de str) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Borrowed(s)))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Owned(s.to_owned())))
+            }
+        }
+        d.deserialize_str(TextVisitor(std::marker::PhantomData))
     }
 }
 
@@ -337,7 +748,7 @@ struct Typed<'s> {
     /// declares one.
     zone: Option<Zone>,
     schema: &'s Schema,
-    limits: &'s EnvelopeLimits,
+    screen: Screen<'s>,
     /// How deep the value sits, should it be an array or an object.
     depth: usize,
 }
@@ -399,7 +810,7 @@ impl<'de> Visitor<'de> for Typed<'_> {
 
     fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
         let bad = || E::custom("wrong value");
-        if !string_passes(s, self.limits, false) {
+        if !self.screen.passes(s, false) {
             return Err(E::custom("refused by the screen"));
         }
         Ok(Some(match self.ty {
@@ -425,7 +836,7 @@ impl<'de> Visitor<'de> for Typed<'_> {
         let (Type::Set(elem) | Type::List(elem)) = self.ty else {
             return Err(A::Error::custom("wrong type"));
         };
-        if self.depth > self.limits.max_depth {
+        if self.depth > self.screen.limits.max_depth {
             return Err(A::Error::custom("too deep"));
         }
         let item = Typed {
@@ -433,7 +844,11 @@ impl<'de> Visitor<'de> for Typed<'_> {
             depth: self.depth + 1,
             ..self
         };
-        let most = self.limits.max_array.min(crate::envelope::MAX_ELEMENTS);
+        let most = self
+            .screen
+            .limits
+            .max_array
+            .min(crate::envelope::MAX_ELEMENTS);
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
         while let Some(v) = seq.next_element_seed(item)? {
             if items.len() == most {
@@ -460,7 +875,7 @@ impl<'de> Visitor<'de> for Typed<'_> {
         let fields = FieldsVisitor {
             defs: &def.fields,
             schema: self.schema,
-            limits: self.limits,
+            screen: self.screen,
             depth: self.depth,
         }
         .visit_map(map)?;

@@ -227,18 +227,34 @@ impl<'a> Reader<'a> {
     /// `not has …` would hold on a program the checker never produced.
     #[inline]
     pub fn slot(&self, kind: FieldKind, name: NameId) -> Result<Option<&'a Value>, EvalError> {
+        match self.lookup(kind, name) {
+            Some(value) => Ok(value.as_ref()),
+            None => Err(self.undeclared(kind, name)),
+        }
+    }
+
+    /// The envelope's slot for a field, `None` when the field is not
+    /// declared there. Errors are built apart, so the path every condition
+    /// takes carries none of their weight.
+    #[inline]
+    fn lookup(&self, kind: FieldKind, name: NameId) -> Option<&'a Option<Value>> {
         let (defs, values): (&[FieldDef], &'a [Option<Value>]) = match kind {
             FieldKind::Param => (&self.action.params, &self.env.params),
             FieldKind::Attr => (&self.entity.attrs, &self.env.attrs),
             FieldKind::Context => (&self.schema.context, &self.env.context),
         };
-        defs.iter()
-            .position(|d| d.name == name)
-            .and_then(|index| values.get(index))
-            .map(Option::as_ref)
-            .ok_or_else(|| {
-                EvalError::Malformed(format!("`{}` is not declared here", self.path(kind, name)))
-            })
+        let index = defs.iter().position(|d| d.name == name)?;
+        values.get(index)
+    }
+
+    #[cold]
+    fn undeclared(&self, kind: FieldKind, name: NameId) -> EvalError {
+        EvalError::Malformed(format!("`{}` is not declared here", self.path(kind, name)))
+    }
+
+    #[cold]
+    fn absent(&self, kind: FieldKind, name: NameId) -> EvalError {
+        EvalError::absent(self.path(kind, name))
     }
 
     /// The related entity of type `entity` that `reference` names, as a
@@ -272,8 +288,11 @@ impl<'a> Reader<'a> {
     /// A field's value, or the `absent` error naming it.
     #[inline]
     pub fn value(&self, kind: FieldKind, name: NameId) -> Result<&'a Value, EvalError> {
-        self.slot(kind, name)?
-            .ok_or_else(|| EvalError::absent(self.path(kind, name)))
+        match self.lookup(kind, name) {
+            Some(Some(value)) => Ok(value),
+            Some(None) => Err(self.absent(kind, name)),
+            None => Err(self.undeclared(kind, name)),
+        }
     }
 
     /// `params.x`, `object.x`, `context.x`, as policies write it.

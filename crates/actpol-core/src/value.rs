@@ -157,8 +157,14 @@ impl Value {
     }
 
     /// Whether `elem` is in this set (false when this is not a set).
+    ///
+    /// A few elements are compared one by one, which costs less than the
+    /// ordering a binary search needs at each step; `==` and `total_cmp`
+    /// agree on which values are equal.
     pub fn set_contains(&self, elem: &Value) -> bool {
+        const SCAN: usize = 8;
         match self {
+            Value::Set(items) if items.len() <= SCAN => items.contains(elem),
             Value::Set(items) => items
                 .binary_search_by(|probe| probe.total_cmp(elem))
                 .is_ok(),
@@ -377,6 +383,36 @@ pub fn weekday(ms: i64) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_small_set_scanned_answers_as_a_large_one_searched() {
+        // Sets up to the scan's size are compared one by one, larger ones
+        // searched: both must find exactly the members, whatever the kind
+        // of value and however a decimal is written (1.5 is 1.50).
+        let probes: Vec<Value> = (0..24)
+            .flat_map(|i| {
+                [
+                    Value::Int(i),
+                    Value::String(Arc::from(format!("s{i}").as_str())),
+                    Value::Decimal(Decimal::new(i * 10, 1)),
+                    Value::Decimal(Decimal::new(i * 100, 2)),
+                ]
+            })
+            .collect();
+        for size in 0..20usize {
+            let members: Vec<Value> = probes.iter().step_by(3).take(size).cloned().collect();
+            let set = Value::set(members.clone());
+            let Value::Set(items) = &set else {
+                unreachable!("`Value::set` makes a set")
+            };
+            for probe in &probes {
+                let searched = items.binary_search_by(|p| p.total_cmp(probe)).is_ok();
+                assert_eq!(set.set_contains(probe), searched, "{probe:?} in {size}");
+                let listed = members.iter().any(|m| m.total_cmp(probe).is_eq());
+                assert_eq!(searched, listed, "{probe:?} in {size}");
+            }
+        }
+    }
 
     #[test]
     fn durations_read_and_print() {

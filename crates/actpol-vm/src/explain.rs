@@ -6,7 +6,7 @@ use actpol_core::decision::precedence::held_denials;
 use actpol_core::decision::{ErrorOut, Explanation, FailedPart, Operand, RuleTrace, Stage};
 use actpol_core::{BoundEnvelope, StateView};
 
-use crate::machine::Machine;
+use crate::machine::{Machine, StackRoom};
 use crate::Runtime;
 
 /// The explanation of a decision on `env`; none if the machine cannot
@@ -17,7 +17,8 @@ pub(crate) fn explain(
     state: &dyn StateView,
 ) -> Option<Explanation> {
     let p = runtime.program();
-    let machine = Machine::new(p, &runtime.names, &runtime.patterns, env, state).ok()?;
+    let room = StackRoom::new();
+    let machine = Machine::new(p, &runtime.names, &runtime.patterns, env, state, &room).ok()?;
     let agent = match runtime.admit(&machine, env) {
         Ok(agent) => agent,
         Err(refusal) => {
@@ -56,7 +57,7 @@ pub(crate) fn explain(
         }
         traces.push(trace);
     }
-    for held in held_denials(&p.meta, &matched) {
+    for held in held_denials(&p.meta, matched.iter().copied()) {
         let denial = &p.meta.rules[held.denial.index()].name;
         if let Some(trace) = traces.iter_mut().find(|t| &t.rule == denial) {
             trace.overridden_by = Some(p.meta.rules[held.by.index()].name.clone());

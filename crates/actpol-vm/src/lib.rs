@@ -23,7 +23,7 @@ mod explain;
 mod machine;
 mod patterns;
 
-use machine::Machine;
+use machine::{Machine, StackRoom};
 use patterns::Patterns;
 
 /// A loaded, verified policy, ready to decide.
@@ -123,7 +123,15 @@ impl Runtime {
         if let Err(foreign) = self.owns(env) {
             return *foreign;
         }
-        let machine = match Machine::new(self.program(), &self.names, &self.patterns, env, state) {
+        let room = StackRoom::new();
+        let machine = match Machine::new(
+            self.program(),
+            &self.names,
+            &self.patterns,
+            env,
+            state,
+            &room,
+        ) {
             Ok(machine) => machine,
             Err(err) => {
                 return decision::failed(self.settle_ctx(), vec![ErrorOut::eval(&err, None)])

@@ -2,6 +2,8 @@
 
 use std::cell::{Cell, RefCell};
 
+use smallvec::SmallVec;
+
 use actpol_bytecode::{BlockId, Instr, Program};
 use actpol_core::collections::{self, LoopKind};
 
@@ -19,15 +21,28 @@ use actpol_core::{BoundEnvelope, Decimal, StateView};
 /// program far larger than any policy.
 pub const FUEL: u64 = 10_000_000;
 
-thread_local! {
-    /// Evaluation stacks kept between decisions on this thread, so a
-    /// decision does not allocate one.
-    static STACKS: RefCell<Vec<Vec<Value>>> = const { RefCell::new(Vec::new()) };
+/// The evaluation stack: inline while it is shallow, as a condition's
+/// almost always is, so a decision neither allocates one nor fetches one
+/// from a pool.
+type Stack = SmallVec<[Value; STACK_INLINE]>;
+
+/// How many values the stack holds before it spills to the heap.
+const STACK_INLINE: usize = 16;
+
+/// A decision's evaluation stack, made by the caller and lent to its
+/// machine: the machine stays a few words, so making one and handing it
+/// on copies no stack.
+pub(crate) struct StackRoom(RefCell<Stack>);
+
+impl StackRoom {
+    pub(crate) fn new() -> Self {
+        StackRoom(RefCell::new(Stack::new()))
+    }
 }
 
 /// One decision's evaluation state: the envelope with its action's and
-/// object's declarations, the state view, a stack reused across blocks,
-/// and the fuel left.
+/// object's declarations, the state view, a stack reused across blocks
+/// (lent by the caller), and the fuel left.
 pub(crate) struct Machine<'a> {
     prog: &'a Program,
     env: &'a BoundEnvelope,
@@ -35,7 +50,7 @@ pub(crate) struct Machine<'a> {
     reader: Reader<'a>,
     state: &'a dyn StateView,
     patterns: &'a Patterns,
-    stack: RefCell<Vec<Value>>,
+    stack: &'a RefCell<Stack>,
     fuel: Cell<u64>,
     /// The variables enclosing loops bound, outermost first.
     vars: RefCell<Vec<Value>>,
@@ -45,17 +60,6 @@ pub(crate) struct Machine<'a> {
 /// bodies after their loops, and this bounds a damaged artifact's chain of
 /// them before it could exhaust the native stack.
 const MAX_LOOP_DEPTH: usize = actpol_bytecode::verify::MAX_VARIABLES as usize;
-
-impl Drop for Machine<'_> {
-    fn drop(&mut self) {
-        let mut stack = std::mem::take(self.stack.get_mut());
-        stack.clear();
-        // A stack that grew large is dropped rather than kept.
-        if stack.capacity() <= 256 {
-            STACKS.with(|s| s.borrow_mut().push(stack));
-        }
-    }
-}
 
 fn corrupt(what: &str) -> EvalError {
     EvalError::InvalidProgram(what.to_string())
@@ -70,18 +74,16 @@ impl<'a> Machine<'a> {
         patterns: &'a Patterns,
         env: &'a BoundEnvelope,
         state: &'a dyn StateView,
+        room: &'a StackRoom,
     ) -> Result<Self, EvalError> {
         let reader = Reader::new(env, &prog.schema, names)?;
-        let stack = STACKS
-            .with(|s| s.borrow_mut().pop())
-            .unwrap_or_else(|| Vec::with_capacity(16));
         Ok(Machine {
             prog,
             env,
             reader,
             state,
             patterns,
-            stack: RefCell::new(stack),
+            stack: &room.0,
             fuel: Cell::new(FUEL),
             vars: RefCell::new(Vec::new()),
         })
@@ -108,19 +110,18 @@ impl<'a> Machine<'a> {
             .code
             .get(start..start + b.len as usize)
             .ok_or_else(|| corrupt("block outside the code"))?;
-        let mut stack = std::mem::take(&mut *self.stack.borrow_mut());
+        // Blocks run one after another, never one inside another (a loop's
+        // body shares its loop's stack), so the stack is free here; were it
+        // not, that is a fault to report, not to panic on.
+        let mut stack = self
+            .stack
+            .try_borrow_mut()
+            .map_err(|_| corrupt("a block ran inside another"))?;
         stack.clear();
-        let result = self.exec(code, start, &mut stack);
-        *self.stack.borrow_mut() = stack;
-        result
+        self.exec(code, start, &mut stack)
     }
 
-    fn exec(
-        &self,
-        code: &[Instr],
-        start: usize,
-        stack: &mut Vec<Value>,
-    ) -> Result<Value, EvalError> {
+    fn exec(&self, code: &[Instr], start: usize, stack: &mut Stack) -> Result<Value, EvalError> {
         let mut pc = 0usize;
         let fuel = self.fuel.get();
         if fuel < code.len() as u64 {
@@ -129,7 +130,7 @@ impl<'a> Machine<'a> {
         // Each instruction runs at most once (jumps go forward), so charging
         // the block's length up front bounds the run.
         self.fuel.set(fuel - code.len() as u64);
-        let pop = |stack: &mut Vec<Value>| stack.pop().ok_or_else(|| corrupt("stack underflow"));
+        let pop = |stack: &mut Stack| stack.pop().ok_or_else(|| corrupt("stack underflow"));
         loop {
             let ins = *code
                 .get(pc)
@@ -137,16 +138,25 @@ impl<'a> Machine<'a> {
             pc += 1;
             match ins {
                 Instr::Const(i) => {
-                    let v = self
-                        .prog
-                        .consts
-                        .get(i as usize)
-                        .ok_or_else(|| corrupt("constant index"))?;
-                    stack.push(v.clone());
+                    let v = self.constant(i)?;
+                    match self.fused(v, &code[pc..])? {
+                        Some(done) => {
+                            stack.push(Value::Bool(done));
+                            pc += 2;
+                        }
+                        None => stack.push(v.clone()),
+                    }
                 }
-                Instr::Param(n) => stack.push(self.reader.value(FieldKind::Param, n)?.clone()),
-                Instr::Attr(n) => stack.push(self.reader.value(FieldKind::Attr, n)?.clone()),
-                Instr::Context(n) => stack.push(self.reader.value(FieldKind::Context, n)?.clone()),
+                Instr::Param(_) | Instr::Attr(_) | Instr::Context(_) => {
+                    let v = self.read(ins)?;
+                    match self.fused(v, &code[pc..])? {
+                        Some(done) => {
+                            stack.push(Value::Bool(done));
+                            pc += 2;
+                        }
+                        None => stack.push(v.clone()),
+                    }
+                }
                 Instr::Env(field) => stack.push(self.reader.field(field)?),
                 Instr::Touches(d) => {
                     stack.push(Value::Bool(self.prog.schema.touches(self.env.action, d)))
@@ -226,7 +236,7 @@ impl<'a> Machine<'a> {
                     if stack.len() < n {
                         return Err(corrupt("stack underflow"));
                     }
-                    let items = stack.split_off(stack.len() - n);
+                    let items: Vec<Value> = stack.drain(stack.len() - n..).collect();
                     stack.push(Value::set(items));
                 }
                 Instr::JumpIfFalseOrPop(t) | Instr::JumpIfTrueOrPop(t) => {
@@ -286,6 +296,56 @@ impl<'a> Machine<'a> {
         }
     }
 
+    /// `consts[i]`.
+    #[inline]
+    fn constant(&self, i: u32) -> Result<&'a Value, EvalError> {
+        self.prog
+            .consts
+            .get(i as usize)
+            .ok_or_else(|| corrupt("constant index"))
+    }
+
+    /// The parameter, attribute or context field a read instruction names.
+    #[inline]
+    fn read(&self, ins: Instr) -> Result<&'a Value, EvalError> {
+        match ins {
+            Instr::Param(n) => self.reader.value(FieldKind::Param, n),
+            Instr::Attr(n) => self.reader.value(FieldKind::Attr, n),
+            Instr::Context(n) => self.reader.value(FieldKind::Context, n),
+            Instr::Const(i) => self.constant(i),
+            _ => Err(corrupt("not a read")),
+        }
+    }
+
+    /// The most common conditions, `params.x > 500`, `object.tier in
+    /// ["a", "b"]`, `"emea" in object.regions`, compiled as two reads and a
+    /// comparison or membership, decided in one step from borrowed operands
+    /// rather than by cloning both onto the stack and popping them again.
+    ///
+    /// `a` has just been read; `next` is the code after it. When the next
+    /// two instructions are a read of a field or constant and a `Cmp` or
+    /// `In`, the answer is returned and the caller skips them. This is the
+    /// same computation in the same order, and no jump can fall between
+    /// instructions that run one after the other, so it holds whatever
+    /// jumps elsewhere target.
+    #[inline]
+    fn fused(&self, a: &Value, next: &[Instr]) -> Result<Option<bool>, EvalError> {
+        let [second, third, ..] = next else {
+            return Ok(None);
+        };
+        if !matches!(
+            second,
+            Instr::Const(_) | Instr::Param(_) | Instr::Attr(_) | Instr::Context(_)
+        ) {
+            return Ok(None);
+        }
+        match *third {
+            Instr::Cmp(op) => Ok(Some(ops::compare(op, a, self.read(*second)?)?)),
+            Instr::In => Ok(Some(ops::member(a, self.read(*second)?)?)),
+            _ => Ok(None),
+        }
+    }
+
     /// Runs a loop's body once per element of `over`, stopping where the
     /// kind's answer is settled (`all` at the first `false`, `any` at the
     /// first `true`). Each run is charged the body's length in fuel.
@@ -295,7 +355,7 @@ impl<'a> Machine<'a> {
         indexed: bool,
         body: u32,
         over: &Value,
-        stack: &mut Vec<Value>,
+        stack: &mut Stack,
     ) -> Result<Value, EvalError> {
         let items =
             collections::elements(over).ok_or_else(|| corrupt("a loop over a non-collection"))?;

@@ -7,6 +7,8 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
+use smallvec::SmallVec;
+
 use crate::envelope::BoundEnvelope;
 use crate::ids::{ApproverId, BudgetId, NameId, RaiseId, RuleId};
 use crate::schema::{OutcomeSpec, PolicyMeta, Schema};
@@ -91,10 +93,18 @@ pub struct Settle<'a> {
     pub policy: &'a PolicyRef,
 }
 
+/// How many hits and causes a decision keeps without allocating: most
+/// decisions are set by a handful of rules, and a decision that allocates
+/// for its bookkeeping pays for it twice (once more to free it).
+const INLINE: usize = 4;
+
+/// The causes of one decision, inline while they are few.
+type Causes<'a> = SmallVec<[Cause<'a>; INLINE]>;
+
 /// Collects rule outcomes and errors, then settles them into a [`Decision`].
 #[derive(Debug, Default)]
 pub struct Combiner<'a> {
-    hits: Vec<Hit<'a>>,
+    hits: SmallVec<[Hit<'a>; INLINE]>,
     failures: Vec<(Option<RuleId>, EvalError)>,
 }
 
@@ -115,6 +125,7 @@ impl<'a> Combiner<'a> {
 
     /// Settles the decision. A raise's condition is asked of `probe` only
     /// when one of its arms could change the level.
+    #[inline]
     pub fn settle(
         mut self,
         ctx: Settle<'a>,
@@ -122,13 +133,24 @@ impl<'a> Combiner<'a> {
         state: &dyn StateView,
         probe: &mut dyn Probe,
     ) -> Decision {
+        // Settled where it lies: the hits are kept inline, and moving them
+        // into a call would copy them.
+        self.settle_here(ctx, env, state, probe)
+    }
+
+    fn settle_here(
+        &mut self,
+        ctx: Settle<'a>,
+        env: &BoundEnvelope,
+        state: &dyn StateView,
+        probe: &mut dyn Probe,
+    ) -> Decision {
         let Settle { schema, meta, .. } = ctx;
         self.hits.sort_by_key(|h| h.rule);
-        let mut causes: Vec<Cause<'a>> = Vec::with_capacity(self.hits.len() + 1);
+        let mut causes: Causes<'a> = SmallVec::with_capacity(self.hits.len() + 1);
         let mut errors: Vec<ErrorOut> = Vec::new();
         let rule_name = |id: RuleId| meta.rules.get(id.index()).map_or("?", |r| r.name.as_str());
-        let matched: Vec<(RuleId, Level)> = self.hits.iter().map(|h| (h.rule, h.level)).collect();
-        let held = held_denials(meta, &matched);
+        let held = held_denials(meta, self.hits.iter().map(|h| (h.rule, h.level)));
 
         for hit in &self.hits {
             if held.iter().any(|h| h.denial == hit.rule) {
@@ -312,14 +334,14 @@ impl<'a> Combiner<'a> {
             reasons,
             rules,
             constraints,
-            escalation,
+            escalation: escalation.map(Box::new),
             budgets,
             policy: ctx.policy.clone(),
             errors,
             explanation: None,
             id: None,
             reservations: Vec::new(),
-            approval,
+            approval: approval.map(Box::new),
         }
     }
 }
@@ -373,7 +395,7 @@ fn apply_raises<'a>(
     meta: &'a PolicyMeta,
     env: &BoundEnvelope,
     probe: &mut dyn Probe,
-    causes: &mut Vec<Cause<'a>>,
+    causes: &mut Causes<'a>,
     errors: &mut Vec<ErrorOut>,
     level: &mut Level,
     mut approved: Option<(&ApprovalGrant, &mut Vec<String>)>,
@@ -420,7 +442,7 @@ struct Review<'r, 'a> {
     env: &'r BoundEnvelope,
     state: &'r dyn StateView,
     probe: &'r mut dyn Probe,
-    causes: &'r mut Vec<Cause<'a>>,
+    causes: &'r mut Causes<'a>,
     errors: &'r mut Vec<ErrorOut>,
     level: &'r mut Level,
     limits: &'r MergedLimits,
@@ -518,7 +540,7 @@ impl Review<'_, '_> {
 
         // The escalation is satisfied: the decision is what the other
         // causes make it, raised again from there.
-        let kept: Vec<Cause<'_>> = self.causes.clone();
+        let kept: Causes<'_> = self.causes.clone();
         let mut satisfied: Vec<String> = Vec::new();
         for cause in kept.iter().filter(|c| c.level == Level::Escalate) {
             if let Some(rule) = cause.rule {
@@ -571,7 +593,7 @@ impl Review<'_, '_> {
                 why.push_str(&format!(", which needs `{other}`"));
             }
             // The escalation's own causes first, then what the raises added.
-            let added: Vec<Cause<'_>> = std::mem::take(self.causes);
+            let added: Causes<'_> = std::mem::take(self.causes);
             self.causes
                 .extend(kept.into_iter().filter(|c| c.level == Level::Escalate));
             self.causes.extend(added);
@@ -726,7 +748,7 @@ pub fn failed(ctx: Settle<'_>, errors: Vec<ErrorOut>) -> Decision {
         reasons: vec![reason],
         rules: Vec::new(),
         constraints: Vec::new(),
-        escalation,
+        escalation: escalation.map(Box::new),
         budgets: Vec::new(),
         policy: ctx.policy.clone(),
         errors,

@@ -49,7 +49,9 @@ pub struct Decision {
     /// What a `constrain` decision binds the action to.
     pub constraints: Vec<ConstraintOut>,
     /// Who decides an `escalate` decision, with the exception packet.
-    pub escalation: Option<Escalation>,
+    /// Boxed, as the approval is: most decisions have neither, and a
+    /// decision is returned by value through every layer that makes it.
+    pub escalation: Option<Box<Escalation>>,
     /// Every budget the matched rules consume, after this decision.
     pub budgets: Vec<BudgetUse>,
     /// The policy that decided.
@@ -70,8 +72,13 @@ pub struct Decision {
     /// The approval this decision used or refused, or, with a store, the
     /// pending approval an escalation created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub approval: Option<ApprovalOut>,
+    pub approval: Option<Box<ApprovalOut>>,
 }
+
+// A decision is returned by value through every layer that makes it (the
+// machine, the runtime, the policy, a store): its rare, large parts are
+// boxed so that each move copies a few words, not a packet.
+const _: () = assert!(std::mem::size_of::<Decision>() <= 240);
 
 /// One constraint of a `constrain` decision.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

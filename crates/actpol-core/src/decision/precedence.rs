@@ -22,10 +22,18 @@ pub struct Held {
 /// The denials that the matched escalations hold, from the matched rules
 /// and their levels, in rule order; each denial held once (by the first
 /// escalation that names it).
-pub fn held_denials(meta: &PolicyMeta, matched: &[(RuleId, Level)]) -> Vec<Held> {
+///
+/// The matched rules are an iterator rather than a list, so settling reads
+/// them from its hits without copying them out.
+pub fn held_denials<I>(meta: &PolicyMeta, matched: I) -> Vec<Held>
+where
+    I: IntoIterator<Item = (RuleId, Level)>,
+    I::IntoIter: Clone,
+{
+    let matched = matched.into_iter();
     let mut held: Vec<Held> = Vec::new();
-    for (by, level) in matched {
-        if *level != Level::Escalate {
+    for (by, level) in matched.clone() {
+        if level != Level::Escalate {
             continue;
         }
         let Some(rule) = meta.rules.get(by.index()) else {
@@ -33,12 +41,12 @@ pub fn held_denials(meta: &PolicyMeta, matched: &[(RuleId, Level)]) -> Vec<Held>
         };
         for denial in &rule.overrides {
             let denies = matched
-                .iter()
-                .any(|(r, l)| r == denial && *l == Level::Deny);
+                .clone()
+                .any(|(r, l)| r == *denial && l == Level::Deny);
             if denies && !held.iter().any(|h| h.denial == *denial) {
                 held.push(Held {
                     denial: *denial,
-                    by: *by,
+                    by,
                 });
             }
         }

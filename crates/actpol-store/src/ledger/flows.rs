@@ -145,13 +145,13 @@ fn await_approval<T: LedgerSql>(
     if let Some(packet) = escalation.packet.as_mut() {
         packet.precedent = precedent(w.sql(), &env.action_name, &rules, seq, p.precedent, p.now)?;
     }
-    decision.approval = Some(ApprovalOut {
+    decision.approval = Some(Box::new(ApprovalOut {
         id: format!("apr-{id}"),
         status: ApprovalUse::Pending,
         approver: Some(escalation.approver.clone()),
         expires: Some(format_timestamp(expires_at)),
         reason: None,
-    });
+    }));
     Ok(Some(hash))
 }
 
