@@ -59,7 +59,7 @@ pub(crate) fn time_of_day(text: &str) -> Result<i64, Invalid> {
 
 pub(crate) fn timestamp(text: &str) -> Result<i64, Invalid> {
     actpol_core::value::parse_timestamp(text).ok_or_else(|| Invalid {
-        message: format!("`{text}` is not an RFC 3339 timestamp"),
+        message: actpol_core::value::timestamp_problem(text),
         label: "not a timestamp",
         help: "write a date, time and offset, as in `timestamp(\"2026-11-25T14:00:00Z\")`",
     })

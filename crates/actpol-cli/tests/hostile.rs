@@ -346,6 +346,23 @@ fn a_key_given_twice_is_refused_at_any_depth() {
 }
 
 #[test]
+fn a_time_past_the_years_rfc_3339_writes_in_utc_is_refused() {
+    // Was: read, then written to a state file as `@253402318800000ms`,
+    // which the state file's reader refuses: the state no longer loaded.
+    let line = routine_send(
+        r#""time":"2026-11-25T14:10:00Z""#,
+        r#""time":"9999-12-31T23:00:00-05:00""#,
+    );
+    let (run, _) = eval_stdin(line.as_bytes(), &[]);
+    assert_refused(&run, ErrorCode::EnvelopeBadValue, "$.time");
+    assert!(
+        run.stdout.contains("outside the years 0000 to 9999 in UTC"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn control_characters_are_refused_escaped_or_raw() {
     // Was: `lib/\u0000…` passed `starts_with("lib/")` and was allowed.
     let line = routine_send(

@@ -664,7 +664,7 @@ pub(crate) fn assemble<E: From<EnvelopeError>>(
         EnvelopeError::new(
             ErrorCode::EnvelopeBadValue,
             "$.time",
-            format!("`{}` is not an RFC 3339 timestamp", p.time),
+            crate::value::timestamp_problem(p.time),
         )
         .help("write the time as `2026-11-25T14:00:00Z`")
     })?;
@@ -1010,7 +1010,7 @@ fn not_a_timestamp(text: &str, path: String) -> EnvelopeError {
         EnvelopeError::new(
             ErrorCode::EnvelopeBadValue,
             path,
-            format!("`{text}` is not an RFC 3339 timestamp"),
+            crate::value::timestamp_problem(text),
         )
         .help("write a date, time and offset, such as `2026-11-25T14:00:00Z`")
     }

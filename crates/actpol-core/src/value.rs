@@ -346,11 +346,38 @@ pub fn format_duration(ms: i64) -> String {
     out
 }
 
-/// Parses an RFC 3339 timestamp into milliseconds since the epoch.
+/// Parses an RFC 3339 timestamp into milliseconds since the epoch. An
+/// instant whose year in UTC falls outside 0000–9999
+/// (`9999-12-31T23:00:00-05:00`) is refused: it could not be written back
+/// as RFC 3339 (in a decision, or in a state file that must read again).
 pub fn parse_timestamp(text: &str) -> Option<i64> {
     let t =
         time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+    writable_instant(i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()?)
+}
+
+/// What is wrong with `text`, which [`parse_timestamp`] refused: a lowercase
+/// message for a diagnostic.
+pub fn timestamp_problem(text: &str) -> String {
+    let rfc_3339 = &time::format_description::well_known::Rfc3339;
+    if time::OffsetDateTime::parse(text, rfc_3339).is_ok() {
+        format!("`{text}` falls outside the years 0000 to 9999 in UTC")
+    } else {
+        format!("`{text}` is not an RFC 3339 timestamp")
+    }
+}
+
+/// The first and last instants RFC 3339 writes in UTC: `0000-01-01T00:00:00Z`
+/// and `9999-12-31T23:59:59.999Z`.
+const FIRST_WRITABLE_MS: i64 = -62_167_219_200_000;
+const LAST_WRITABLE_MS: i64 = 253_402_300_799_999;
+
+/// `ms`, if [`format_timestamp`] writes it as RFC 3339 (and so
+/// [`parse_timestamp`] reads it back).
+pub fn writable_instant(ms: i64) -> Option<i64> {
+    (FIRST_WRITABLE_MS..=LAST_WRITABLE_MS)
+        .contains(&ms)
+        .then_some(ms)
 }
 
 /// Milliseconds since the epoch as RFC 3339, UTC.
@@ -383,6 +410,33 @@ pub fn weekday(ms: i64) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_instants_rfc_3339_writes_in_utc_are_read() {
+        for text in [
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.999Z",
+            "9999-12-31T23:00:00+01:00",
+        ] {
+            let ms = parse_timestamp(text).unwrap_or_else(|| panic!("`{text}` reads"));
+            assert_eq!(parse_timestamp(&format_timestamp(ms)), Some(ms), "{text}");
+        }
+        // Local years in range, UTC years out of it: writing them back
+        // would give `@…ms`, which no reader takes.
+        for text in ["9999-12-31T23:00:00-05:00", "0000-01-01T00:30:00+01:00"] {
+            assert_eq!(parse_timestamp(text), None, "{text}");
+        }
+        assert_eq!(writable_instant(LAST_WRITABLE_MS + 1), None);
+        assert_eq!(writable_instant(FIRST_WRITABLE_MS - 1), None);
+        assert_eq!(
+            timestamp_problem("9999-12-31T23:00:00-05:00"),
+            "`9999-12-31T23:00:00-05:00` falls outside the years 0000 to 9999 in UTC"
+        );
+        assert_eq!(
+            timestamp_problem("yesterday"),
+            "`yesterday` is not an RFC 3339 timestamp"
+        );
+    }
 
     #[test]
     fn a_small_set_scanned_answers_as_a_large_one_searched() {

@@ -18,7 +18,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::value::{parse_timestamp, time_of_day, weekday, HOUR_MS};
+use crate::value::{parse_timestamp, time_of_day, weekday, writable_instant, HOUR_MS};
 
 /// The zone of an IANA name (`America/New_York`, `Europe/Paris`, `UTC`).
 pub fn zone(name: &str) -> Option<Tz> {
@@ -73,7 +73,10 @@ impl<'de> Deserialize<'de> for Zone {
 /// offset or `Z` reads the same whatever the zone, and is tried first, so
 /// only offset-less text takes the zone's path.
 pub fn parse_timestamp_in(text: &str, zone: Option<Zone>) -> Option<i64> {
-    parse_timestamp(text).or_else(|| instant_of_local(local_reading(text)?, zone?.0))
+    parse_timestamp(text).or_else(|| {
+        let instant = instant_of_local(local_reading(text)?, zone?.0)?;
+        writable_instant(instant)
+    })
 }
 
 /// A timestamp written without an offset, as its wall-clock reading in
@@ -165,6 +168,15 @@ mod tests {
 
     fn at(text: &str) -> i64 {
         parse_timestamp(text).expect("a valid timestamp")
+    }
+
+    #[test]
+    fn a_local_reading_past_the_years_rfc_3339_writes_is_refused() {
+        // 23:00 on the last day of 9999 in New York is in the year 10000
+        // in UTC: no RFC 3339 text writes it back.
+        let ny = Zone::named("America/New_York");
+        assert_eq!(parse_timestamp_in("9999-12-31T23:00:00", ny), None);
+        assert!(parse_timestamp_in("9999-12-31T18:59:59", ny).is_some());
     }
 
     #[test]

@@ -90,6 +90,7 @@ impl<'a> Machine<'a> {
     }
 
     /// Runs a block that must yield a `Bool`.
+    #[inline]
     pub(crate) fn truth(&self, block: BlockId) -> Result<bool, EvalError> {
         match self.run(block)? {
             Value::Bool(b) => Ok(b),
@@ -98,6 +99,7 @@ impl<'a> Machine<'a> {
     }
 
     /// Runs a block to its value.
+    #[inline]
     pub(crate) fn run(&self, block: BlockId) -> Result<Value, EvalError> {
         let b = self
             .prog
@@ -306,7 +308,7 @@ impl<'a> Machine<'a> {
     }
 
     /// The parameter, attribute or context field a read instruction names.
-    #[inline]
+    #[inline(always)]
     fn read(&self, ins: Instr) -> Result<&'a Value, EvalError> {
         match ins {
             Instr::Param(n) => self.reader.value(FieldKind::Param, n),
@@ -328,7 +330,7 @@ impl<'a> Machine<'a> {
     /// same computation in the same order, and no jump can fall between
     /// instructions that run one after the other, so it holds whatever
     /// jumps elsewhere target.
-    #[inline]
+    #[inline(always)]
     fn fused(&self, a: &Value, next: &[Instr]) -> Result<Option<bool>, EvalError> {
         let [second, third, ..] = next else {
             return Ok(None);

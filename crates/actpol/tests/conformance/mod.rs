@@ -743,17 +743,29 @@ pub fn a_killed_replica_loses_nothing_and_the_other_keeps_serving(
         .unwrap()
     };
     // The replica to be killed would decide for long; the other a set count.
+    // The other starts once the first is under way (its 20th commit), and
+    // the first is killed once the other has committed too: so both decide
+    // at the kill, and the other has its count still ahead of it. (Started
+    // together, the other could finish its count before the first got
+    // under way, and nothing would be left to decide after the kill.)
     let mut doomed = spawn(1_000_000);
-    let mut survivor = spawn(per_client);
     let doomed_lines = follow(doomed.stdout.take().unwrap());
-    let survivor_lines = follow(survivor.stdout.take().unwrap());
-    // Kill it once it is under way: after its 20th commit.
     let mut lines: Vec<String> = Vec::new();
     while lines.len() < 20 {
         let (_, line) = doomed_lines
             .recv_timeout(Duration::from_secs(60))
             .expect("the replica commits");
         lines.push(line);
+    }
+    let mut survivor = spawn(per_client);
+    let survivor_lines = follow(survivor.stdout.take().unwrap());
+    let mut survived: Vec<(std::time::Instant, String)> = Vec::new();
+    while !survived.iter().any(|(_, line)| line.contains("child: ")) {
+        survived.push(
+            survivor_lines
+                .recv_timeout(Duration::from_secs(60))
+                .expect("the other replica commits"),
+        );
     }
     doomed.kill().unwrap(); // SIGKILL
     doomed.wait().unwrap();
@@ -765,7 +777,7 @@ pub fn a_killed_replica_loses_nothing_and_the_other_keeps_serving(
         "the replica was killed before it finished"
     );
 
-    let survived: Vec<(std::time::Instant, String)> = survivor_lines.iter().collect();
+    survived.extend(survivor_lines.iter());
     assert!(
         survivor.wait().unwrap().success(),
         "the surviving replica failed"
