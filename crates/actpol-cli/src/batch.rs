@@ -46,7 +46,7 @@ impl<R: BufRead> Lines<R> {
             if available.is_empty() {
                 break;
             }
-            let (part, newline) = match available.iter().position(|b| *b == b'\n') {
+            let (part, newline) = match memchr::memchr(b'\n', available) {
                 Some(at) => (&available[..at], true),
                 None => (available, false),
             };
