@@ -346,6 +346,36 @@ fn a_key_given_twice_is_refused_at_any_depth() {
 }
 
 #[test]
+fn frame_objects_given_as_arrays_are_refused() {
+    // Was: `"agent": ["growth-bot", …]` read as the agent's fields in order
+    // (serde reads a struct from an array too) and the send decided.
+    let routine = json(&routine_send("", ""));
+    for (key, path) in [
+        ("agent", "$.agent"),
+        ("action", "$.action"),
+        ("object", "$.object"),
+        ("intent", "$.intent"),
+        ("rollback", "$.rollback"),
+    ] {
+        let mut doc = routine.clone();
+        let fields: Vec<serde_json::Value> = doc[key]
+            .as_object()
+            .unwrap_or_else(|| panic!("`{key}` is an object as shipped"))
+            .values()
+            .cloned()
+            .collect();
+        doc[key] = serde_json::Value::Array(fields);
+        let (run, _) = eval_stdin(doc.to_string().as_bytes(), &[]);
+        assert_refused(&run, ErrorCode::EnvelopeWrongType, path);
+        assert!(run.stdout.contains("expected an object"), "{}", run.stdout);
+    }
+    let fields: Vec<serde_json::Value> = routine.as_object().unwrap().values().cloned().collect();
+    let (run, _) = eval_stdin(serde_json::Value::Array(fields).to_string().as_bytes(), &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_ne!(json(&run.stdout)["decision"], "allow");
+}
+
+#[test]
 fn a_time_past_the_years_rfc_3339_writes_in_utc_is_refused() {
     // Was: read, then written to a state file as `@253402318800000ms`,
     // which the state file's reader refuses: the state no longer loaded.

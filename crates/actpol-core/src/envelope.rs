@@ -29,14 +29,29 @@ pub use crate::related::Related;
 pub struct Envelope {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    #[serde(deserialize_with = "crate::json_object::object")]
     pub agent: AgentInfo,
+    #[serde(deserialize_with = "crate::json_object::object")]
     pub action: ActionInfo,
+    #[serde(deserialize_with = "crate::json_object::object")]
     pub object: ObjectInfo,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::json_object::optional"
+    )]
     pub intent: Option<IntentInfo>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::json_object::optional"
+    )]
     pub rollback: Option<RollbackInfo>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::json_object::optional"
+    )]
     pub plan: Option<PlanInfo>,
     /// RFC 3339.
     pub time: String,
@@ -48,7 +63,11 @@ pub struct Envelope {
     pub approval: Option<String>,
     /// Related entities, by type and id: what a reference attribute
     /// (`object.vendor`) resolves to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::json_object::optional_list"
+    )]
     pub entities: Option<Vec<ObjectInfo>>,
 }
 
@@ -224,7 +243,8 @@ impl Envelope {
     /// Reads bytes the screen has passed already.
     pub(crate) fn read_screened(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
         let mut de = serde_json::Deserializer::from_slice(bytes);
-        let env: Envelope = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let whole = crate::json_object::ObjectOnly(&mut de);
+        let env: Envelope = serde_path_to_error::deserialize(whole).map_err(|err| {
             let path = err.path().clone();
             envelope_errors::classify(bytes, &path, err.into_inner())
         })?;
@@ -399,6 +419,9 @@ pub(crate) struct Parts<'e> {
     pub(crate) owner: &'e str,
     pub(crate) workflow: &'e str,
     pub(crate) action: &'e str,
+    /// The action, if the reader has already looked `action` up in the
+    /// schema (it must be that name's id).
+    pub(crate) action_id: Option<ActionId>,
     pub(crate) object_type: &'e str,
     pub(crate) object_id: &'e str,
     /// The intent's goal and confidence.
@@ -489,6 +512,7 @@ impl BoundEnvelope {
             owner: &env.agent.owner,
             workflow: &env.agent.workflow,
             action: &env.action.name,
+            action_id: None,
             object_type: &env.object.ty,
             object_id: &env.object.id,
             intent: env.intent.as_ref().map(|i| (i.goal.as_str(), i.confidence)),
@@ -628,7 +652,8 @@ pub(crate) fn assemble<E: From<EnvelopeError>>(
     read: FieldReader<'_, E>,
     source: EnvelopeCopy,
 ) -> Result<BoundEnvelope, E> {
-    let action = schema.action_id(p.action).ok_or_else(|| {
+    let action = p.action_id.or_else(|| schema.action_id(p.action));
+    let action = action.ok_or_else(|| {
         let names = schema.actions.keys().map(String::as_str);
         let mut err = EnvelopeError::new(
             ErrorCode::EnvelopeUnknownAction,

@@ -26,6 +26,8 @@ use crate::envelope::{
     assemble, BoundEnvelope, EnvelopeCopy, EnvelopeError, Fields, Parts, PlanInfo, RollbackInfo,
 };
 use crate::envelope_screen::{string_passes, EnvelopeLimits};
+use crate::ids::ActionId;
+use crate::json_object::{Object, Optional};
 use crate::schema::{FieldDef, Schema};
 use crate::types::Type;
 use crate::value::{parse_duration, Value};
@@ -70,6 +72,9 @@ struct RawAgent<'a> {
 
 struct RawAction<'a, 's> {
     name: Text<'a>,
+    /// The action `name` names, when it came before `params` (and was
+    /// looked up then).
+    id: Option<ActionId>,
     params: Fieldset<'a, 's>,
 }
 
@@ -223,7 +228,7 @@ impl<'de, 's> Visitor<'de> for EnvelopeSeed<'s> {
             seen |= key as u16;
             match key {
                 Key::Id => id = map.next_value()?,
-                Key::Agent => agent = Some(map.next_value()?),
+                Key::Agent => agent = Some(map.next_value_seed(Object::new())?),
                 Key::Action => action = Some(map.next_value_seed(ActionSeed { schema, screen })?),
                 Key::Object => {
                     let seed = SubjectSeed {
@@ -233,9 +238,9 @@ impl<'de, 's> Visitor<'de> for EnvelopeSeed<'s> {
                     };
                     object = Some(map.next_value_seed(seed)?);
                 }
-                Key::Intent => intent = map.next_value()?,
-                Key::Rollback => rollback = map.next_value()?,
-                Key::Plan => plan = map.next_value()?,
+                Key::Intent => intent = map.next_value_seed(Optional::new())?,
+                Key::Rollback => rollback = map.next_value_seed(Optional::new())?,
+                Key::Plan => plan = map.next_value_seed(Optional::new())?,
                 Key::Time => time = Some(map.next_value()?),
                 Key::Context => {
                     let defs = Some(&schema.context[..]);
@@ -288,14 +293,13 @@ impl<'de, 's> Visitor<'de> for ActionSeed<'s> {
         use serde::de::Error;
         let schema = self.schema;
         let (mut name, mut params): (Option<Text<'de>>, _) = (None, None);
+        let mut id = None;
         while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
             match &*key {
                 "name" if name.is_none() => name = Some(map.next_value()?),
                 "params" if params.is_none() => {
-                    let defs = name
-                        .as_ref()
-                        .and_then(|n| schema.action_id(&n.0))
-                        .map(|a| &schema.action(a).params[..]);
+                    id = name.as_ref().and_then(|n| schema.action_id(&n.0));
+                    let defs = id.map(|a| &schema.action(a).params[..]);
                     params = Some(read_or_keep(
                         &mut map,
                         defs,
@@ -309,6 +313,7 @@ impl<'de, 's> Visitor<'de> for ActionSeed<'s> {
         }
         Ok(RawAction {
             name: name.ok_or_else(|| A::Error::custom("no name"))?,
+            id,
             params: params.unwrap_or(Fieldset::Text(None)),
         })
     }
@@ -477,6 +482,7 @@ pub(crate) fn bind(
         owner: &raw.agent.owner,
         workflow: &raw.agent.workflow,
         action: &raw.action.name.0,
+        action_id: raw.action.id,
         object_type: &raw.object.ty.0,
         object_id: &raw.object.id.0,
         intent: raw.intent.as_ref().map(|i| (&*i.goal, i.confidence)),

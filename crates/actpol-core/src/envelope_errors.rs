@@ -127,8 +127,14 @@ pub(crate) fn classify(
                 .help("see \"The envelope\" in docs/language.md for the fields an envelope has")
                 .caused_by(err),
                 None => {
-                    let message = without_position(&err);
-                    EnvelopeError::new(ErrorCode::EnvelopeWrongType, at, message).caused_by(err)
+                    let message = in_envelope_terms(&without_position(&err));
+                    EnvelopeError::new(ErrorCode::EnvelopeWrongType, at, message)
+                        .help(
+                            "see \"The envelope\" in docs/language.md for what each field holds; \
+                             `agent`, `action`, `object`, `intent`, `rollback`, `plan` and each \
+                             related entity are objects",
+                        )
+                        .caused_by(err)
                 }
             }
         }
@@ -152,6 +158,18 @@ fn without_position(err: &serde_json::Error) -> String {
     let text = err.to_string();
     let suffix = format!(" at line {} column {}", err.line(), err.column());
     text.strip_suffix(&suffix).unwrap_or(&text).to_string()
+}
+
+/// serde's words for a type, in the envelope's: the frame's objects are
+/// Rust structs inside (`expected struct AgentInfo`), an object outside.
+fn in_envelope_terms(message: &str) -> String {
+    match message.split_once("expected struct ") {
+        Some((before, after)) => {
+            let rest = after.trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_');
+            format!("{before}expected an object{rest}")
+        }
+        None => message.to_string(),
+    }
 }
 
 enum Problem<'k> {

@@ -19,6 +19,7 @@ mod envelope_errors;
 mod envelope_screen;
 pub mod error;
 pub mod ids;
+mod json_object;
 pub mod nesting;
 pub mod ops;
 pub mod packet;

@@ -218,6 +218,54 @@ fn text_the_fast_reader_cannot_take_falls_back_with_the_same_answer() {
     assert!(!agree(&bytes, &schema, "not UTF-8"));
 }
 
+#[test]
+fn frame_objects_written_as_arrays_are_read_alike() {
+    // serde reads a struct from an array of its fields too, which the screen
+    // sees as an array: under its limit on elements, and with the agent's
+    // goal at `$.intent[0]`, where a line break is not free text. Was: the
+    // fast reader bound such an envelope that the screen refused.
+    let as_array = |object: &Json, keys: &[&str]| {
+        Json::Array(keys.iter().map_while(|k| object.get(*k).cloned()).collect())
+    };
+    let mut checked = 0;
+    for seed in 0..60u64 {
+        let schema = actpol_gen::schema(seed);
+        let policy = actpol_gen::policy(seed, &schema);
+        let doc = serde_json::to_value(actpol_gen::envelope(seed, &policy)).unwrap();
+        let mut docs = Vec::new();
+        let frames: [(&str, &[&str]); 4] = [
+            ("agent", &["id", "owner", "workflow"]),
+            ("intent", &["goal", "confidence"]),
+            ("rollback", &["kind", "action", "within"]),
+            ("plan", &["id", "step"]),
+        ];
+        for (key, fields) in frames {
+            let Some(object) = doc.get(key).filter(|o| o.is_object()) else {
+                continue;
+            };
+            let mut changed = doc.clone();
+            changed[key] = as_array(object, fields);
+            docs.push(changed);
+        }
+        let mut goal = doc.clone();
+        goal["intent"] = json!(["line one\nline two", 0.5]);
+        docs.push(goal);
+        for doc in docs {
+            let bytes = serde_json::to_vec(&doc).unwrap();
+            agree(&bytes, &schema, "a frame object as an array");
+            for max_array in 0..4 {
+                let limits = EnvelopeLimits {
+                    max_array,
+                    ..EnvelopeLimits::DEFAULT
+                };
+                agree_within(&bytes, &schema, &limits, "a frame object as an array");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "only {checked} envelopes checked");
+}
+
 /// The readers agree under `limits`: the fast reader (which holds the text
 /// to the screen's rules as it binds) against screening, reading and then
 /// binding.

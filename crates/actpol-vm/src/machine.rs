@@ -139,17 +139,7 @@ impl<'a> Machine<'a> {
                 .ok_or_else(|| corrupt("ran off the end of a block"))?;
             pc += 1;
             match ins {
-                Instr::Const(i) => {
-                    let v = self.constant(i)?;
-                    match self.fused(v, &code[pc..])? {
-                        Some(done) => {
-                            stack.push(Value::Bool(done));
-                            pc += 2;
-                        }
-                        None => stack.push(v.clone()),
-                    }
-                }
-                Instr::Param(_) | Instr::Attr(_) | Instr::Context(_) => {
+                Instr::Const(_) | Instr::Param(_) | Instr::Attr(_) | Instr::Context(_) => {
                     let v = self.read(ins)?;
                     match self.fused(v, &code[pc..])? {
                         Some(done) => {
