@@ -27,7 +27,7 @@ use crate::envelope::{
 };
 use crate::envelope_screen::{string_passes, EnvelopeLimits};
 use crate::ids::ActionId;
-use crate::json_object::{Object, Optional};
+use crate::json_object::Object;
 use crate::schema::{FieldDef, Schema};
 use crate::types::Type;
 use crate::value::{parse_duration, Value};
@@ -228,7 +228,7 @@ impl<'de, 's> Visitor<'de> for EnvelopeSeed<'s> {
             seen |= key as u16;
             match key {
                 Key::Id => id = map.next_value()?,
-                Key::Agent => agent = Some(map.next_value_seed(Object::new())?),
+                Key::Agent => agent = Some(map.next_value::<Object<_>>()?.0),
                 Key::Action => action = Some(map.next_value_seed(ActionSeed { schema, screen })?),
                 Key::Object => {
                     let seed = SubjectSeed {
@@ -238,9 +238,9 @@ impl<'de, 's> Visitor<'de> for EnvelopeSeed<'s> {
                     };
                     object = Some(map.next_value_seed(seed)?);
                 }
-                Key::Intent => intent = map.next_value_seed(Optional::new())?,
-                Key::Rollback => rollback = map.next_value_seed(Optional::new())?,
-                Key::Plan => plan = map.next_value_seed(Optional::new())?,
+                Key::Intent => intent = map.next_value::<Option<Object<_>>>()?.map(|o| o.0),
+                Key::Rollback => rollback = map.next_value::<Option<Object<_>>>()?.map(|o| o.0),
+                Key::Plan => plan = map.next_value::<Option<Object<_>>>()?.map(|o| o.0),
                 Key::Time => time = Some(map.next_value()?),
                 Key::Context => {
                     let defs = Some(&schema.context[..]);
@@ -412,18 +412,15 @@ impl<'de, 's> Visitor<'de> for EntitiesSeed<'s> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        use serde::de::Error;
         let seed = SubjectSeed {
             schema: self.schema,
             screen: self.screen,
             depth: ENTITY_ATTRS_DEPTH,
         };
-        let most = self.screen.limits.max_array;
+        // How many there may be is the screen's rule, checked with the
+        // frame's strings (`strings_pass`).
         let mut entities = Vec::new();
         while let Some(entity) = seq.next_element_seed(seed)? {
-            if entities.len() == most {
-                return Err(A::Error::custom("too many entities"));
-            }
             entities.push(entity);
         }
         Ok(Some(entities))

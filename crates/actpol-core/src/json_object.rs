@@ -5,10 +5,7 @@
 //! an object. Both envelope readers read the envelope and its frame objects
 //! through these, so neither takes an array for an object.
 
-use std::fmt;
-use std::marker::PhantomData;
-
-use serde::de::{DeserializeSeed, SeqAccess, Visitor};
+use serde::de::Visitor;
 use serde::{Deserialize, Deserializer};
 
 /// A deserializer whose structs are read from maps only.
@@ -37,6 +34,16 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectOnly<D> {
     }
 }
 
+/// A `T` read from a JSON object only: `Option<Object<T>>` reads one or
+/// `null`, `Vec<Object<T>>` a list of them.
+pub(crate) struct Object<T>(pub(crate) T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::deserialize(ObjectOnly(d)).map(Object)
+    }
+}
+
 /// For `deserialize_with`: a `T` from an object only.
 pub(crate) fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
     T::deserialize(ObjectOnly(d))
@@ -46,7 +53,7 @@ pub(crate) fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Re
 pub(crate) fn optional<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Option<T>, D::Error> {
-    Optional::new().deserialize(d)
+    Ok(Option::<Object<T>>::deserialize(d)?.map(|o| o.0))
 }
 
 /// For `deserialize_with`: a list of `T`s, each from an object, or nothing
@@ -54,84 +61,6 @@ pub(crate) fn optional<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 pub(crate) fn optional_list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Option<Vec<T>>, D::Error> {
-    Option::<ListOf<T>>::deserialize(d).map(|list| list.map(|l| l.0))
-}
-
-/// A list whose elements are read from objects only.
-struct ListOf<T>(Vec<T>);
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for ListOf<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Elements<T>(PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for Elements<T> {
-            type Value = Vec<T>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a list of objects")
-            }
-
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
-                let mut items = Vec::new();
-                while let Some(item) = seq.next_element_seed(Object::new())? {
-                    items.push(item);
-                }
-                Ok(items)
-            }
-        }
-        d.deserialize_seq(Elements(PhantomData)).map(ListOf)
-    }
-}
-
-/// Reads a `T` from a JSON object only.
-pub(crate) struct Object<T>(PhantomData<T>);
-
-impl<T> Object<T> {
-    pub(crate) fn new() -> Self {
-        Object(PhantomData)
-    }
-}
-
-impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Object<T> {
-    type Value = T;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
-        T::deserialize(ObjectOnly(d))
-    }
-}
-
-/// Reads a `T` from a JSON object, or nothing from `null`.
-pub(crate) struct Optional<T>(PhantomData<T>);
-
-impl<T> Optional<T> {
-    pub(crate) fn new() -> Self {
-        Optional(PhantomData)
-    }
-}
-
-impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Optional<T> {
-    type Value = Option<T>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
-        d.deserialize_option(self)
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Visitor<'de> for Optional<T> {
-    type Value = Option<T>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object or null")
-    }
-
-    fn visit_none<E: serde::de::Error>(self) -> Result<Option<T>, E> {
-        Ok(None)
-    }
-
-    fn visit_unit<E: serde::de::Error>(self) -> Result<Option<T>, E> {
-        Ok(None)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
-        T::deserialize(ObjectOnly(d)).map(Some)
-    }
+    let list = Option::<Vec<Object<T>>>::deserialize(d)?;
+    Ok(list.map(|items| items.into_iter().map(|o| o.0).collect()))
 }

@@ -73,10 +73,8 @@ impl<'de> Deserialize<'de> for Zone {
 /// offset or `Z` reads the same whatever the zone, and is tried first, so
 /// only offset-less text takes the zone's path.
 pub fn parse_timestamp_in(text: &str, zone: Option<Zone>) -> Option<i64> {
-    parse_timestamp(text).or_else(|| {
-        let instant = instant_of_local(local_reading(text)?, zone?.0)?;
-        writable_instant(instant)
-    })
+    parse_timestamp(text)
+        .or_else(|| instant_of_local(local_reading(text)?, zone?.0).and_then(writable_instant))
 }
 
 /// A timestamp written without an offset, as its wall-clock reading in

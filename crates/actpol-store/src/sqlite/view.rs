@@ -302,6 +302,14 @@ mod tests {
         rows.join("; ")
     }
 
+    /// A store's tables, in memory.
+    pub(super) fn migrated() -> rusqlite::Connection {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(include_str!("migrations/001_initial.sql"))
+            .unwrap();
+        conn
+    }
+
     fn query(kind: WindowKind, pattern: &str) -> WindowQuery<'_> {
         WindowQuery {
             kind,
@@ -319,9 +327,7 @@ mod tests {
     /// count not a single table row.
     #[test]
     fn window_queries_read_a_range_of_the_window_index() {
-        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
-        conn.execute_batch(include_str!("migrations/001_initial.sql"))
-            .unwrap();
+        let mut conn = migrated();
         let tx = conn.transaction().unwrap();
         ensure_window_indexes(&tx, key_bit(KeyKind::Agent)).unwrap();
         for pattern in ["ops.spend", "ops.*", "*"] {
@@ -413,9 +419,7 @@ mod counts {
     /// or committed on either side.
     #[test]
     fn kept_counts_read_as_the_rows_do() {
-        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
-        conn.execute_batch(include_str!("migrations/001_initial.sql"))
-            .unwrap();
+        let mut conn = tests::migrated();
         let tx = conn.transaction().unwrap();
         let mut rng = Jitter(0x2545_f491_4f6c_dd1d);
         insert(&tx, &mut rng, 1500);
@@ -462,9 +466,7 @@ mod counts {
     /// running total in row order would not have.
     #[test]
     fn sums_read_as_a_state_in_memory_sums() {
-        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
-        conn.execute_batch(include_str!("migrations/001_initial.sql"))
-            .unwrap();
+        let mut conn = tests::migrated();
         let tx = conn.transaction().unwrap();
         let q = |key: &'static str| WindowQuery {
             kind: WindowKind::Sum,
